@@ -1,0 +1,80 @@
+// index.ts — the core's exported ABI, and nothing else. Internals: fib/ (lookup structure, results,
+// policy rules), util/ (memory). Every export takes and returns i32/u32 only; batches go through
+// linear memory: the host writes N keys, one call fills N answers.
+//
+// Host-visible header below memoryBase (bytes 0..65535 are never used by the compiler)
+// ┌────────┬──────┬─────────────────────────────────────────────────────────────┐
+// │      0 │ u32  │ ABI_VERSION                                                 │
+// │     16 │ 16 B │ answer of the single-key fib_route() call (layout: rules.ts) │
+// └────────┴──────┴─────────────────────────────────────────────────────────────┘
+import { alloc, free, bytesInUse, bytesClaimed } from "./util/arena";
+import { tableCreate, tableDestroy, tableBytesOf, tableExists, dirOf, lookupIn, shortSet, shortDelete, scratchFor, rebuild } from "./fib/table";
+import { lookupBatch } from "./fib/lookup";
+import { reserveResults, reserveNexthops, setResult, setNexthop, selectNexthop, flowHash } from "./fib/nexthop";
+import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
+import { check } from "./fib/check";
+
+const ABI_VERSION: u32 = 1;
+const ROUTE1_OUT: usize = 16;
+
+export function abi_version(): u32 {
+  store<u32>(0, ABI_VERSION);
+  return ABI_VERSION;
+}
+
+// ── memory ────────────────────────────────────────────────────────────────────
+export function mem_alloc(size: u32): u32 { return <u32>alloc(size); }
+export function mem_free(p: u32, size: u32): void { free(p, size); }
+export function mem_bytes_in_use(): u32 { return <u32>bytesInUse(); }
+export function mem_bytes_claimed(): u32 { return <u32>bytesClaimed(); }
+
+// ── tables (control plane) ────────────────────────────────────────────────────
+export function fib_table_create(): i32 { return tableCreate(); }
+export function fib_table_destroy(t: u32): void { tableDestroy(t); }
+export function fib_table_bytes(t: u32): u32 { return tableBytesOf(t); }
+export function fib_short_set(t: u32, addr: u32, len: u32, result: u32): i32 { return shortSet(t, addr, len, result); }
+export function fib_short_delete(t: u32, addr: u32, len: u32, replResult: u32, replLen: u32): i32 {
+  return shortDelete(t, addr, len, replResult, replLen);
+}
+export function fib_scratch(n: u32): u32 { return <u32>scratchFor(n); }
+export function fib_rebuild(t: u32, slot: u32, n: u32): i32 { return rebuild(t, slot, n); }
+export function fib_check(t: u32): i32 { return check(t); }
+
+// ── results and next hops (control plane) ─────────────────────────────────────
+export function fib_result_reserve(n: u32): i32 { return reserveResults(n); }
+export function fib_result_set(id: u32, type: u32, nhFirst: u32, nhCount: u32, prefsrc: u32): i32 {
+  return setResult(id, <u8>type, nhFirst, nhCount, prefsrc);
+}
+export function fib_nexthop_reserve(n: u32): i32 { return reserveNexthops(n); }
+export function fib_nexthop_set(i: u32, gateway: u32, oif: u32, upperBound: u32, flags: u32): i32 {
+  return setNexthop(i, gateway, oif, upperBound, flags);
+}
+export function fib_select_nexthop(result: u32, src: u32, dst: u32): u32 { return selectNexthop(result, src, dst); }
+export function fib_flow_hash(src: u32, dst: u32): u32 { return flowHash(src, dst); }
+
+// ── policy rules (control plane) ──────────────────────────────────────────────
+export function fib_rules_reserve(n: u32): u32 { return <u32>rulesReserve(n); }
+export function fib_rules_commit(n: u32): i32 { return rulesCommit(n); }
+
+// ── lookups (data plane) ──────────────────────────────────────────────────────
+/** One destination in one table: result id, 0 = no route. For the control plane. */
+export function fib_lookup(t: u32, dst: u32): u32 {
+  return tableExists(t) ? lookupIn(dirOf(t), dst) : 0;
+}
+
+/** n destinations (u32 at keys) in table t; result ids (u32) at out. */
+export function fib_lookup_batch(t: u32, keys: u32, out: u32, n: u32): void {
+  if (!tableExists(t)) {
+    memory.fill(out, 0, <usize>n << 2);
+    return;
+  }
+  lookupBatch(dirOf(t), keys, out, n);
+}
+
+/** One policy lookup; the answer (16 B) is at header offset 16. Returns the errno (0 = ok). */
+export function fib_route(dst: u32, src: u32, iif: u32, mark: u32, tos: u32): i32 {
+  return routeOne(dst, src, iif, mark, tos, ROUTE1_OUT);
+}
+
+/** n policy keys (20 B each at keys) → n answers (16 B each at out). */
+export function fib_route_batch(keys: u32, out: u32, n: u32): void { routeBatch(keys, out, n); }

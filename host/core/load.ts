@@ -1,0 +1,112 @@
+/**
+ * Loads the WebAssembly core (build/release.wasm or build/debug.wasm) with a typed view of its ABI.
+ * No generated glue: one `WebAssembly.Instance`, exports called from monomorphic sites.
+ * Memory can grow during control-plane calls, which detaches typed-array views: take views through
+ * `u32()` / `i32()` after any call that may allocate.
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  mem_alloc(size: number): number;
+  mem_free(p: number, size: number): void;
+  mem_bytes_in_use(): number;
+  mem_bytes_claimed(): number;
+  fib_table_create(): number;
+  fib_table_destroy(t: number): void;
+  fib_table_bytes(t: number): number;
+  fib_short_set(t: number, addr: number, len: number, result: number): number;
+  fib_short_delete(t: number, addr: number, len: number, replResult: number, replLen: number): number;
+  fib_scratch(n: number): number;
+  fib_rebuild(t: number, slot: number, n: number): number;
+  fib_check(t: number): number;
+  fib_result_reserve(n: number): number;
+  fib_result_set(id: number, type: number, nhFirst: number, nhCount: number, prefsrc: number): number;
+  fib_nexthop_reserve(n: number): number;
+  fib_nexthop_set(i: number, gateway: number, oif: number, upperBound: number, flags: number): number;
+  fib_select_nexthop(result: number, src: number, dst: number): number;
+  fib_flow_hash(src: number, dst: number): number;
+  fib_rules_reserve(n: number): number;
+  fib_rules_commit(n: number): number;
+  fib_lookup(t: number, dst: number): number;
+  fib_lookup_batch(t: number, keys: number, out: number, n: number): void;
+  fib_route(dst: number, src: number, iif: number, mark: number, tos: number): number;
+  fib_route_batch(keys: number, out: number, n: number): void;
+}
+
+export type BuildFlavor = "release" | "debug";
+
+export const ABI_VERSION = 1;
+/** Byte offset of the single-key fib_route() answer in the header below memoryBase. */
+export const ROUTE1_OUT = 16;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export function wasmPath(flavor: BuildFlavor): string {
+  return join(root, "build", `${flavor}.wasm`);
+}
+
+const modules = new Map<BuildFlavor, WebAssembly.Module>();
+
+/** The compiled module of a build flavour (compiled once per process). */
+export function coreModule(flavor: BuildFlavor = "release"): WebAssembly.Module {
+  let m = modules.get(flavor);
+  if (!m) {
+    const path = wasmPath(flavor);
+    if (!existsSync(path)) {
+      throw new Error(`wasmroute: ${path} is missing; run "npm run build" first`);
+    }
+    m = new WebAssembly.Module(readFileSync(path));
+    modules.set(flavor, m);
+  }
+  return m;
+}
+
+/** A fresh core instance (its own memory). */
+export class Core {
+  readonly x: CoreExports;
+  private buf: ArrayBuffer;
+  private u32v: Uint32Array;
+  private i32v: Int32Array;
+
+  constructor(flavor: BuildFlavor = (process.env.WASMROUTE_CORE as BuildFlavor) || "release") {
+    const inst = new WebAssembly.Instance(coreModule(flavor), {});
+    this.x = inst.exports as unknown as CoreExports;
+    if (this.x.abi_version() !== ABI_VERSION) {
+      throw new Error(`wasmroute: core ABI ${this.x.abi_version()} does not match host ABI ${ABI_VERSION}; rebuild`);
+    }
+    this.buf = this.x.memory.buffer;
+    this.u32v = new Uint32Array(this.buf);
+    this.i32v = new Int32Array(this.buf);
+  }
+
+  private refresh(): void {
+    if (this.x.memory.buffer !== this.buf) {
+      this.buf = this.x.memory.buffer;
+      this.u32v = new Uint32Array(this.buf);
+      this.i32v = new Int32Array(this.buf);
+    }
+  }
+
+  /** Current Uint32Array over all of linear memory. */
+  u32(): Uint32Array {
+    this.refresh();
+    return this.u32v;
+  }
+
+  /** Current Int32Array over all of linear memory. */
+  i32(): Int32Array {
+    this.refresh();
+    return this.i32v;
+  }
+
+  /** Allocates a block in the core's arena (for I/O areas); throws on ENOMEM. */
+  alloc(bytes: number): number {
+    const p = this.x.mem_alloc(bytes) >>> 0;
+    if (p === 0) throw new Error(`wasmroute: core out of memory allocating ${bytes} bytes`);
+    return p;
+  }
+}
