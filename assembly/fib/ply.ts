@@ -52,53 +52,73 @@ export function plyBytes(p: usize): usize {
 
 /**
  * Builds a ply from 256 painted values (u32 at vals) and, for level 1, 256 child flags (u8 at kids,
- * 0 for level 2). A child slot's value is never read, so it does not start a run. Returns 0 on ENOMEM.
+ * 0 for level 2). A child slot's value is never read, so it does not start a run: child slots first
+ * take the value before them, after which a run starts exactly where vals[s] ≠ vals[s−1] — found four
+ * slots at a time with i32x4.ne + bitmask. Rewrites child slots of vals. Returns 0 on ENOMEM.
  */
 export function plyBuild(vals: usize, kids: usize, def: u32): usize {
-  let nRuns: u32 = 0;
   let nKids: u32 = 0;
-  let last: u32 = 0;
-  for (let s: u32 = 0; s < 256; s++) {
-    const isKid = kids != 0 && load<u8>(kids + s) != 0;
-    const v = load<u32>(vals + (<usize>s << 2));
-    if (isKid) nKids++;
-    if (s == 0 || (!isKid && v != last)) {
-      nRuns++;
-      last = v;
+  let kb0: u64 = 0, kb1: u64 = 0, kb2: u64 = 0, kb3: u64 = 0;
+  if (kids != 0) {
+    const zero = i8x16.splat(0);
+    for (let q: u32 = 0; q < 16; q++) {
+      const m = <u64>(<u32>i8x16.bitmask(i8x16.ne(v128.load(kids + (<usize>q << 4)), zero)));
+      const sh = <u64>((q & 3) << 4);
+      if (q < 4) kb0 |= m << sh;
+      else if (q < 8) kb1 |= m << sh;
+      else if (q < 12) kb2 |= m << sh;
+      else kb3 |= m << sh;
+    }
+    nKids = <u32>(popcnt<u64>(kb0) + popcnt<u64>(kb1) + popcnt<u64>(kb2) + popcnt<u64>(kb3));
+    if (nKids != 0) {
+      let last = load<u32>(vals);
+      for (let s: usize = 1; s < 256; s++) {
+        if (load<u8>(kids + s) != 0) store<u32>(vals + (s << 2), last);
+        else last = load<u32>(vals + (s << 2));
+      }
     }
   }
+  // Run starts. Lane 0 of the first group compares with the word before vals (any readable memory);
+  // bit 0 is forced on below.
+  let rb0: u64 = 0, rb1: u64 = 0, rb2: u64 = 0, rb3: u64 = 0;
+  for (let q: u32 = 0; q < 64; q++) {
+    const at = vals + (<usize>q << 4);
+    const m = <u64>(<u32>i32x4.bitmask(i32x4.ne(v128.load(at), v128.load(at - 4))));
+    const sh = <u64>((q & 15) << 2);
+    if (q < 16) rb0 |= m << sh;
+    else if (q < 32) rb1 |= m << sh;
+    else if (q < 48) rb2 |= m << sh;
+    else rb3 |= m << sh;
+  }
+  rb0 |= 1;
+  const r0 = <u32>popcnt<u64>(rb0), r1 = <u32>popcnt<u64>(rb1), r2 = <u32>popcnt<u64>(rb2);
+  const nRuns = r0 + r1 + r2 + <u32>popcnt<u64>(rb3);
   const p = alloc(PLY_HEADER + (nRuns << 2));
   if (p == 0) return 0;
   store<u32>(p, def);
   store<u32>(p, 0, 4);
-  store<u16>(p, <u16>nRuns, 80);
-  store<u16>(p, <u16>nKids, 82);
-  let run: u32 = 0;
-  for (let w: u32 = 0; w < 4; w++) {
-    let kb: u64 = 0;
-    let rb: u64 = 0;
-    for (let b: u32 = 0; b < 64; b++) {
-      const s = (w << 6) | b;
-      const isKid = kids != 0 && load<u8>(kids + s) != 0;
-      const v = load<u32>(vals + (<usize>s << 2));
-      if (isKid) kb |= <u64>1 << <u64>b;
-      if (s == 0 || (!isKid && v != last)) {
-        rb |= <u64>1 << <u64>b;
-        store<u32>(p + PLY_HEADER + (<usize>run << 2), v);
-        run++;
-        last = v;
-      }
+  const k0 = <u32>popcnt<u64>(kb0), k1 = <u32>popcnt<u64>(kb1), k2 = <u32>popcnt<u64>(kb2);
+  store<u32>(p + 8, (k0 << 8) | ((k0 + k1) << 16) | ((k0 + k1 + k2) << 24));
+  store<u32>(p + 12, (r0 << 8) | ((r0 + r1) << 16) | ((r0 + r1 + r2) << 24));
+  store<u64>(p + 16, kb0);
+  store<u64>(p + 24, kb1);
+  store<u64>(p + 32, kb2);
+  store<u64>(p + 40, kb3);
+  store<u64>(p + 48, rb0);
+  store<u64>(p + 56, rb1);
+  store<u64>(p + 64, rb2);
+  store<u64>(p + 72, rb3);
+  store<u16>(p + 80, <u16>nRuns);
+  store<u16>(p + 82, <u16>nKids);
+  let leaf = p + PLY_HEADER;
+  for (let w: usize = 0; w < 4; w++) {
+    let b = load<u64>(p + 48 + (w << 3));
+    while (b != 0) {
+      const slot = (w << 6) | <usize>ctz<u64>(b);
+      store<u32>(leaf, load<u32>(vals + (slot << 2)));
+      leaf += 4;
+      b &= b - 1;
     }
-    store<u64>(p + 16 + (<usize>w << 3), kb);
-    store<u64>(p + 48 + (<usize>w << 3), rb);
-  }
-  let kr: u32 = 0;
-  let rr: u32 = 0;
-  for (let w: u32 = 0; w < 4; w++) {
-    store<u8>(p + 8 + w, <u8>kr);
-    store<u8>(p + 12 + w, <u8>rr);
-    kr += <u32>popcnt<u64>(load<u64>(p + 16 + (<usize>w << 3)));
-    rr += <u32>popcnt<u64>(load<u64>(p + 48 + (<usize>w << 3)));
   }
   return p;
 }

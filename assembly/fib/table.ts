@@ -190,11 +190,8 @@ export function rebuild(t: u32, slot: u32, n: u32): i32 {
   let fresh: u32 = def;
   let freshBytes: isize = 0;
   if (n > 0) {
-    for (let s: usize = 0; s < 256; s++) {
-      store<u32>(vals1 + (s << 2), INHERIT);
-      store<u32>(kidStart + (s << 2), 0);
-    }
-    store<u32>(kidStart + 1024, 0);
+    memory.fill(vals1, 0xff, 256 * 4); // INHERIT everywhere
+    memory.fill(kidStart, 0, 257 * 4);
     memory.fill(dep1, 0, 256);
     memory.fill(kids1, 0, 256);
     // Paint /17../24; count the longer routes per /24 slot.
@@ -238,8 +235,8 @@ export function rebuild(t: u32, slot: u32, n: u32): i32 {
     let k: u32 = 0;
     for (let s: u32 = 0; s < 256; s++) {
       if (load<u8>(kids1 + s) == 0) continue;
-      const inherit = load<u32>(vals1 + (<usize>s << 2));
-      for (let j: usize = 0; j < 256; j++) store<u32>(vals2 + (j << 2), inherit);
+      const inherit = v128.splat<u32>(load<u32>(vals1 + (<usize>s << 2)));
+      for (let j: usize = 0; j < 256 * 4; j += 16) v128.store(vals2 + j, inherit);
       memory.fill(dep2, 24, 256);
       const from = load<u32>(kidStart + (<usize>s << 2));
       const to = load<u32>(kidStart + (<usize>(s + 1) << 2));

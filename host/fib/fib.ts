@@ -128,6 +128,7 @@ export class Fib {
   private byCore = new Map<number, RibTable>();
   private ruleList: Rule[] = [];
   private txn: Txn | undefined;
+  private readonly idleTxn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
   private dirtyTables = new Set<RibTable>();
 
   constructor(opts: { flavor?: BuildFlavor } = {}) {
@@ -145,20 +146,24 @@ export class Fib {
   /** Runs fn all-or-nothing: any throw restores every route and rule it changed. */
   transaction<T>(fn: () => T): T {
     if (this.txn) return fn();
-    const txn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
+    const txn = this.idleTxn;
     this.txn = txn;
     try {
       const r = fn();
       this.txn = undefined;
       this.flush();
-      for (const id of txn.released) this.results.release(id);
-      for (const [set, { table }] of txn.touched) this.dropIfEmpty(table, set);
-      txn.fresh.forEach((set, i) => this.dropIfEmpty(txn.freshTables[i]!, set));
+      for (let i = 0; i < txn.released.length; i++) this.results.release(txn.released[i]!);
+      if (txn.touched.size > 0) for (const [set, { table }] of txn.touched) this.dropIfEmpty(table, set);
+      for (let i = 0; i < txn.fresh.length; i++) this.dropIfEmpty(txn.freshTables[i]!, txn.fresh[i]!);
       return r;
     } catch (e) {
       this.txn = undefined;
       this.rollback(txn);
       throw e;
+    } finally {
+      txn.touched.clear();
+      txn.fresh.length = txn.freshTables.length = txn.acquired.length = txn.released.length = 0;
+      txn.rules = undefined;
     }
   }
 
