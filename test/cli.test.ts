@@ -181,4 +181,28 @@ describe("wasmroute ip", () => {
     expect(u.stderr).toMatch(/^wasmroute: -force is not supported: a batch is applied all-or-nothing\nusage: wasmroute .*\n$/);
     expect(existsSync(join(dir, "-"))).toBe(false);
   });
+
+  it("loads a plain CIDR list with `route load`, hops by the stated rule; a bad list applies nothing", () => {
+    const cidrs = ["203.0.113.0/24", "198.51.100.0/24", "# comment", "192.0.2.128/25", "10.0.0.0/8"];
+    writeFileSync(join(dir, "table.txt"), cidrs.join("\n") + "\n");
+    const f = routesFile("load.routes", "route load table.txt nexthop via 10.0.0.1 dev eth0 nexthop via 10.0.0.2 dev eth1\n");
+    const r = wasmroute(dir, ["ip", "--routes", f, "route", "show"]);
+    expect(r.stderr).toBe("");
+    // hop = fmix32(addr ^ (len << 24)) mod 2, written out here for each prefix
+    const fmix32 = (h: number) => {
+      h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+      return h >>> 0;
+    };
+    const hop = (a: number, len: number) => (fmix32((a ^ (len << 24)) >>> 0) % 2 === 0 ? "via 10.0.0.1 dev eth0" : "via 10.0.0.2 dev eth1");
+    expect(r.stdout).toBe(
+      [`10.0.0.0/8 ${hop(0x0a000000, 8)} `, `192.0.2.128/25 ${hop(0xc0000280, 25)} `, `198.51.100.0/24 ${hop(0xc6336400, 24)} `,
+        `203.0.113.0/24 ${hop(0xcb007100, 24)} `, ""].join("\n"),
+    );
+    writeFileSync(join(dir, "bad.txt"), "10.0.0.0/8\n1.2.3.4/33\n");
+    const before = readFileSync(join(dir, f), "utf8");
+    const b = wasmroute(dir, ["ip", "--routes", f, "route", "load", "bad.txt", "via", "10.0.0.1", "dev", "eth0", "table", "7"]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toBe(`${join(dir, "bad.txt")}:2: invalid prefix length "33" in "1.2.3.4/33" (0..32)\n`);
+    expect(readFileSync(join(dir, f), "utf8")).toBe(before);
+  });
 });

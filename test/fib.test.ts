@@ -190,6 +190,48 @@ describe.each(["release", "debug"] as const)("FIB (%s core)", (flavor) => {
     for (let i = 0; i < n; i++) expect(m2[(out >>> 2) + i]).toBe(fib.lookup(254, m2[(keys >>> 2) + i]!));
   });
 
+  it("answers a policy batch (fib_route_batch) the same as single policy lookups", () => {
+    const rand = prng(13);
+    const fib = new Fib({ flavor });
+    for (let i = 0; i < 800; i++) {
+      const r = randomRoute(rand, NESTED_LENS);
+      r.table = [254, 100, 200][i % 3]!;
+      try {
+        fib.addRoute(r);
+      } catch {}
+    }
+    const rule = { src: 0, srcLen: 0, dst: 0, dstLen: 0, iif: "", tos: 0, fwmark: 0, fwmask: 0, table: 0 };
+    fib.addRule({ ...rule, fwmark: 1, fwmask: 1, action: "lookup", table: 100 });
+    fib.addRule({ ...rule, src: 0x0a000000, srcLen: 8, action: "lookup", table: 200 });
+    fib.addRule({ ...rule, tos: 0x10, action: "prohibit" });
+    fib.addRule({ ...rule, iif: "eth1", action: "blackhole" });
+    const n = 3000;
+    const keys = fib.core.alloc(n * 20);
+    const out = fib.core.alloc(n * 16);
+    const m = fib.core.u32();
+    const eth1 = fib.ifaces.index("eth1");
+    for (let i = 0; i < n; i++) {
+      const w = (keys >>> 2) + i * 5;
+      m[w] = i % 2 ? rand() : ((0x0a000000 | (rand() & 0x000fffff)) >>> 0);
+      m[w + 1] = rand() % 3 === 0 ? (0x0a000000 | (rand() & 0xffffff)) >>> 0 : rand();
+      m[w + 2] = rand() % 5 === 0 ? eth1 : 0;
+      m[w + 3] = rand() & 3;
+      m[w + 4] = rand() % 4 === 0 ? 0x10 : 0;
+    }
+    fib.core.x.fib_route_batch(keys, out, n);
+    const batch = fib.core.u32().slice(out >>> 2, (out >>> 2) + n * 4);
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const k = fib.core.u32().slice((keys >>> 2) + i * 5, (keys >>> 2) + i * 5 + 5);
+      const err = fib.core.x.fib_route(k[0]!, k[1]!, k[2]!, k[3]!, k[4]!);
+      const single = fib.core.u32().slice(4, 8);
+      expect([...batch.slice(i * 4, i * 4 + 4)]).toEqual([...single]);
+      expect(batch[i * 4 + 3]! | 0).toBe(err);
+      seen.add(err);
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(4); // ok, no route, blackhole, prohibit at least
+  });
+
   it("refuses bad routes with clear errors and changes nothing", () => {
     const fib = new Fib({ flavor });
     const nh = [{ gateway: 0xc0000201, dev: "eth1", weight: 1, onlink: false }];

@@ -4,7 +4,11 @@
  * This layer only talks to the `Fib` control-plane API and an output callback, so the same function
  * serves the command line, a batch file, and (later) a control socket.
  */
+import { resolve } from "node:path";
 import type { Fib } from "../fib/fib.ts";
+import { readCidrListFile } from "../fib/cidr-list.ts";
+import { formatIPv4 } from "../fib/ipv4.ts";
+import { TABLE_MAIN } from "../fib/types.ts";
 import { maskOf } from "../fib/ipv4.ts";
 import { formatAnswer, formatRoute, formatRule, routeAddText, routeDelText, ruleAddText, ruleDelText } from "./format.ts";
 import { parseRouteCommand } from "./parse-route.ts";
@@ -56,6 +60,13 @@ function runRoute(fib: Fib, words: readonly string[], out: (line: string) => voi
     case "get":
       out(formatAnswer(cmd.query, fib.get(cmd.query)));
       return { mutated: false };
+    case "load": {
+      const path = resolve(cmd.file);
+      const list = readCidrListFile(path);
+      fib.loadCidrList(list.addrs, list.lens, { table: cmd.table, nexthops: cmd.nexthops });
+      const hops = cmd.nexthops.map((h) => `nexthop via ${formatIPv4(h.gateway)} dev ${h.dev}`).join(" ");
+      return { mutated: true, canonical: `route load ${path}${cmd.table !== TABLE_MAIN ? ` table ${tableName(cmd.table)}` : ""} ${hops}` };
+    }
     case "flush": {
       let n = 0;
       if (cmd.table === "all") {

@@ -24,7 +24,8 @@ export type RouteCommand =
   | { op: "del"; selector: RouteSelector }
   | { op: "show"; table: number | "all"; prefix?: { addr: number; len: number } }
   | { op: "get"; query: RouteQuery }
-  | { op: "flush"; table: number | "all" };
+  | { op: "flush"; table: number | "all" }
+  | { op: "load"; file: string; table: number; nexthops: Nexthop[] };
 
 const ADD_MODES: Record<string, AddMode> = { add: "add", append: "append", replace: "replace", change: "change" };
 
@@ -55,6 +56,8 @@ export function parseRouteCommand(words: readonly string[]): RouteCommand {
   const mode = Object.hasOwn(ADD_MODES, cmd) ? ADD_MODES[cmd] : undefined;
   if (mode) return { op: "add", mode, route: parseRouteAdd(rest, `route ${cmd}`) };
   switch (cmd) {
+    case "load":
+      return parseRouteLoad(rest);
     case "del":
     case "delete":
       return { op: "del", selector: parseRouteDel(rest, `route ${cmd}`) };
@@ -327,4 +330,19 @@ function parseFlush(w: Words): RouteCommand {
   const table = t === "all" ? "all" : parseTable(word, t);
   if (w.more()) throw w.unknown(w.next());
   return { op: "flush", table };
+}
+
+/**
+ * `route load FILE [table T] via GW dev DEV | nexthop via GW dev DEV …` (a wasmroute extension): a plain
+ * CIDR list — one prefix a line, like a BGP table dump, `.gz` allowed — becomes unicast routes, prefix
+ * addr/len taking hop number fmix32(addr ^ (len << 24)) mod (number of hops) of the hops given.
+ */
+function parseRouteLoad(words: readonly string[]): RouteCommand {
+  const file = words[0];
+  if (file === undefined) throw new Error(`"route load" needs a file of CIDRs`);
+  // The hops and table use the route grammar, on a stand-in prefix.
+  const r = parseRouteAdd(["default", ...words.slice(1)], "route load");
+  if (r.type !== "unicast" || r.nexthops.length === 0) throw new Error(`"route load" needs next hops: via ADDR dev NAME, or nexthop … nexthop …`);
+  if (r.metric || r.src !== undefined || r.proto !== undefined) throw new Error(`"route load" takes only a table and next hops`);
+  return { op: "load", file, table: r.table, nexthops: r.nexthops };
 }
