@@ -1,5 +1,5 @@
 // index.ts — the core's exported ABI, and nothing else. Internals: fib/ (lookup structure, results,
-// policy rules), util/ (memory). Every export takes and returns i32/u32 only; batches go through
+// policy rules), cache/ (the Linux 2.6/3.x route cache, its GC and counters), util/ (memory). Every export takes and returns i32/u32 only; batches go through
 // linear memory: the host writes N keys, one call fills N answers.
 //
 // Host-visible header below memoryBase (bytes 0..65535 are never used by the compiler)
@@ -13,6 +13,12 @@ import { lookupBatch } from "./fib/lookup";
 import { reserveResults, reserveNexthops, setResult, setNexthop, selectNexthop, flowHash } from "./fib/nexthop";
 import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
 import { check } from "./fib/check";
+import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
+import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
+import { inputBatch, setIfConf } from "./cache/input";
+import { allocated, hashed } from "./cache/entry";
+import { expire as gcExpire, equilibrium as gcEquilibrium, garbageCollect } from "./cache/gc";
+import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachingDisabled } from "./cache/state";
 
 const ABI_VERSION: u32 = 1;
 const ROUTE1_OUT: usize = 16;
@@ -78,3 +84,43 @@ export function fib_route(dst: u32, src: u32, iif: u32, mark: u32, tos: u32): i3
 
 /** n policy keys (20 B each at keys) → n answers (16 B each at out). */
 export function fib_route_batch(keys: u32, out: u32, n: u32): void { routeBatch(keys, out, n); }
+
+// ── route cache (control) ─────────────────────────────────────────────────────
+
+export function cache_init(buckets: u32, secret: u32, seed: u32, now: u32): i32 { return cacheInit(buckets, secret, seed, now); }
+export function cache_set_param(id: u32, v: i32): i32 { return setParam(id, v); }
+export function cache_set_if(ifindex: u32, flags: u32): i32 { return setIfConf(ifindex, flags); }
+export function cache_tick(now: u32): void { cacheTick(now); }
+export function cache_flush(value: i32, now: u32): void { cacheFlush(value, now); }
+export function cache_gc(now: u32): i32 { return garbageCollect(now); }
+export function cache_release(entry: u32): void { cacheReleaseEntry(entry); }
+/** n keys (20 B: dst, src, iif, mark, tos) → n answers (24 B, layout in cache/input.ts). */
+export function cache_input_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void { inputBatch(keys, out, n, now, takeRef != 0); }
+export function cache_dump(out: u32, max: u32): u32 { return cacheDump(out, max); }
+/** Entries in bucket i's chain (stale ones included): for tests of the chain bounds. */
+export function cache_chain_length(i: u32): u32 {
+  if (i >= nBuckets) return 0;
+  let n: u32 = 0;
+  for (let e = <usize>load<u32>(cacheBuckets + (<usize>i << 2)); e != 0; e = <usize>load<u32>(e)) n++;
+  return n;
+}
+
+// ── route cache (observation) ────────────────────────────────────────────────
+/** u32[17] rt_cache counters (entries filled in here); u32[4] events (overflow, uncached, rebuild, disabled). */
+export function cache_counters(): u32 { store<u32>(counters, allocated); return <u32>counters; }
+export function cache_events(): u32 { return <u32>events; }
+export function cache_allocated(): u32 { return allocated; }
+export function cache_hashed(): u32 { return hashed; }
+export function cache_garbage(): u32 { return garbageCount; }
+export function cache_garbage_oldest_age(now: u32): u32 { return garbageOldestAge(now); }
+export function cache_bytes(): u32 { return cacheBytes(); }
+/** GC and defence state: 0 expire (ms), 1 equilibrium, 2 rt_chain_length_max, 3 rebuild count, 4 genid, 5 caching disabled. */
+export function cache_state(which: u32): i32 {
+  if (which == 0) return <i32>gcExpire;
+  if (which == 1) return <i32>gcEquilibrium;
+  if (which == 2) return <i32>chainLengthMax;
+  if (which == 3) return rebuildCount;
+  if (which == 4) return <i32>genid;
+  if (which == 5) return cachingDisabled() ? 1 : 0;
+  return -1;
+}

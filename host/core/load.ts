@@ -35,6 +35,24 @@ export interface CoreExports {
   fib_lookup_batch(t: number, keys: number, out: number, n: number): void;
   fib_route(dst: number, src: number, iif: number, mark: number, tos: number): number;
   fib_route_batch(keys: number, out: number, n: number): void;
+  cache_init(buckets: number, secret: number, seed: number, now: number): number;
+  cache_set_param(id: number, v: number): number;
+  cache_set_if(ifindex: number, flags: number): number;
+  cache_tick(now: number): void;
+  cache_flush(value: number, now: number): void;
+  cache_gc(now: number): number;
+  cache_release(entry: number): void;
+  cache_input_batch(keys: number, out: number, n: number, now: number, takeRef: number): void;
+  cache_dump(out: number, max: number): number;
+  cache_chain_length(i: number): number;
+  cache_counters(): number;
+  cache_events(): number;
+  cache_allocated(): number;
+  cache_hashed(): number;
+  cache_garbage(): number;
+  cache_garbage_oldest_age(now: number): number;
+  cache_bytes(): number;
+  cache_state(which: number): number;
 }
 
 export type BuildFlavor = "release" | "debug";

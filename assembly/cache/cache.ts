@@ -1,0 +1,58 @@
+// cache.ts — the route cache's lifecycle around table/gc/input: start-up (buckets, secret, derived
+// knobs), the host-driven clock tick that runs the periodic scan every gc_interval (first run at a
+// random point in [gc_interval, 2·gc_interval), §4.1) and the dst garbage reaper (§7.3), and a dump of
+// the live entries for `ip route show cache` (hashed, current genid only, §1.6).
+import { tableInit, buckets, nBuckets, reapGarbage, isStale } from "./table";
+import { gcInit, checkExpire } from "./gc";
+import { ENTRY_BYTES, slabBytes } from "./entry";
+import { setSecret, seedRandom, random, setParam, gcIntervalMs, P_GC_THRESH, P_MAX_SIZE } from "./state";
+
+let nextScan: u32 = 0;
+let scanning: bool = false;
+
+/** Starts the cache with n buckets (power of two), hash secret and random seed; gc_thresh = n, max_size = 16n. */
+export function cacheInit(n: u32, hashSecret: u32, seed: u32, now: u32): i32 {
+  const rc = tableInit(n);
+  if (rc != 0) return rc;
+  setSecret(hashSecret);
+  seedRandom(seed);
+  setParam(P_GC_THRESH, <i32>n);
+  setParam(P_MAX_SIZE, <i32>(n * 16));
+  gcInit(now);
+  scheduleScan(now);
+  return 0;
+}
+
+function scheduleScan(now: u32): void {
+  scanning = gcIntervalMs > 0;
+  if (scanning) nextScan = now + gcIntervalMs + random() % gcIntervalMs;
+}
+
+/** Runs what is due at `now`: the periodic scan (gc_interval 0 = none) and the garbage reaper. */
+export function cacheTick(now: u32): void {
+  if (!scanning && gcIntervalMs > 0) scheduleScan(now);
+  if (scanning && gcIntervalMs == 0) scanning = false;
+  while (scanning && <i32>(now - nextScan) >= 0) {
+    checkExpire(nextScan);
+    nextScan += gcIntervalMs;
+  }
+  reapGarbage(now);
+}
+
+/** Copies up to max live entries (hashed, current genid) to out, 64 bytes each; returns how many. */
+export function cacheDump(out: usize, max: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < nBuckets && n < max; i++) {
+    for (let e = <usize>load<u32>(buckets + (<usize>i << 2)); e != 0 && n < max; e = <usize>load<u32>(e)) {
+      if (isStale(e)) continue;
+      memory.copy(out + <usize>n * ENTRY_BYTES, e, ENTRY_BYTES);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Bytes the cache holds: bucket array plus entry slabs. */
+export function cacheBytes(): u32 {
+  return <u32>((<usize>nBuckets << 2) + slabBytes);
+}

@@ -1,0 +1,158 @@
+// gc.ts — the cache's two cleaners: rt_garbage_collect (§3.2), run by dst_alloc when the allocated
+// count exceeds gc_thresh, and rt_check_expire (§4.1), the periodic scan that also computes
+// rt_chain_length_max (avg + 4σ of chain lengths) for the collision defence. Packet-path callers get
+// exactly one GC sweep (softirq context). State is global, as in the kernel.
+import { buckets, nBuckets, mask, isStale, mayExpire, rtFree, noAliasBefore } from "./table";
+import { allocated, entryAlloc } from "./entry";
+import {
+  bump, C_GC_TOTAL, C_GC_IGNORED, C_GC_GOAL_MISS, C_GC_DST_OVERFLOW, event, E_OVERFLOW, gcThresh, maxSize, gcElasticity,
+  gcMinIntervalMs, gcTimeoutMs, setChainLengthMax,
+} from "./state";
+
+// rt_garbage_collect's static state (§3.1).
+export let expire: u32 = 300000;
+let lastGc: u32 = 0;
+let rover: u32 = 0;
+export let equilibrium: u32 = 0;
+// rt_check_expire's.
+let scanRover: u32 = 0;
+let scanLast: u32 = 0;
+
+export function gcInit(now: u32): void {
+  expire = gcTimeoutMs;
+  lastGc = now - gcMinIntervalMs; // the first call is not gated
+  scanLast = now;
+}
+
+/** Frees the stale and expirable entries of bucket b, age limit halving per kept entry (§3.3). */
+function sweepBucket(b: usize, tmoStart: u32, now: u32): i64 {
+  let freed: i64 = 0;
+  let tmo = tmoStart;
+  let prev: usize = 0;
+  let c = <usize>load<u32>(b);
+  while (c != 0) {
+    const next = <usize>load<u32>(c);
+    if (isStale(c) || mayExpire(c, tmo, expire, now)) {
+      if (prev == 0) store<u32>(b, <u32>next);
+      else store<u32>(prev, <u32>next);
+      rtFree(c, now);
+      freed++;
+    } else {
+      tmo >>= 1;
+      prev = c;
+    }
+    c = next;
+  }
+  return freed;
+}
+
+/** rt_garbage_collect (§3.2). 0 = the allocation may go ahead, 1 = it fails (ENOBUFS). */
+export function garbageCollect(now: u32): i32 {
+  bump(C_GC_TOTAL);
+  if (now - lastGc < gcMinIntervalMs && allocated < maxSize) {
+    bump(C_GC_IGNORED);
+    return 0;
+  }
+  const e = <i64>allocated;
+  const b = <i64>nBuckets;
+  let goal: i64 = e - <i64>gcElasticity * b;
+  if (goal <= 0) {
+    if (<i64>equilibrium < <i64>gcThresh) equilibrium = gcThresh;
+    goal = e - <i64>equilibrium;
+    if (goal > 0) {
+      equilibrium += <u32>min<i64>(goal / 2, b);
+      goal = e - <i64>equilibrium;
+    }
+  } else {
+    goal = max<i64>(goal / 2, b);
+    equilibrium = <u32>(e - goal);
+  }
+  if (now - lastGc >= gcMinIntervalMs) lastGc = now;
+  if (goal <= 0) {
+    equilibrium = <u32>(<i64>equilibrium + goal);
+    return workDone();
+  }
+  // One sweep (softirq): up to every bucket from rover + 1, stopping once the goal is met.
+  let k = rover;
+  for (let i: u32 = 0; i < nBuckets && goal > 0; i++) {
+    k = (k + 1) & mask;
+    goal -= sweepBucket(buckets + (<usize>k << 2), expire, now);
+  }
+  rover = k;
+  if (goal <= 0) return workDone();
+  bump(C_GC_GOAL_MISS);
+  expire >>= 1; // (0 stays 0)
+  if (allocated < maxSize) return 0; // below max_size the allocation goes ahead despite the miss
+
+  event(E_OVERFLOW); // "dst cache overflow"
+  bump(C_GC_DST_OVERFLOW);
+  return 1;
+}
+
+function workDone(): i32 {
+  expire += gcMinIntervalMs;
+  if (expire > gcTimeoutMs || allocated < gcThresh) expire = gcTimeoutMs;
+  return 0;
+}
+
+/** dst_alloc (§7.2): GC first when over gc_thresh; a zeroed entry, or 0 when GC gave up or no memory. */
+export function allocEntry(now: u32): usize {
+  if (allocated > gcThresh && garbageCollect(now) != 0) return 0;
+  return entryAlloc();
+}
+
+function isqrt(n: u64): u64 {
+  if (n < 2) return n;
+  let x = <u64>Math.sqrt(<f64>n);
+  while (x * x > n) x--;
+  while ((x + 1) * (x + 1) <= n) x++;
+  return x;
+}
+
+/** rt_check_expire (§4.1): scan elapsed × B / gc_timeout buckets; recompute rt_chain_length_max. */
+export function checkExpire(now: u32): void {
+  const delta = <u64>(now - scanLast);
+  scanLast = now;
+  let goal: u64 = gcTimeoutMs > 1 ? (delta * <u64>nBuckets) / <u64>gcTimeoutMs : <u64>nBuckets;
+  if (goal > <u64>nBuckets) goal = <u64>nBuckets;
+  let samples: u64 = 0;
+  let sum: u64 = 0;
+  let sum2: u64 = 0;
+  let i = scanRover;
+  for (let n: u64 = 0; n < goal; n++) {
+    i = (i + 1) & mask;
+    samples++;
+    let tmo = gcTimeoutMs;
+    let length: u64 = 0;
+    const b = buckets + (<usize>i << 2);
+    let prev: usize = 0;
+    let c = <usize>load<u32>(b);
+    while (c != 0) {
+      const next = <usize>load<u32>(c);
+      let drop = isStale(c);
+      if (!drop) {
+        const exp = load<u32>(c, 60);
+        if (exp != 0) drop = <i32>(now - exp) >= 0; // a passed PMTU expiry frees even a referenced entry
+        else drop = mayExpire(c, tmo, gcTimeoutMs, now);
+      }
+      if (drop) {
+        if (prev == 0) store<u32>(b, <u32>next);
+        else store<u32>(prev, <u32>next);
+        rtFree(c, now);
+      } else {
+        tmo >>= 1;
+        if (noAliasBefore(<usize>load<u32>(b), c)) length += 8; // ONE = 8: 3 fractional bits
+        prev = c;
+      }
+      c = next;
+    }
+    sum += length;
+    sum2 += length * length;
+  }
+  if (samples > 0) {
+    const avg = sum / samples;
+    const sd = isqrt(sum2 / samples - avg * avg);
+    setChainLengthMax(max<u32>(gcElasticity, <u32>((avg + 4 * sd) >> 3)));
+  }
+  scanRover = i;
+}

@@ -1,0 +1,166 @@
+/**
+ * The route cache as the host sees it: start-up, per-interface IPv4 settings, knobs, batched input
+ * lookups through the cache, the clock tick, flush, and what it exposes for statistics and alarms.
+ * The cache itself (buckets, entries, GC) lives in the core: assembly/cache/*. Every call takes the
+ * time from the caller (ms), so simulations run at any speed.
+ */
+import type { Fib } from "../fib/fib.ts";
+
+export interface InterfaceConf {
+  forwarding: boolean;
+  rpFilter: 0 | 1 | 2; // effective: max(all, dev), as the kernel computes it (§6.4)
+  hasAddresses: boolean;
+  acceptLocal?: boolean;
+  srcValidMark?: boolean;
+}
+
+/** Knob ids of cache_set_param (assembly/cache/state.ts). */
+export const CacheParam = {
+  gcThresh: 0,
+  maxSize: 1,
+  gcElasticity: 2,
+  gcMinIntervalMs: 3,
+  gcTimeoutMs: 4,
+  gcIntervalMs: 5,
+  rebuildCount: 6,
+  overflowForward: 7,
+} as const;
+
+export interface InputKey {
+  dst: number;
+  src: number;
+  iif: string;
+  mark?: number;
+  tos?: number;
+}
+
+export interface InputAnswer {
+  type: number; // RTN_*; 0 = dropped
+  cached: boolean;
+  error: number; // 0, or a negative errno (drop reason, or the error of a negative entry)
+  gateway: number;
+  oif: number;
+  flags: number; // RTCF_* (§1.5)
+  entry: number; // non-zero when a reference was taken: give it back with release()
+}
+
+export const KEY_BYTES = 20;
+export const ANSWER_BYTES = 24;
+
+export class RouteCache {
+  readonly fib: Fib;
+  readonly buckets: number;
+  private keysPtr = 0;
+  private outPtr = 0;
+  private cap = 0;
+
+  constructor(fib: Fib, opts: { buckets: number; secret?: number; seed?: number; now?: number }) {
+    this.fib = fib;
+    this.buckets = opts.buckets;
+    const secret = opts.secret ?? (Math.random() * 2 ** 32) >>> 0;
+    const seed = opts.seed ?? (Math.random() * 2 ** 32) >>> 0;
+    const rc = fib.core.x.cache_init(opts.buckets, secret, seed, (opts.now ?? 0) >>> 0);
+    if (rc === -22) throw new Error(`rhash_entries must be a power of two between 1 and 2^26, got ${opts.buckets}`);
+    if (rc !== 0) throw new Error(`wasmroute: route cache could not start (${rc})`);
+  }
+
+  set(param: keyof typeof CacheParam, value: number): void {
+    if (this.fib.core.x.cache_set_param(CacheParam[param], value | 0) !== 0) throw new Error(`bad cache parameter ${param}`);
+  }
+
+  setInterface(name: string, c: InterfaceConf): void {
+    const flags = 1 | (c.forwarding ? 2 : 0) | (c.rpFilter << 2) | (c.hasAddresses ? 16 : 0) | (c.acceptLocal ? 32 : 0) | (c.srcValidMark ? 64 : 0);
+    if (this.fib.core.x.cache_set_if(this.fib.ifaces.index(name), flags) !== 0) throw new Error(`interface index too large: ${name}`);
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.cap) return;
+    const x = this.fib.core.x;
+    if (this.cap) {
+      x.mem_free(this.keysPtr, this.cap * KEY_BYTES);
+      x.mem_free(this.outPtr, this.cap * ANSWER_BYTES);
+    }
+    this.cap = Math.max(n, 256);
+    this.keysPtr = this.fib.core.alloc(this.cap * KEY_BYTES);
+    this.outPtr = this.fib.core.alloc(this.cap * ANSWER_BYTES);
+  }
+
+  /** Resolves input keys through the cache (one core call). takeRef: each answer holds a reference. */
+  input(keys: InputKey[], now: number, takeRef = false): InputAnswer[] {
+    this.fib.flush();
+    this.ensure(keys.length);
+    let m = this.fib.core.u32();
+    keys.forEach((k, i) => {
+      const w = (this.keysPtr >>> 2) + i * 5;
+      m[w] = k.dst;
+      m[w + 1] = k.src;
+      m[w + 2] = this.fib.ifaces.index(k.iif);
+      m[w + 3] = k.mark ?? 0;
+      m[w + 4] = k.tos ?? 0;
+    });
+    this.fib.core.x.cache_input_batch(this.keysPtr, this.outPtr, keys.length, now >>> 0, takeRef ? 1 : 0);
+    m = this.fib.core.u32();
+    const i32 = this.fib.core.i32();
+    const out: InputAnswer[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const b = this.outPtr + i * ANSWER_BYTES;
+      const w = b >>> 2;
+      const head = m[w]!;
+      out.push({ type: head & 0xff, cached: ((head >>> 8) & 0xff) === 1, error: i32[w + 1]!, gateway: m[w + 2]!, oif: m[w + 3]!, flags: m[w + 4]!, entry: m[w + 5]! });
+    }
+    return out;
+  }
+
+  release(entry: number): void {
+    this.fib.core.x.cache_release(entry);
+  }
+
+  tick(now: number): void {
+    this.fib.core.x.cache_tick(now >>> 0);
+  }
+
+  /** The flush sysctl: ≥ 0 frees now, < 0 only invalidates (what `ip route flush cache` writes). */
+  flush(value: number, now: number): void {
+    this.fib.core.x.cache_flush(value | 0, now >>> 0);
+  }
+
+  /** The 17 rt_cache counters (entries = allocated), a copy. */
+  counters(): Uint32Array {
+    const p = this.fib.core.x.cache_counters();
+    return this.fib.core.u32().slice(p >>> 2, (p >>> 2) + 17);
+  }
+
+  /** Events since the last call (overflow, uncached, rebuild, disabled), then cleared. */
+  takeEvents(): { overflow: number; uncached: number; rebuild: number; disabled: number } {
+    const p = this.fib.core.x.cache_events() >>> 2;
+    const m = this.fib.core.u32();
+    const e = { overflow: m[p]!, uncached: m[p + 1]!, rebuild: m[p + 2]!, disabled: m[p + 3]! };
+    m.fill(0, p, p + 4);
+    return e;
+  }
+
+  get allocated(): number {
+    return this.fib.core.x.cache_allocated();
+  }
+  get hashed(): number {
+    return this.fib.core.x.cache_hashed();
+  }
+  /** Unhashed entries still referenced (the garbage list, §7.3). */
+  get garbage(): number {
+    return this.fib.core.x.cache_garbage();
+  }
+  garbageOldestAgeMs(now: number): number {
+    return this.fib.core.x.cache_garbage_oldest_age(now >>> 0) >>> 0;
+  }
+  get bytes(): number {
+    return this.fib.core.x.cache_bytes() >>> 0;
+  }
+  chainLength(bucket: number): number {
+    return this.fib.core.x.cache_chain_length(bucket);
+  }
+
+  state(): { expireMs: number; equilibrium: number; chainLengthMax: number; rebuildCount: number; genid: number; cachingDisabled: boolean } {
+    const s = (i: number) => this.fib.core.x.cache_state(i);
+    return { expireMs: s(0), equilibrium: s(1) >>> 0, chainLengthMax: s(2), rebuildCount: s(3), genid: s(4) >>> 0, cachingDisabled: s(5) === 1 };
+  }
+}

@@ -1,0 +1,274 @@
+// The route cache (assembly/cache) through its host API: every outcome of the input path with the
+// counters the kernel bumps (kernel-route-cache.md §6.6, §5.2), flush modes (§2), chain bounds (§4.2,
+// §9.3 #12), the emergency rebuild and caching-disabled path (§4.2–4.3), GC gating and expire (§3.2,
+// §9.3), both overflow modes, and the dst lifecycle of a reference leak (§7).
+import { describe, it, expect } from "vitest";
+import { Fib } from "../host/fib/fib.ts";
+import { RouteCache, type InputKey } from "../host/cache/cache.ts";
+import { jhash3 } from "./ref/jhash.ts";
+
+const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
+// Counter indexes in /proc/net/stat/rt_cache order (§5.1).
+const C = { entries: 0, in_hit: 1, in_slow_tot: 2, in_slow_mc: 3, in_no_route: 4, in_brd: 5, in_martian_dst: 6, in_martian_src: 7,
+  gc_total: 11, gc_ignored: 12, gc_goal_miss: 13, gc_dst_overflow: 14, in_hlist_search: 15 };
+const RTCF_LOCAL = 0x80000000, RTCF_BROADCAST = 0x10000000, RTCF_DIRECTSRC = 0x04000000;
+
+/** A router with eth0 10.0.0.1/24, eth1 192.0.2.1/24, a default route, and a few special routes. */
+function router(opts: { buckets?: number; defaultRoute?: boolean; flavor?: "release" | "debug" } = {}) {
+  const fib = new Fib({ flavor: opts.flavor });
+  const on = (dev: string) => [{ gateway: 0, dev, weight: 1, onlink: false }];
+  const via = (gw: string, dev: string) => [{ gateway: ip(gw), dev, weight: 1, onlink: false }];
+  const add = (p: string, len: number, type: "unicast" | "local" | "broadcast" | "blackhole" | "prohibit" | "unreachable", table: number, nexthops: ReturnType<typeof on>) =>
+    fib.addRoute({ prefix: ip(p), len, type, table, metric: 0, nexthops });
+  add("10.0.0.0", 24, "unicast", 254, on("eth0"));
+  add("192.0.2.0", 24, "unicast", 254, on("eth1"));
+  add("10.0.0.1", 32, "local", 255, on("eth0"));
+  add("192.0.2.1", 32, "local", 255, on("eth1"));
+  add("10.0.0.255", 32, "broadcast", 255, on("eth0"));
+  add("198.51.100.0", 24, "unicast", 254, via("10.0.0.2", "eth0"));
+  add("203.0.113.0", 26, "blackhole", 254, []);
+  add("203.0.113.64", 26, "prohibit", 254, []);
+  add("203.0.113.128", 26, "unreachable", 254, []);
+  if (opts.defaultRoute !== false) add("0.0.0.0", 0, "unicast", 254, via("192.0.2.254", "eth1"));
+  const cache = new RouteCache(fib, { buckets: opts.buckets ?? 1024, secret: 0x1234567, seed: 42, now: 0 });
+  for (const dev of ["eth0", "eth1"]) cache.setInterface(dev, { forwarding: true, rpFilter: 0, hasAddresses: true });
+  return { fib, cache };
+}
+
+function delta(cache: RouteCache, f: () => void): Record<string, number> {
+  const a = cache.counters();
+  f();
+  const b = cache.counters();
+  const d: Record<string, number> = {};
+  for (const [k, i] of Object.entries(C)) if (k !== "entries" && b[i]! !== a[i]!) d[k] = b[i]! - a[i]!;
+  return d;
+}
+
+const key = (dst: string, src: string, iif = "eth0"): InputKey => ({ dst: ip(dst), src: ip(src), iif });
+
+describe.each(["release", "debug"] as const)("route cache input path (%s core)", (flavor) => {
+  it("forwards through the slow path once, then hits", () => {
+    const { cache } = router({ flavor });
+    let a;
+    expect(delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 1000)))).toEqual({ in_slow_tot: 1 });
+    // the source is on-link on the input interface: DIRECTSRC (§6.5 step 2)
+    expect(a).toMatchObject({ type: 1, cached: true, error: 0, gateway: ip("192.0.2.254"), flags: RTCF_DIRECTSRC >>> 0 });
+    expect(delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 2000)))).toEqual({ in_hit: 1 });
+    expect(a).toMatchObject({ type: 1, cached: true, gateway: ip("192.0.2.254") });
+    expect(cache.hashed).toBe(1);
+    expect(cache.allocated).toBe(1);
+  });
+
+  it("counts every outcome of §6.6 where the kernel does", () => {
+    const { cache } = router({ flavor });
+    const one = (k: InputKey) => {
+      let a;
+      const d = delta(cache, () => ([a] = cache.input([k], 1000)));
+      return { d, a: a! };
+    };
+    // local delivery: in_slow_tot, cached LOCAL, directly connected source
+    let r = one(key("10.0.0.1", "10.0.0.5"));
+    expect(r.d).toEqual({ in_slow_tot: 1 });
+    expect(r.a).toMatchObject({ type: 2, cached: true, oif: 1, flags: (RTCF_LOCAL | RTCF_DIRECTSRC) >>> 0 });
+    // subnet broadcast: in_slow_tot + in_brd
+    r = one(key("10.0.0.255", "10.0.0.5"));
+    expect(r.d).toEqual({ in_slow_tot: 1, in_brd: 1 });
+    expect(r.a).toMatchObject({ type: 3, cached: true, flags: (RTCF_LOCAL | RTCF_BROADCAST | RTCF_DIRECTSRC) >>> 0 });
+    // limited broadcast: in_brd only
+    r = one(key("255.255.255.255", "10.0.0.5"));
+    expect(r.d).toEqual({ in_brd: 1 });
+    expect(r.a.type).toBe(3);
+    // routes that stop with their own errno become cached negative entries (in_no_route)
+    for (const [dst, errno] of [["203.0.113.5", 22], ["203.0.113.70", 13], ["203.0.113.130", 113]] as const) {
+      r = one(key(dst, "10.0.0.5"));
+      expect(r.d).toEqual({ in_no_route: 1 });
+      expect(r.a).toMatchObject({ type: 7, cached: true, error: -errno, oif: 1 });
+    }
+    // martian destinations and sources: counted, never cached
+    const before = cache.allocated;
+    expect(one(key("127.0.0.1", "10.0.0.5")).d).toEqual({ in_martian_dst: 1 });
+    expect(one(key("0.1.2.3", "10.0.0.5")).d).toEqual({ in_martian_dst: 1 });
+    for (const src of ["127.0.0.1", "224.0.0.5", "255.255.255.255", "0.0.0.7"]) {
+      r = one(key("8.8.8.8", src));
+      expect(r.d).toEqual({ in_martian_src: 1 });
+      expect(r.a).toMatchObject({ type: 0, cached: false, error: -22 });
+    }
+    expect(cache.allocated).toBe(before);
+    // multicast not for us: dropped, not cached, not counted
+    expect(one(key("239.1.2.3", "10.0.0.5")).d).toEqual({});
+  });
+
+  it("caches one unreachable entry with error 101 for no route (§9.5 #17)", () => {
+    const { cache } = router({ flavor, defaultRoute: false });
+    let a;
+    expect(delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 10)))).toEqual({ in_no_route: 1 });
+    expect(a).toMatchObject({ type: 7, cached: true, error: -101 });
+    expect(delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 20)))).toEqual({ in_hit: 1 });
+    expect(a).toMatchObject({ type: 7, error: -101 });
+    expect(cache.hashed).toBe(1);
+  });
+
+  it("with forwarding off: no route and non-local destinations are refused uncached", () => {
+    const { cache } = router({ flavor, defaultRoute: false });
+    cache.setInterface("eth0", { forwarding: false, rpFilter: 0, hasAddresses: true });
+    let a;
+    expect(delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 10)))).toEqual({});
+    expect(a).toMatchObject({ type: 0, error: -113 });
+    expect(delta(cache, () => ([a] = cache.input([key("198.51.100.9", "10.0.0.5")], 10)))).toEqual({ in_slow_tot: 1 });
+    expect(a).toMatchObject({ type: 0, error: -113 });
+    expect(cache.allocated).toBe(0);
+    // local delivery still works
+    expect(cache.input([key("10.0.0.1", "10.0.0.5")], 10)[0]).toMatchObject({ type: 2, cached: true });
+  });
+
+  it("applies rp_filter 0/1/2 to a spoofed source (§6.4)", () => {
+    const { cache } = router({ flavor });
+    // 198.51.100.7 is routed via eth0; arriving on eth1 it fails strict mode only.
+    const spoof = key("8.8.8.8", "198.51.100.7", "eth1");
+    for (const [rpf, want] of [[1, -18], [2, 0], [0, 0]] as const) {
+      cache.setInterface("eth1", { forwarding: true, rpFilter: rpf, hasAddresses: true });
+      cache.flush(0, 100);
+      let a;
+      const d = delta(cache, () => ([a] = cache.input([spoof], 100)));
+      if (want) {
+        expect(d).toEqual({ in_slow_tot: 1, in_martian_src: 1 });
+        expect(a).toMatchObject({ type: 0, cached: false, error: want });
+      } else {
+        expect(d).toEqual({ in_slow_tot: 1 });
+        expect(a).toMatchObject({ type: 1, cached: true });
+      }
+    }
+    // A source with no route at all fails loose mode too.
+    const { cache: c2 } = router({ flavor, defaultRoute: false });
+    c2.setInterface("eth1", { forwarding: true, rpFilter: 2, hasAddresses: true });
+    expect(c2.input([key("198.51.100.9", "8.8.8.8", "eth1")], 1)[0]).toMatchObject({ type: 0, error: -18 });
+  });
+});
+
+describe("route cache maintenance", () => {
+  it("flush: < 0 only invalidates (entries stay allocated, no longer listed), ≥ 0 frees now (§2)", () => {
+    const { cache } = router();
+    const keys = Array.from({ length: 200 }, (_, i) => key(`8.8.${i}.1`, "10.0.0.5"));
+    cache.input(keys, 1000);
+    expect(cache.hashed).toBe(200);
+    const g = cache.state().genid;
+    cache.flush(-1, 1100);
+    expect(cache.state().genid - g).toBeGreaterThanOrEqual(1);
+    expect(cache.state().genid - g).toBeLessThanOrEqual(256);
+    expect(cache.hashed).toBe(200); // stale entries still sit in their chains
+    // all miss; the stale entries still in the chains count as examined (§5.2 in_hlist_search)
+    const d = delta(cache, () => cache.input(keys.slice(0, 10), 1200));
+    expect(d.in_slow_tot).toBe(10);
+    expect(d.in_hit ?? 0).toBe(0);
+    cache.flush(1, 1300);
+    expect(cache.hashed).toBe(0);
+    expect(cache.allocated).toBe(0);
+  });
+
+  it("keeps chains at elasticity + 1 when unreferenced entries exist (§9.3 #12)", () => {
+    const { cache } = router({ buckets: 16 });
+    cache.set("gcThresh", 1_000_000);
+    cache.set("maxSize", 10_000_000);
+    for (let t = 0; t < 40; t++) {
+      cache.input(Array.from({ length: 50 }, (_, i) => key(`9.${t}.${i}.1`, "10.0.0.5")), 1000 + t * 10);
+      for (let b = 0; b < 16; b++) expect(cache.chainLength(b)).toBeLessThanOrEqual(9);
+    }
+    expect(cache.hashed).toBe(16 * 9);
+  });
+
+  it("rebuilds on a chain of referenced collisions, and disables caching after 4 rebuilds (§4.2, §9.4 #14)", () => {
+    const { cache } = router({ buckets: 1024 });
+    const secret = 0x1234567;
+    const hit = key("8.8.8.8", "10.0.0.5");
+    cache.input([hit], 1);
+    const iif = cache.fib.ifaces.index("eth0");
+    let n = 0;
+    for (let round = 1; round <= 5; round++) {
+      // The attacker knows secret and generation: 22 sources landing in bucket 0, all kept referenced.
+      const g = cache.state().genid;
+      const srcs: number[] = [];
+      for (let s = 1; srcs.length < 22; s++) {
+        const src = (0x0a000000 + s + n * 100000) >>> 0;
+        if ((jhash3(ip("8.8.4.4"), src, iif, (secret + g) >>> 0) & 1023) === 0) srcs.push(src);
+      }
+      n++;
+      cache.input(srcs.map((src) => ({ dst: ip("8.8.4.4"), src, iif: "eth0" })), 10 * round, true);
+      expect(cache.state().rebuildCount).toBe(round);
+      expect(cache.state().genid).not.toBe(g);
+      expect(cache.takeEvents()).toMatchObject({ rebuild: 1, disabled: round === 5 ? 1 : 0 });
+    }
+    expect(cache.state().cachingDisabled).toBe(true);
+    const d = delta(cache, () => cache.input([hit, hit, hit], 100));
+    expect(d.in_hit ?? 0).toBe(0); // in_hit stops increasing
+    expect(d.in_slow_tot).toBe(3);
+  });
+
+  it("GC: every call counts, calls within gc_min_interval are ignored, expire halves on a miss (§3.2, §9.3)", () => {
+    const { cache } = router({ buckets: 16 }); // gc_thresh 16, max_size 256
+    expect(cache.state().expireMs).toBe(300000);
+    const d = delta(cache, () => {
+      for (let i = 0; i < 40; i++) cache.input([key(`9.9.${i}.1`, "10.0.0.5")], 1000); // all at one instant
+    });
+    // allocations 18..40 each call the GC (entries > gc_thresh); only the first is not gated
+    expect(d.gc_total).toBe(40 - 17);
+    expect(d.gc_ignored).toBe(40 - 17 - 1);
+    // fresh entries cannot be aged out: the one sweep misses its goal and halves expire
+    expect(d.gc_goal_miss).toBe(1);
+    expect(cache.state().expireMs).toBe(150000);
+    // much later: normal regime (E = 40 ≤ 8·16), equilibrium 16 → 28 (+ half the excess), goal 12:
+    // the old entries go, bucket by bucket, until the goal is met; expire recovers by gc_min_interval
+    const before = cache.allocated;
+    cache.input([key("9.9.200.1", "10.0.0.5")], 1000 + 400_000);
+    expect(cache.state().equilibrium).toBe(28);
+    expect(before + 1 - cache.allocated).toBeGreaterThanOrEqual(12);
+    expect(cache.state().expireMs).toBe(150500);
+  });
+
+  it("overflow: kernel mode drops with ENOBUFS and counts gc_dst_overflow; forward mode keeps forwarding uncached", () => {
+    for (const forward of [false, true]) {
+      const { cache } = router({ buckets: 16 }); // max_size 256
+      cache.set("overflowForward", forward ? 1 : 0);
+      const held = cache.input(Array.from({ length: 256 }, (_, i) => key(`9.${i >> 8}.${i & 255}.1`, "10.0.0.5")), 10, true);
+      expect(held.every((a) => a.entry !== 0)).toBe(true);
+      expect(cache.allocated).toBe(256);
+      let a;
+      const d = delta(cache, () => ([a] = cache.input([key("8.8.8.8", "10.0.0.5")], 5000)));
+      expect(d.gc_dst_overflow).toBe(1);
+      if (forward) {
+        expect(a).toMatchObject({ type: 1, cached: false, error: 0, gateway: ip("192.0.2.254") });
+        expect(cache.takeEvents()).toMatchObject({ uncached: 1, overflow: 1 });
+      } else {
+        expect(a).toMatchObject({ type: 0, cached: false, error: -105 });
+        expect(cache.takeEvents()).toMatchObject({ uncached: 0, overflow: 1 });
+      }
+      for (const h of held) cache.release(h.entry);
+      expect(cache.input([key("8.8.8.8", "10.0.0.5")], 400_000)[0]).toMatchObject({ cached: true });
+    }
+  });
+
+  it("a reference leak: flushed entries stay allocated on the garbage list until released (§7)", () => {
+    const { cache } = router();
+    const held = cache.input(Array.from({ length: 50 }, (_, i) => key(`8.8.${i}.8`, "10.0.0.5")), 1000, true);
+    cache.input(Array.from({ length: 50 }, (_, i) => key(`8.9.${i}.8`, "10.0.0.5")), 1000);
+    cache.flush(0, 2000);
+    expect(cache.hashed).toBe(0);
+    expect(cache.allocated).toBe(50); // the held ones: unhashed but referenced
+    expect(cache.garbage).toBe(50);
+    expect(cache.garbageOldestAgeMs(62_000)).toBe(61_000);
+    for (let t = 2000; t < 200_000; t += 100) cache.tick(t); // the reaper backs off but frees nothing
+    expect(cache.allocated).toBe(50);
+    for (const h of held.slice(0, 30)) cache.release(h.entry);
+    for (let t = 200_000; t < 400_000; t += 100) cache.tick(t);
+    expect(cache.allocated).toBe(20);
+    expect(cache.garbage).toBe(20);
+  });
+
+  it("periodic scan every gc_interval ages idle entries and recomputes rt_chain_length_max (§4.1)", () => {
+    const { cache } = router({ buckets: 64 });
+    cache.input(Array.from({ length: 300 }, (_, i) => key(`8.${i >> 8}.${i & 255}.8`, "10.0.0.5")), 0);
+    const n0 = cache.hashed;
+    for (let t = 0; t <= 30 * 60_000; t += 1000) cache.tick(t); // half an hour idle
+    expect(cache.hashed).toBeLessThan(n0);
+    expect(cache.state().chainLengthMax).toBeGreaterThanOrEqual(8); // max(elasticity, avg + 4σ)
+  });
+});
