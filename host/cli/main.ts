@@ -16,9 +16,17 @@ import { Fib } from "../fib/fib.ts";
 import { runIpCommand } from "./commands.ts";
 import { runScript } from "./script.ts";
 import { runDemo } from "./demo.ts";
+import { runSimulate } from "./simulate-command.ts";
+import { runSysctl } from "./sysctl-command.ts";
+
+/** Subcommands with their own argument parsing. */
+const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
+  simulate: runSimulate,
+  sysctl: runSysctl,
+};
 
 export const USAGE =
-  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo";
+  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE";
 
 class UsageError extends Error {}
 
@@ -128,6 +136,8 @@ function runIp(opts: IpOptions, io: Io): void {
 
 /** Runs the CLI; returns the exit status. */
 export function main(argv: string[], io: Io): number {
+  const sub = SUBCOMMANDS[argv[0] ?? ""];
+  if (sub) return sub(argv.slice(1), io);
   try {
     const { sub, opts } = parseArgs(argv);
     if (sub === "help") {
