@@ -32,7 +32,7 @@ describe("wasmroute simulate", () => {
     expect(r.rows.every((x) => x.gc_dst_overflow === 0)).toBe(true);
   });
 
-  it("pause: with no new flows nothing calls the GC and the count holds; surge: it overshoots the line", () => {
+  it("pause: with no new flows nothing calls the GC and the count holds; surge: above B new entries per gc_min_interval it overshoots the line", () => {
     const p = simulate({ ...base, scenario: "pause", duration: 180 }).rows;
     const pauseRows = p.filter((x) => x.t_s > 62 && x.t_s <= 120);
     expect(pauseRows.every((x) => x.new_flows === 0 && x.gc_total === 0)).toBe(true);
