@@ -1,11 +1,14 @@
 /**
  * `npm run bench -- SUITE [--json] [options]`: runs one benchmark suite and prints a table, or with
- * --json the JSON document (the table then goes to stderr). Suites: lookup (the FIB, issue #2).
+ * --json the JSON document (the table then goes to stderr). Suites: lookup (the FIB, issue #2),
+ * cache (the route cache, issue #3).
  */
 import { runLookupBench } from "./lookup.ts";
+import { runCacheBench } from "./cache.ts";
 
 const SUITES: Record<string, (args: string[]) => Promise<{ json: unknown; table: string }>> = {
   lookup: runLookupBench,
+  cache: runCacheBench,
 };
 
 const args = process.argv.slice(2);
