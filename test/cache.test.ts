@@ -10,7 +10,7 @@ import { jhash3 } from "./ref/jhash.ts";
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
 // Counter indexes in /proc/net/stat/rt_cache order (§5.1).
 const C = { entries: 0, in_hit: 1, in_slow_tot: 2, in_slow_mc: 3, in_no_route: 4, in_brd: 5, in_martian_dst: 6, in_martian_src: 7,
-  gc_total: 11, gc_ignored: 12, gc_goal_miss: 13, gc_dst_overflow: 14, in_hlist_search: 15 };
+  out_hit: 8, out_slow_tot: 9, out_slow_mc: 10, out_hlist_search: 16, gc_total: 11, gc_ignored: 12, gc_goal_miss: 13, gc_dst_overflow: 14, in_hlist_search: 15 };
 const RTCF_LOCAL = 0x80000000, RTCF_BROADCAST = 0x10000000, RTCF_DIRECTSRC = 0x04000000;
 
 /** A router with eth0 10.0.0.1/24, eth1 192.0.2.1/24, a default route, and a few special routes. */
@@ -142,6 +142,40 @@ describe.each(["release", "debug"] as const)("route cache input path (%s core)",
     const { cache: c2 } = router({ flavor, defaultRoute: false });
     c2.setInterface("eth1", { forwarding: true, rpFilter: 2, hasAddresses: true });
     expect(c2.input([key("198.51.100.9", "8.8.8.8", "eth1")], 1)[0]).toMatchObject({ type: 0, error: -18 });
+  });
+});
+
+describe.each(["release", "debug"] as const)("route cache output path (%s core)", (flavor) => {
+  it("routes the router's own traffic: slow path once, then out_hit; refuses foreign sources (§6.7)", () => {
+    const { cache } = router({ flavor });
+    const ifIndex = (n: string) => cache.fib.ifaces.index(n);
+    let a;
+    expect(delta(cache, () => ([a] = cache.output([{ dst: ip("8.8.8.8") }], 10)))).toEqual({ out_slow_tot: 1 });
+    expect(a).toMatchObject({ type: 1, cached: true, error: 0, gateway: ip("192.0.2.254"), oif: ifIndex("eth1") });
+    expect(delta(cache, () => ([a] = cache.output([{ dst: ip("8.8.8.8") }], 20)))).toEqual({ out_hit: 1 });
+    // an output lookup and an input lookup of the same addresses are different entries
+    expect(delta(cache, () => cache.input([{ dst: ip("8.8.8.8"), src: 0x01020304, iif: "eth0" }], 30)).in_slow_tot).toBe(1);
+    // a source that is not ours: EINVAL, nothing counted or cached
+    const n = cache.allocated;
+    expect(delta(cache, () => ([a] = cache.output([{ dst: ip("8.8.8.8"), src: ip("1.2.3.4") }], 40)))).toEqual({});
+    expect(a).toMatchObject({ type: 0, error: -22 });
+    expect(cache.allocated).toBe(n);
+    // our own source is fine; to our own address it is local, through lo
+    expect(cache.output([{ dst: ip("8.8.8.8"), src: ip("10.0.0.1") }], 50)[0]).toMatchObject({ type: 1, cached: true });
+    expect(cache.output([{ dst: ip("10.0.0.1") }], 60)[0]).toMatchObject({ type: 2, oif: 1, flags: RTCF_LOCAL >>> 0 });
+    // limited broadcast out of eth0: broadcast, counted in out_slow_mc (not on loopback)
+    const d = delta(cache, () => ([a] = cache.output([{ dst: 0xffffffff, oif: "eth0" }], 70)));
+    expect(d).toEqual({ out_slow_tot: 1, out_slow_mc: 1 });
+    expect(a).toMatchObject({ type: 3, oif: ifIndex("eth0") });
+  });
+
+  it("no route: ENETUNREACH and never cached; with an oif, on-link there", () => {
+    const { cache } = router({ flavor, defaultRoute: false });
+    let a;
+    expect(delta(cache, () => ([a] = cache.output([{ dst: ip("8.8.8.8") }], 10)))).toEqual({});
+    expect(a).toMatchObject({ type: 0, cached: false, error: -101 });
+    expect(cache.allocated).toBe(0);
+    expect(cache.output([{ dst: ip("8.8.8.8"), oif: "eth0" }], 20)[0]).toMatchObject({ type: 1, cached: true, gateway: ip("8.8.8.8") });
   });
 });
 

@@ -15,7 +15,7 @@
 // │ +22 │ u16 │ learned PMTU (0 = none; makes the entry "valuable", §3.3)                 │
 // │ +24 │ u32 │ flags: RTCF_* in the high 16 bits (§1.5), F_* below                        │
 // │ +28 │ u32 │ genid the entry was made under                                            │
-// │ +32 │ u32 │ FIB result id of the decision (0 for negative entries)                    │
+// │ +32 │ u32 │ key oif: the caller's output interface (output routes; 0 for input)      │
 // │ +36 │ u32 │ gateway (next hop address; = dst when on-link)                            │
 // │ +40 │ u32 │ output interface index (1 = lo for local, broadcast, unreachable)         │
 // │ +44 │ i32 │ error (positive errno of a negative entry, e.g. 101)                      │

@@ -6,16 +6,14 @@
 // Per-interface configuration, u8 per ifindex (< MAX_IF), written by the host:
 //   bit 0 IPv4 enabled (in_device)   bit 1 forwarding   bits 2–3 rp_filter (max of all/<dev>)
 //   bit 4 has addresses             bit 5 accept_local  bit 6 src_valid_mark
-// Key, 20 bytes: dst, src, iif, mark, tos.      Answer, 24 bytes:
-//   +0 u8 type (RTN_*; 0 = dropped)  +1 u8 cached (1 entry in the cache, 0 not)  +4 i32 errno (0 = go on)
-//   +8 u32 gateway  +12 u32 output ifindex  +16 u32 RTCF flags  +20 u32 entry (when a reference was taken)
+// Key, 20 bytes: dst, src, iif, mark, tos. Answer, 24 bytes: see decision.ts.
 import { routeOne } from "../fib/rules";
 import { results, nexthops, RESULT_BYTES, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
-import { lookupInput, intern, hold, release } from "./table";
-import { allocEntry } from "./gc";
+import { lookupInput, hold } from "./table";
+import { answer, drop, decide, addFlags, setDecision, finish } from "./decision";
 import { RTCF_BROADCAST, RTCF_DIRECTSRC, RTCF_DOREDIRECT, RTCF_LOCAL } from "./entry";
 import {
-  bump, event, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC, E_UNCACHED, overflowForward,
+  bump, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC,
 } from "./state";
 
 export const MAX_IF: u32 = 4096;
@@ -35,7 +33,6 @@ const EINVAL: i32 = 22;
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
 const EXDEV: i32 = 18;
-const ENOBUFS: i32 = 105;
 
 export const KEY_BYTES: u32 = 20;
 export const ANSWER_BYTES: u32 = 24;
@@ -45,6 +42,11 @@ export function setIfConf(ifindex: u32, flags: u32): i32 {
   store<u8>(ifConf + ifindex, <u8>flags);
   return 0;
 }
+/** The interface exists with IPv4 (an output route may leave by it). */
+export function isInterfaceUp(ifindex: u32): bool {
+  return (conf(ifindex) & IF_IPV4) != 0;
+}
+
 // @ts-ignore: decorator
 @inline function conf(ifindex: u32): u32 {
   return ifindex < MAX_IF ? <u32>load<u8>(ifConf + ifindex) : 0;
@@ -76,29 +78,6 @@ function validateSource(src: u32, dst: u32, iif: u32, oif: u32, tos: u32, mark: 
   return 0;
 }
 
-// The decision the slow path makes, before it becomes an entry.
-let dType: u8 = 0;
-let dFlags: u32 = 0;
-let dResult: u32 = 0;
-let dGateway: u32 = 0;
-let dOif: u32 = 0;
-let dError: i32 = 0;
-
-function answer(out: usize, type: u8, cached: bool, err: i32, gateway: u32, oif: u32, flags: u32, entry: usize): void {
-  store<u8>(out, type);
-  store<u8>(out, cached ? 1 : 0, 1);
-  store<u16>(out, 0, 2);
-  store<i32>(out, err, 4);
-  store<u32>(out, gateway, 8);
-  store<u32>(out, oif, 12);
-  store<u32>(out, flags, 16);
-  store<u32>(out, <u32>entry, 20);
-}
-
-function drop(out: usize, err: i32): void {
-  answer(out, 0, false, -err, 0, 0, 0, 0);
-}
-
 // Loopback, multicast and zeronet predicates (§6.2).
 // @ts-ignore: decorator
 @inline function isLoopback(a: u32): bool { return (a >>> 24) == 127; }
@@ -106,39 +85,6 @@ function drop(out: usize, err: i32): void {
 @inline function isMulticast(a: u32): bool { return (a >>> 28) == 0xe; }
 // @ts-ignore: decorator
 @inline function isZeronet(a: u32): bool { return (a >>> 24) == 0; }
-
-/** Makes the decided entry, caches it, and answers; ENOBUFS or an uncached answer when GC gives up. */
-function finish(out: usize, dst: u32, src: u32, iif: u32, tos: u32, mark: u32, now: u32, takeRef: bool): void {
-  const e = allocEntry(now);
-  const err = dError != 0 ? -dError : 0;
-  if (e == 0) {
-    if (!overflowForward) {
-      drop(out, ENOBUFS); // the kernel: no entry, no packet (§3.2 step 8)
-      return;
-    }
-    event(E_UNCACHED); // wasmroute: the decision still holds, it is just not cached
-    answer(out, dType, false, err, dGateway, dOif, dFlags, 0);
-    return;
-  }
-  store<u32>(e, dst, 4);
-  store<u32>(e, src, 8);
-  store<u32>(e, iif, 12);
-  store<u32>(e, mark, 16);
-  store<u8>(e, <u8>tos, 20);
-  store<u8>(e, dType, 21);
-  store<u32>(e, dFlags, 24);
-  store<u32>(e, dResult, 32);
-  store<u32>(e, dGateway, 36);
-  store<u32>(e, dOif, 40);
-  store<i32>(e, dError, 44);
-  store<u32>(e, 1, 48); // the creating path's reference
-  store<u32>(e, 1, 52);
-  store<u32>(e, now, 56);
-  const used = intern(e, now);
-  const cached = (load<u32>(used, 24) & 2) != 0; // F_HASHED
-  answer(out, load<u8>(used, 21), cached, err, load<u32>(used, 36), load<u32>(used, 40), load<u32>(used, 24) & 0xffff0000, takeRef ? used : 0);
-  if (!takeRef) release(used); // the noref receive path (§6.1): the packet keeps no reference
-}
 
 /** One input key: fast path, else slow path. takeRef: the answer holds a reference (release it later). */
 export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now: u32, takeRef: bool, out: usize): void {
@@ -154,9 +100,7 @@ export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now
   const c = conf(iif);
   if ((c & IF_IPV4) == 0) return drop(out, EINVAL); // §6.3 step 1
   if (isMulticast(src) || src == 0xffffffff || isLoopback(src)) return martianSrc(out, EINVAL);
-  dFlags = 0;
-  dResult = 0;
-  dError = 0;
+  decide();
   if (dst == 0xffffffff || (src == 0 && dst == 0)) return brdInput(out, dst, src, iif, tos, mark, now, takeRef);
   if (isZeronet(src)) return martianSrc(out, EINVAL);
   if (isZeronet(dst) || isLoopback(dst)) return martianDst(out);
@@ -172,7 +116,7 @@ export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now
   if (type == RTN_LOCAL) {
     const v = validateSource(src, dst, iif, LOOPBACK, tos, mark);
     if (v < 0) return martianSrc(out, -v);
-    if (v > 0) dFlags |= RTCF_DIRECTSRC;
+    if (v > 0) addFlags(RTCF_DIRECTSRC);
     return localInput(out, RTN_LOCAL, dst, src, iif, tos, mark, now, takeRef);
   }
   if ((c & IF_FORWARD) == 0) return drop(out, EHOSTUNREACH);
@@ -183,41 +127,33 @@ export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now
   const gw = load<u32>(nh);
   const v = validateSource(src, dst, iif, oif, tos, mark);
   if (v < 0) return martianSrc(out, -v);
-  if (v > 0) dFlags |= RTCF_DIRECTSRC;
-  if (oif == iif && v > 0) dFlags |= RTCF_DOREDIRECT; // shared media: back out of the input interface
-  dType = RTN_UNICAST;
-  dResult = res;
-  dGateway = gw != 0 ? gw : dst;
-  dOif = oif;
-  finish(out, dst, src, iif, tos, mark, now, takeRef);
+  if (v > 0) addFlags(RTCF_DIRECTSRC);
+  if (oif == iif && v > 0) addFlags(RTCF_DOREDIRECT); // shared media: back out of the input interface
+  setDecision(RTN_UNICAST, gw != 0 ? gw : dst, oif, 0);
+  finish(out, dst, src, iif, 0, tos, mark, now, takeRef);
 }
 
 function brdInput(out: usize, dst: u32, src: u32, iif: u32, tos: u32, mark: u32, now: u32, takeRef: bool): void {
   if (src != 0) {
     const v = validateSource(src, 0, iif, 0, tos, mark);
     if (v < 0) return martianSrc(out, -v);
-    if (v > 0) dFlags |= RTCF_DIRECTSRC;
+    if (v > 0) addFlags(RTCF_DIRECTSRC);
   }
-  dFlags |= RTCF_BROADCAST;
+  addFlags(RTCF_BROADCAST);
   bump(C_IN_BRD);
   localInput(out, RTN_BROADCAST, dst, src, iif, tos, mark, now, takeRef);
 }
 
 function localInput(out: usize, type: u8, dst: u32, src: u32, iif: u32, tos: u32, mark: u32, now: u32, takeRef: bool): void {
-  dType = type;
-  dFlags |= RTCF_LOCAL;
-  dGateway = dst;
-  dOif = LOOPBACK;
-  finish(out, dst, src, iif, tos, mark, now, takeRef);
+  addFlags(RTCF_LOCAL);
+  setDecision(type, dst, LOOPBACK, 0);
+  finish(out, dst, src, iif, 0, tos, mark, now, takeRef);
 }
 
 function noRoute(out: usize, dst: u32, src: u32, iif: u32, tos: u32, mark: u32, now: u32, takeRef: bool, errno: i32): void {
   bump(C_IN_NO_ROUTE);
-  dType = RTN_UNREACHABLE;
-  dError = errno;
-  dGateway = dst;
-  dOif = LOOPBACK;
-  finish(out, dst, src, iif, tos, mark, now, takeRef);
+  setDecision(RTN_UNREACHABLE, dst, LOOPBACK, errno);
+  finish(out, dst, src, iif, 0, tos, mark, now, takeRef);
 }
 
 function martianDst(out: usize): void {
@@ -237,4 +173,3 @@ export function inputBatch(keys: usize, out: usize, n: u32, now: u32, takeRef: b
   }
 }
 
-export { release };

@@ -10,7 +10,7 @@ import {
   entryFree, addHashed,
 } from "./entry";
 import {
-  genid, secret, bump, event, C_IN_HIT, C_IN_HLIST_SEARCH, E_REBUILD, E_DISABLED, gcElasticity, chainLengthMax,
+  genid, secret, bump, event, C_IN_HIT, C_IN_HLIST_SEARCH, C_OUT_HIT, C_OUT_HLIST_SEARCH, E_REBUILD, E_DISABLED, gcElasticity, chainLengthMax,
   cachingDisabled, noteRebuild, bumpGenid,
 } from "./state";
 
@@ -66,9 +66,17 @@ function score(e: usize, now: u32): u32 {
   return s;
 }
 
+/** compare_keys (§1.3): dst, src, mark, tos, route_iif and oif all equal. */
 function sameKey(a: usize, b: usize): bool {
   return load<u32>(a, 4) == load<u32>(b, 4) && load<u32>(a, 8) == load<u32>(b, 8) && load<u32>(a, 12) == load<u32>(b, 12) &&
-    load<u32>(a, 16) == load<u32>(b, 16) && load<u8>(a, 20) == load<u8>(b, 20);
+    load<u32>(a, 16) == load<u32>(b, 16) && load<u8>(a, 20) == load<u8>(b, 20) && load<u32>(a, 32) == load<u32>(b, 32);
+}
+
+/** The index hashed with the addresses: iif for input routes, the key oif for output routes (§1.3). */
+// @ts-ignore: decorator
+@inline function hashIdx(e: usize): u32 {
+  const iif = load<u32>(e, 12);
+  return iif != 0 ? iif : load<u32>(e, 32);
 }
 
 /** Same hash inputs (dst, src, iif): aliases differ only in tos or mark (§1.3). */
@@ -187,6 +195,24 @@ export function lookupInput(dst: u32, src: u32, iif: u32, tos: u32, mark: u32, n
   return 0;
 }
 
+/** Output fast path (__ip_route_output_key, §6.7): dst_use on a hit (takes a reference), or 0. */
+export function lookupOutput(dst: u32, src: u32, oif: u32, tos: u32, mark: u32, now: u32): usize {
+  if (cachingDisabled()) return 0;
+  const g = genid;
+  for (let e = <usize>load<u32>(bucketOf(dst, src, oif)); e != 0; e = <usize>load<u32>(e)) {
+    if (load<u32>(e, 4) == dst && load<u32>(e, 8) == src && load<u32>(e, 12) == 0 && load<u32>(e, 32) == oif &&
+        <u32>load<u8>(e, 20) == tos && load<u32>(e, 16) == mark && load<u32>(e, 28) == g) {
+      store<u32>(e, load<u32>(e, 48) + 1, 48);
+      store<u32>(e, load<u32>(e, 52) + 1, 52);
+      store<u32>(e, now, 56);
+      bump(C_OUT_HIT);
+      return e;
+    }
+    bump(C_OUT_HLIST_SEARCH);
+  }
+  return 0;
+}
+
 function aliasFreeLength(head: usize): u32 {
   let n: u32 = 0;
   for (let c = head; c != 0; c = <usize>load<u32>(c)) if (noAliasBefore(head, c)) n++;
@@ -204,7 +230,7 @@ export function intern(e: usize, now: u32): usize {
       return e;
     }
     store<u32>(e, genid, 28); // (3.4 kept the old genid after a rebuild; §4.2 allows refreshing it)
-    const bucket = bucketOf(load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12));
+    const bucket = bucketOf(load<u32>(e, 4), load<u32>(e, 8), hashIdx(e));
     let prev: usize = 0;
     let cand: usize = 0;
     let candPrev: usize = 0;

@@ -34,6 +34,14 @@ export interface InputKey {
   tos?: number;
 }
 
+export interface OutputKey {
+  dst: number;
+  src?: number;
+  oif?: string;
+  mark?: number;
+  tos?: number;
+}
+
 export interface InputAnswer {
   type: number; // RTN_*; 0 = dropped
   cached: boolean;
@@ -87,18 +95,21 @@ export class RouteCache {
 
   /** Resolves input keys through the cache (one core call). takeRef: each answer holds a reference. */
   input(keys: InputKey[], now: number, takeRef = false): InputAnswer[] {
+    return this.resolve(keys.map((k) => [k.dst, k.src, this.fib.ifaces.index(k.iif), k.mark ?? 0, k.tos ?? 0]), now, takeRef, false);
+  }
+
+  /** Output routes for traffic the router sends (src and oif may be unspecified: 0 / ""). */
+  output(keys: OutputKey[], now: number, takeRef = false): InputAnswer[] {
+    return this.resolve(keys.map((k) => [k.dst, k.src ?? 0, k.oif ? this.fib.ifaces.index(k.oif) : 0, k.mark ?? 0, k.tos ?? 0]), now, takeRef, true);
+  }
+
+  private resolve(keys: number[][], now: number, takeRef: boolean, output: boolean): InputAnswer[] {
     this.fib.flush();
     this.ensure(keys.length);
     let m = this.fib.core.u32();
-    keys.forEach((k, i) => {
-      const w = (this.keysPtr >>> 2) + i * 5;
-      m[w] = k.dst;
-      m[w + 1] = k.src;
-      m[w + 2] = this.fib.ifaces.index(k.iif);
-      m[w + 3] = k.mark ?? 0;
-      m[w + 4] = k.tos ?? 0;
-    });
-    this.fib.core.x.cache_input_batch(this.keysPtr, this.outPtr, keys.length, now >>> 0, takeRef ? 1 : 0);
+    keys.forEach((k, i) => m.set(k, (this.keysPtr >>> 2) + i * 5));
+    const x = this.fib.core.x;
+    (output ? x.cache_output_batch : x.cache_input_batch)(this.keysPtr, this.outPtr, keys.length, now >>> 0, takeRef ? 1 : 0);
     m = this.fib.core.u32();
     const i32 = this.fib.core.i32();
     const out: InputAnswer[] = [];
