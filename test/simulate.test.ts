@@ -3,6 +3,7 @@
 // command line writing CSV, SVG and a /proc-style rt_cache file.
 import { describe, it, expect } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simulate, CSV_COLUMNS } from "../host/sim/simulate.ts";
@@ -64,12 +65,15 @@ describe("wasmroute simulate", () => {
       const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) };
       const rc = runSimulate(
         ["--scenario", "steady", "--rate", "1000", "--duration", "120", "--rhash-entries", "2048", "--sysctl", "net.ipv4.route.gc_elasticity=4",
-          "--sysctl", "net.ipv4.route.gc_timeout=60", "--kernel", "3.4", "--csv", join(dir, "s.csv"), "--svg", join(dir, "s.svg"), "--proc", join(dir, "p")],
+          "--sysctl", "net.ipv4.route.gc_timeout=60", "--kernel", "3.4", "--csv", join(dir, "s.csv"), "--svg", join(dir, "s.svg"), "--proc", join(dir, "p"),
+          "--show-cache", "2", "--quiet"],
         io,
       );
       expect(err.join("")).toBe("");
       expect(rc).toBe(0);
       expect(out.join("")).toMatch(/rhash_entries 2048, gc_thresh 2048, gc_elasticity 4 \(aggressive above 8192\), max_size 32768, kernel 3\.4/);
+      // the end state as `ip -s route show cache` (two entries) and the slabinfo line of the allocated count
+      expect(out.join("")).toMatch(/\n(\d+\.){3}\d+ from (\d+\.){3}\d+ via 192\.0\.2\.254 dev eth1 \n    cache  used \d+ age \d+sec iif eth0\n(.*\n){2}ip_dst_cache +\d+/);
       const csv = readFileSync(join(dir, "s.csv"), "utf8").trim().split("\n");
       expect(csv[0]).toBe(CSV_COLUMNS.join(","));
       expect(csv.length).toBe(121);
@@ -78,6 +82,9 @@ describe("wasmroute simulate", () => {
       expect(stat.length).toBe(1);
       const lastRow = csv[csv.length - 1]!.split(",").map(Number);
       expect(stat[0]![0]).toBe(lastRow[CSV_COLUMNS.indexOf("entries")]);
+      // lnstat reads what the simulator left, as iproute2's lnstat reads /proc (through the real entry point)
+      const ln = execFileSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", "lnstat", "--proc", join(dir, "p"), "-f", "rt_cache", "-c", "1", "-i", "1", "-s", "1", "-k", "entries,in_slow_tot"], { encoding: "utf8" });
+      expect(ln).toBe(`rt_cache|rt_cache|\n entries|in_slow_|\n        |     tot|\n${String(stat[0]![0]).padStart(8)}|${String(stat[0]![2]).padStart(8)}|\n`);
       // bad input: one line, exit 2
       const e2: string[] = [];
       expect(runSimulate(["--sysctl", "net.ipv4.route.gc_elasticityy=3"], { stdout: () => {}, stderr: (t) => e2.push(t) })).toBe(2);

@@ -5,6 +5,9 @@
  * time from the caller (ms), so simulations run at any speed.
  */
 import type { Fib } from "../fib/fib.ts";
+import type { CacheEntryView, CacheRouteType } from "./show-cache.ts";
+
+const TYPE_NAMES: Record<number, CacheRouteType> = { 1: "unicast", 2: "local", 3: "broadcast", 5: "multicast", 7: "unreachable" };
 
 export interface InterfaceConf {
   forwarding: boolean;
@@ -168,6 +171,33 @@ export class RouteCache {
   }
   chainLength(bucket: number): number {
     return this.fib.core.x.cache_chain_length(bucket);
+  }
+
+  /** The live entries (hashed, current generation) as `ip route show cache` sees them (§1.6), at most max. */
+  entries(now: number, max = 1 << 16): CacheEntryView[] {
+    const x = this.fib.core.x;
+    const buf = this.fib.core.alloc(max * 64);
+    try {
+      const n = x.cache_dump(buf, max);
+      const m = this.fib.core.u32();
+      const out: CacheEntryView[] = [];
+      for (let i = 0; i < n; i++) {
+        const w = (buf >>> 2) + i * 16;
+        const tosTypePmtu = m[w + 5]!;
+        const iif = m[w + 3]!;
+        const name = (ix: number) => this.fib.ifaces.name(ix) ?? `if${ix}`;
+        out.push({
+          type: TYPE_NAMES[(tosTypePmtu >>> 8) & 0xff] ?? "unicast",
+          dst: m[w + 1]!, src: m[w + 2]!, tos: tosTypePmtu & 0xff, gateway: m[w + 9]!, dev: name(m[w + 10]!),
+          mark: m[w + 4]! || undefined, flags: m[w + 6]!, iif: iif ? name(iif) : undefined, oif: iif ? undefined : (m[w + 8] ? name(m[w + 8]!) : undefined),
+          refcnt: m[w + 12]!, use: m[w + 13]!, lastuseAgeMs: ((now >>> 0) - m[w + 14]!) >>> 0, error: m[w + 11]!,
+          expiresMs: m[w + 15] ? Math.max(0, (m[w + 15]! - (now >>> 0)) | 0) : 0,
+        });
+      }
+      return out;
+    } finally {
+      x.mem_free(buf, max * 64);
+    }
   }
 
   state(): { expireMs: number; equilibrium: number; chainLengthMax: number; rebuildCount: number; genid: number; cachingDisabled: boolean } {

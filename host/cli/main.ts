@@ -18,6 +18,7 @@ import { runScript } from "./script.ts";
 import { runDemo } from "./demo.ts";
 import { runSimulate } from "./simulate-command.ts";
 import { runSysctl } from "./sysctl-command.ts";
+import { runLnstatCommand } from "./lnstat-command.ts";
 
 /** Subcommands with their own argument parsing. */
 const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
@@ -26,7 +27,7 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
 };
 
 export const USAGE =
-  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE";
+  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR]";
 
 class UsageError extends Error {}
 
@@ -160,8 +161,13 @@ export function main(argv: string[], io: Io): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  stdin: () => readFileSync(0, "utf8"),
-});
+// lnstat samples on a timer, so it runs asynchronously; everything else is synchronous.
+const args = process.argv.slice(2);
+process.exitCode =
+  args[0] === "lnstat"
+    ? await runLnstatCommand(args.slice(1))
+    : main(args, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        stdin: () => readFileSync(0, "utf8"),
+      });

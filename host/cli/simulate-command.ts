@@ -4,7 +4,7 @@
  *   wasmroute simulate [--scenario steady|surge|pause|leak] [--rate N] [--duration S]
  *       [--rhash-entries N] [--sysctl NAME=VALUE]… [--kernel 3.4|2.6.39] [--lifetime S] [--pps N]
  *       [--leak-share F] [--flush-interval S] [--overflow forward|kernel] [--seed N]
- *       [--csv FILE] [--svg FILE] [--proc DIR] [--quiet]
+ *       [--csv FILE] [--svg FILE] [--proc DIR] [--show-cache N] [--quiet]
  *
  * Knobs go through the sysctl layer with the kernel's names and units (gc_timeout in seconds,
  * gc_min_interval_ms in ms, …). Prints one summary line per simulated minute and a closing summary.
@@ -15,6 +15,7 @@ import { simulate, toCsv, SIM_DEFAULTS, type SimOptions, type Scenario } from ".
 import { plotSvg } from "../sim/svg.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { formatRtCacheStat } from "../cache/stat.ts";
+import { formatRouteCache, formatDstSlabinfo } from "../cache/show-cache.ts";
 
 interface Io {
   stdout: (text: string) => void;
@@ -24,7 +25,7 @@ interface Io {
 export const SIMULATE_USAGE =
   "usage: wasmroute simulate [--scenario steady|surge|pause|leak] [--rate N] [--duration S] [--rhash-entries N] " +
   "[--sysctl NAME=VALUE]... [--kernel 3.4|2.6.39] [--lifetime S] [--pps N] [--leak-share F] [--flush-interval S] " +
-  "[--overflow forward|kernel] [--seed N] [--csv FILE] [--svg FILE] [--proc DIR] [--quiet]";
+  "[--overflow forward|kernel] [--seed N] [--csv FILE] [--svg FILE] [--proc DIR] [--show-cache N] [--quiet]";
 
 function num(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -40,7 +41,7 @@ export function runSimulate(argv: string[], io: Io): number {
     const o: Partial<SimOptions> = {};
     const sysctls = new RouteSysctls();
     const settings: [string, string][] = [];
-    let csv: string | undefined, svg: string | undefined, proc: string | undefined, quiet = false;
+    let csv: string | undefined, svg: string | undefined, proc: string | undefined, quiet = false, showCache = 0;
     let rhash: string | undefined;
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
@@ -87,6 +88,7 @@ export function runSimulate(argv: string[], io: Io): number {
         case "--svg": svg = take(); break;
         case "--proc": proc = take(); break;
         case "--quiet": quiet = true; break;
+        case "--show-cache": showCache = num(a, take(), 1, 1 << 20); break;
         default: throw new Error(`unknown option ${JSON.stringify(a)}`);
       }
       if ((a === "--csv" || a === "--svg" || a === "--proc") && !v) throw new Error(`${a} needs a path`);
@@ -111,6 +113,12 @@ export function runSimulate(argv: string[], io: Io): number {
         `gc_elasticity ${p.gcElasticity} (aggressive above ${p.gcElasticity * p.buckets}), max_size ${p.maxSize}, kernel ${full.kernel}: ` +
         `${last?.entries ?? 0} entries at the end, ${res.wallSeconds.toFixed(1)} s of wall time\n`,
     );
+    if (showCache) {
+      // The end state as `ip -s route show cache` and /proc/slabinfo's ip_dst_cache line would show it.
+      const now = full.duration * 1000;
+      io.stdout(formatRouteCache(res.cache.entries(now, showCache), { stats: true }));
+      io.stdout(formatDstSlabinfo(res.cache.allocated) + "\n");
+    }
     if (csv) writeFileSync(csv, toCsv(res.rows));
     if (svg) {
       const title = `${full.scenario}: ${full.rate}/s, rhash_entries ${p.buckets}, gc_elasticity ${p.gcElasticity}, kernel ${full.kernel}`;
