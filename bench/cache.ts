@@ -136,6 +136,33 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     freedTotal += before - cache.allocated;
   }
   const nsPerFreed = freedTotal ? (totalMs * 1e6) / freedTotal : 0;
+  // The same with wasmroute's gc_step_budget: fill back past the line, then time steps again.
+  const budget = 4096;
+  while (cache.allocated < target) {
+    m = fib.core.u32();
+    for (let k = 0; k < BATCH; k++) {
+      const w = (fill >>> 2) + k * 5;
+      m[w] = unicast(fmix32(id));
+      m[w + 1] = unicast(fmix32(id++ ^ 0x7f4a7c15));
+      m[w + 2] = iif;
+      m[w + 3] = m[w + 4] = 0;
+    }
+    cache.set("gcThresh", 1 << 30);
+    x.cache_input_batch(fill, out, BATCH, now, 0);
+  }
+  cache.set("gcThresh", buckets);
+  cache.set("gcStepBudget", budget);
+  now += 310_000;
+  let budgetMaxMs = 0;
+  let budgetFreed = 0;
+  for (let i = 0; i < 200; i++) {
+    const before = cache.allocated;
+    now += 5; // mostly inside gc_min_interval: only the debt makes these calls work
+    t0 = performance.now();
+    x.cache_gc(now);
+    budgetMaxMs = Math.max(budgetMaxMs, performance.now() - t0);
+    budgetFreed += before - cache.allocated;
+  }
   const bytesPerEntry = 64;
   const slabAndBuckets = cache.bytes;
 
@@ -150,12 +177,13 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     policyRoutesPerSec: policyPerSec,
     jsMapHitsPerSec: mapPerSec,
     gc: { entriesBefore, steps: steps.length, freed: freedTotal, maxStepMs, nsPerFreedEntry: nsPerFreed },
+    gcBudgeted: { budget, steps: 200, freed: budgetFreed, maxStepMs: budgetMaxMs },
     bytesPerEntry,
     cacheBytes: slabAndBuckets,
     targets: {
       hitsPerSec: { goal: 100e6, met: hitsPerSec >= 100e6 },
       bytesPerEntry: { goal: 64, met: bytesPerEntry <= 64 },
-      maxGcStepMs: { goal: 1, met: maxStepMs <= 1 },
+      maxGcStepMs: { goal: 1, met: maxStepMs <= 1, metWithBudget: budgetMaxMs <= 1 },
     },
   };
   const rows: [string, string, string][] = [
@@ -166,6 +194,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     ["JS Map cache, same flows", fmtRate(mapPerSec), `WASM cache ×${(hitsPerSec / mapPerSec).toFixed(1)}`],
     [`GC at ${entriesBefore} entries: longest step`, `${maxStepMs.toFixed(2)} ms`, "goal ≤ 1 ms"],
     ["GC cost per entry freed", `${nsPerFreed.toFixed(0)} ns`, `${freedTotal} freed in ${steps.length} steps`],
+    [`GC with gc_step_budget ${budget}: longest step`, `${budgetMaxMs.toFixed(2)} ms`, `${budgetFreed} freed in 200 calls; goal ≤ 1 ms`],
     ["bytes per entry (slab)", `${bytesPerEntry} B`, `kernel ~256 B; buckets add 4 B each`],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));

@@ -258,6 +258,35 @@ describe("route cache maintenance", () => {
     expect(cache.state().expireMs).toBe(150500);
   });
 
+  it("gc_step_budget bounds one step and pays the rest of the goal in the following calls", () => {
+    let goal = 0;
+    const freedPerStep = (budget: number) => {
+      const { cache } = router({ buckets: 64 }); // gc_thresh 64, aggressive above 512
+      cache.set("gcThresh", 1 << 20); // fill first, without GC
+      for (let i = 0; i < 700; i += 50) cache.input(Array.from({ length: 50 }, (_, j) => key(`9.${(i + j) >> 8}.${(i + j) & 255}.1`, "10.0.0.5")), 0);
+      cache.set("gcThresh", 64);
+      cache.set("gcStepBudget", budget);
+      const e = cache.allocated; // ≤ 64 × 9: inserts keep chains at elasticity + 1
+      goal = Math.max(Math.floor((e - 8 * 64) / 2), 64); // the aggressive goal (§3.2 step 4.3)
+      const steps: number[] = [];
+      for (let t = 0; t < 40; t++) {
+        const before = cache.allocated;
+        cache.gc(400_000 + t); // one GC call a millisecond: all within one gc_min_interval
+        steps.push(before - cache.allocated);
+      }
+      return steps;
+    };
+    const kernel = freedPerStep(0);
+    expect(goal).toBeGreaterThanOrEqual(64);
+    expect(kernel[0]).toBeGreaterThanOrEqual(goal); // the whole goal in one step (whole chains: a little more)
+    expect(kernel.slice(1).every((n) => n === 0)).toBe(true); // then the gate holds
+    const bounded = freedPerStep(16);
+    expect(Math.max(...bounded)).toBeLessThanOrEqual(16 + 20); // a chain may overshoot the budget
+    expect(bounded.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4); // the debt is paid by later calls
+    const total = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    expect(total(bounded)).toBeGreaterThanOrEqual(goal); // the same goal, in the end
+  });
+
   it("overflow: kernel mode drops with ENOBUFS and counts gc_dst_overflow; forward mode keeps forwarding uncached", () => {
     for (const forward of [false, true]) {
       const { cache } = router({ buckets: 16 }); // max_size 256

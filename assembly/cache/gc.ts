@@ -1,12 +1,14 @@
 // gc.ts — the cache's two cleaners: rt_garbage_collect (§3.2), run by dst_alloc when the allocated
 // count exceeds gc_thresh, and rt_check_expire (§4.1), the periodic scan that also computes
 // rt_chain_length_max (avg + 4σ of chain lengths) for the collision defence. Packet-path callers get
-// exactly one GC sweep (softirq context). State is global, as in the kernel.
+// exactly one GC sweep (softirq context). State is global, as in the kernel. One addition: with
+// gc_step_budget set, a GC step frees at most that many entries and the rest of its goal is paid by
+// the following calls (bounded latency, same total work).
 import { buckets, nBuckets, mask, isStale, mayExpire, rtFree, noAliasBefore } from "./table";
 import { allocated, entryAlloc } from "./entry";
 import {
   bump, C_GC_TOTAL, C_GC_IGNORED, C_GC_GOAL_MISS, C_GC_DST_OVERFLOW, event, E_OVERFLOW, gcThresh, maxSize, gcElasticity,
-  gcMinIntervalMs, gcTimeoutMs, setChainLengthMax,
+  gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax,
 } from "./state";
 
 // rt_garbage_collect's static state (§3.1).
@@ -46,9 +48,42 @@ function sweepBucket(b: usize, tmoStart: u32, now: u32): i64 {
   return freed;
 }
 
+// wasmroute's bounded mode (gc_step_budget > 0): a step frees at most the budget and carries the rest
+// of its goal as a debt that the following calls pay first, gate or no gate. 0 = the kernel's single
+// unbounded sweep.
+let debt: i64 = 0;
+
+/** One sweep of up to every bucket from rover + 1, stopping once `goal` entries are freed; returns what is left. */
+function sweep(goal: i64, now: u32): i64 {
+  let k = rover;
+  for (let i: u32 = 0; i < nBuckets && goal > 0; i++) {
+    k = (k + 1) & mask;
+    goal -= sweepBucket(buckets + (<usize>k << 2), expire, now);
+  }
+  rover = k;
+  return goal;
+}
+
+/** A full sweep missed its goal (§3.2 steps 7.7–8): halve expire; give up only at max_size. */
+function goalMissed(): i32 {
+  bump(C_GC_GOAL_MISS);
+  expire >>= 1; // (0 stays 0)
+  if (allocated < maxSize) return 0; // below max_size the allocation goes ahead despite the miss
+  event(E_OVERFLOW); // "dst cache overflow"
+  bump(C_GC_DST_OVERFLOW);
+  return 1;
+}
+
 /** rt_garbage_collect (§3.2). 0 = the allocation may go ahead, 1 = it fails (ENOBUFS). */
 export function garbageCollect(now: u32): i32 {
   bump(C_GC_TOTAL);
+  if (gcStepBudget > 0 && debt > 0) {
+    const want = min<i64>(debt, <i64>gcStepBudget);
+    const left = sweep(want, now);
+    debt = left > 0 ? 0 : debt - want;
+    if (left > 0) return goalMissed();
+    return debt > 0 ? 0 : workDone();
+  }
   if (now - lastGc < gcMinIntervalMs && allocated < maxSize) {
     bump(C_GC_IGNORED);
     return 0;
@@ -72,21 +107,16 @@ export function garbageCollect(now: u32): i32 {
     equilibrium = <u32>(<i64>equilibrium + goal);
     return workDone();
   }
-  // One sweep (softirq): up to every bucket from rover + 1, stopping once the goal is met.
-  let k = rover;
-  for (let i: u32 = 0; i < nBuckets && goal > 0; i++) {
-    k = (k + 1) & mask;
-    goal -= sweepBucket(buckets + (<usize>k << 2), expire, now);
+  if (gcStepBudget > 0 && goal > <i64>gcStepBudget) {
+    debt = goal - <i64>gcStepBudget;
+    goal = <i64>gcStepBudget;
   }
-  rover = k;
-  if (goal <= 0) return workDone();
-  bump(C_GC_GOAL_MISS);
-  expire >>= 1; // (0 stays 0)
-  if (allocated < maxSize) return 0; // below max_size the allocation goes ahead despite the miss
-
-  event(E_OVERFLOW); // "dst cache overflow"
-  bump(C_GC_DST_OVERFLOW);
-  return 1;
+  // One sweep (softirq: the packet path gets exactly one).
+  if (sweep(goal, now) > 0) {
+    debt = 0;
+    return goalMissed();
+  }
+  return debt > 0 ? 0 : workDone();
 }
 
 function workDone(): i32 {

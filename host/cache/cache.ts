@@ -27,6 +27,7 @@ export const CacheParam = {
   gcIntervalMs: 5,
   rebuildCount: 6,
   overflowForward: 7,
+  gcStepBudget: 8, // wasmroute: entries one GC step may free (0 = unbounded, as the kernel)
 } as const;
 
 export interface InputKey {
@@ -123,6 +124,11 @@ export class RouteCache {
       out.push({ type: head & 0xff, cached: ((head >>> 8) & 0xff) === 1, error: i32[w + 1]!, gateway: m[w + 2]!, oif: m[w + 3]!, flags: m[w + 4]!, entry: m[w + 5]! });
     }
     return out;
+  }
+
+  /** One rt_garbage_collect call, as dst_alloc makes it: 0 = the allocation may go ahead, 1 = overflow. */
+  gc(now: number): number {
+    return this.fib.core.x.cache_gc(now >>> 0);
   }
 
   release(entry: number): void {
