@@ -106,7 +106,8 @@ interface RibTable {
   core: number;
   sets: Map<number, RouteSet>[]; // by prefix length; keyed by addr | 0 (an int32 stays a small integer)
   buckets: Map<number, Bucket>;
-  dirty: Set<number>;
+  dirty: number[]; // /16 slots to rebuild, each once (isDirty marks them)
+  isDirty: Uint8Array;
 }
 
 interface Txn {
@@ -129,7 +130,7 @@ export class Fib {
   private ruleList: Rule[] = [];
   private txn: Txn | undefined;
   private readonly idleTxn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
-  private dirtyTables = new Set<RibTable>();
+  private dirtyTables: RibTable[] = [];
 
   constructor(opts: { flavor?: BuildFlavor } = {}) {
     this.core = new Core(opts.flavor);
@@ -161,7 +162,7 @@ export class Fib {
       this.rollback(txn);
       throw e;
     } finally {
-      txn.touched.clear();
+      if (txn.touched.size > 0) txn.touched.clear();
       txn.fresh.length = txn.freshTables.length = txn.acquired.length = txn.released.length = 0;
       txn.rules = undefined;
     }
@@ -219,7 +220,7 @@ export class Fib {
       const core = this.core.x.fib_table_create();
       if (core === -1) throw new FibError(28, `wasmroute: too many routing tables (at most 1024)`);
       if (core < 0) throw new FibError(12, `wasmroute: core out of memory creating table ${id}`);
-      t = { id, core, sets: Array.from({ length: 33 }, () => new Map()), buckets: new Map(), dirty: new Set() };
+      t = { id, core, sets: Array.from({ length: 33 }, () => new Map()), buckets: new Map(), dirty: [], isDirty: new Uint8Array(65536) };
       this.tables.set(id, t);
       this.byCore.set(core, t);
       this.commitRules(); // rules name tables by core index
@@ -416,39 +417,49 @@ export class Fib {
     } else {
       if (set.pos < 0) return;
       const last = --b!.n;
-      const moved = b!.sets[last]!;
-      b!.sets[set.pos] = moved;
-      b!.rec.copyWithin(set.pos * 3, last * 3, last * 3 + 3);
-      moved.pos = set.pos;
-      b!.sets.length = last;
+      const moved = b!.sets.pop()!;
+      const r = b!.rec;
+      if (moved !== set) {
+        b!.sets[set.pos] = moved;
+        r[set.pos * 3] = r[last * 3]!;
+        r[set.pos * 3 + 1] = r[last * 3 + 1]!;
+        r[set.pos * 3 + 2] = r[last * 3 + 2]!;
+        moved.pos = set.pos;
+      }
       set.pos = -1;
       if (b!.n === 0) table.buckets.delete(slot);
     }
     set.best = best;
-    table.dirty.add(slot);
-    this.dirtyTables.add(table);
+    if (table.isDirty[slot] === 0) {
+      table.isDirty[slot] = 1;
+      if (table.dirty.length === 0) this.dirtyTables.push(table);
+      table.dirty.push(slot);
+    }
     if (!this.txn) this.flush();
   }
 
   /** Rebuilds every /16 changed since the last flush. */
   flush(): void {
-    if (this.dirtyTables.size === 0) return;
+    if (this.dirtyTables.length === 0) return;
     const x = this.core.x;
-    for (const t of this.dirtyTables) {
-      for (const slot of t.dirty) {
+    for (let ti = 0; ti < this.dirtyTables.length; ti++) {
+      const t = this.dirtyTables[ti]!;
+      for (let si = 0; si < t.dirty.length; si++) {
+        const slot = t.dirty[si]!;
+        t.isDirty[slot] = 0;
         const b = t.buckets.get(slot);
         const n = b ? b.n : 0;
         if (n > 0) {
           const p = x.fib_scratch(n) >>> 0;
           if (p === 0) throw new FibError(12, "wasmroute: core out of memory (rebuild scratch)");
-          this.core.u32().set(b!.rec.subarray(0, n * 3), p >>> 2);
+          this.core.u32().set(n * 3 === b!.rec.length ? b!.rec : b!.rec.subarray(0, n * 3), p >>> 2);
         }
         const rc = x.fib_rebuild(t.core, slot, n);
         if (rc !== 0) throw new FibError(-rc, `wasmroute: core refused rebuild of ${slot >>> 8}.${slot & 255}.0.0/16 (${rc})`);
       }
-      t.dirty.clear();
+      t.dirty.length = 0;
     }
-    this.dirtyTables.clear();
+    this.dirtyTables.length = 0;
   }
 
   // ── rules ───────────────────────────────────────────────────────────────────
