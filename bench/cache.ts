@@ -15,17 +15,12 @@ import { Fib } from "../host/fib/fib.ts";
 import { readCidrListFile } from "../host/fib/cidr-list.ts";
 import { RouteCache } from "../host/cache/cache.ts";
 import { fmix32 } from "../host/fib/nexthop-rule.ts";
+import { unicastAddress as unicast } from "../host/sim/simulate.ts";
 import { xorshift32 } from "./keys.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 1024;
 
-function unicast(h: number): number {
-  let first = 1 + ((h >>> 24) % 221);
-  if (first >= 10) first++;
-  if (first >= 127) first++;
-  return ((first << 24) | (h & 0xffffff)) >>> 0;
-}
 
 const fmtRate = (r: number) => (r >= 1e6 ? `${(r / 1e6).toFixed(1)} M/s` : `${(r / 1e3).toFixed(1)} k/s`);
 
@@ -105,17 +100,21 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   const target = 8 * buckets + buckets / 4;
   let id = 0;
   const fill = fib.core.alloc(BATCH * 20);
-  while (cache.allocated < target) {
-    m = fib.core.u32();
-    for (let k = 0; k < BATCH; k++) {
-      const w = (fill >>> 2) + k * 5;
-      m[w] = unicast(fmix32(id));
-      m[w + 1] = unicast(fmix32(id++ ^ 0x7f4a7c15));
-      m[w + 2] = iif;
-      m[w + 3] = m[w + 4] = 0;
+  /** Fresh flows until the cache holds `target` entries; `when(id)` is each batch's time. */
+  const fillTo = (when: (id: number) => number) => {
+    while (cache.allocated < target) {
+      const mm = fib.core.u32();
+      for (let k = 0; k < BATCH; k++) {
+        const w = (fill >>> 2) + k * 5;
+        mm[w] = unicast(fmix32(id));
+        mm[w + 1] = unicast(fmix32(id++ ^ 0x7f4a7c15));
+        mm[w + 2] = iif;
+        mm[w + 3] = mm[w + 4] = 0;
+      }
+      x.cache_input_batch(fill, out, BATCH, when(id), 0);
     }
-    x.cache_input_batch(fill, out, BATCH, 3000 + Math.floor(id / 2000) * 1000, 0); // ~2000 new flows per second of age
-  }
+  };
+  fillTo((n) => 3000 + Math.floor(n / 2000) * 1000); // ~2000 new flows per second of age
   cache.set("gcThresh", buckets);
   cache.set("maxSize", 16 * buckets);
   const entriesBefore = cache.allocated;
@@ -138,18 +137,8 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   const nsPerFreed = freedTotal ? (totalMs * 1e6) / freedTotal : 0;
   // The same with wasmroute's gc_step_budget: fill back past the line, then time steps again.
   const budget = 4096;
-  while (cache.allocated < target) {
-    m = fib.core.u32();
-    for (let k = 0; k < BATCH; k++) {
-      const w = (fill >>> 2) + k * 5;
-      m[w] = unicast(fmix32(id));
-      m[w + 1] = unicast(fmix32(id++ ^ 0x7f4a7c15));
-      m[w + 2] = iif;
-      m[w + 3] = m[w + 4] = 0;
-    }
-    cache.set("gcThresh", 1 << 30);
-    x.cache_input_batch(fill, out, BATCH, now, 0);
-  }
+  cache.set("gcThresh", 1 << 30);
+  fillTo(() => now);
   cache.set("gcThresh", buckets);
   cache.set("gcStepBudget", budget);
   now += 310_000;

@@ -7,6 +7,7 @@
 //   bit 0 IPv4 enabled (in_device)   bit 1 forwarding   bits 2–3 rp_filter (max of all/<dev>)
 //   bit 4 has addresses             bit 5 accept_local  bit 6 src_valid_mark
 // Key, 20 bytes: dst, src, iif, mark, tos. Answer, 24 bytes: see decision.ts.
+import { LOOPBACK, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_UNREACHABLE, EINVAL, EHOSTUNREACH, ENETUNREACH, EXDEV, isLoopback, isMulticast, isZeronet } from "./addr";
 import { routeOne } from "../fib/rules";
 import { results, nexthops, RESULT_BYTES, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
 import { lookupInput, hold } from "./table";
@@ -23,16 +24,7 @@ export const IF_FORWARD: u8 = 2;
 export const IF_HAS_ADDR: u8 = 16;
 export const IF_ACCEPT_LOCAL: u8 = 32;
 export const IF_SRC_VALID_MARK: u8 = 64;
-const LOOPBACK: u32 = 1;
 
-const RTN_UNICAST: u8 = 1;
-const RTN_LOCAL: u8 = 2;
-const RTN_BROADCAST: u8 = 3;
-const RTN_UNREACHABLE: u8 = 7;
-const EINVAL: i32 = 22;
-const EHOSTUNREACH: i32 = 113;
-const ENETUNREACH: i32 = 101;
-const EXDEV: i32 = 18;
 
 export const KEY_BYTES: u32 = 20;
 export const ANSWER_BYTES: u32 = 24;
@@ -78,13 +70,6 @@ function validateSource(src: u32, dst: u32, iif: u32, oif: u32, tos: u32, mark: 
   return 0;
 }
 
-// Loopback, multicast and zeronet predicates (§6.2).
-// @ts-ignore: decorator
-@inline function isLoopback(a: u32): bool { return (a >>> 24) == 127; }
-// @ts-ignore: decorator
-@inline function isMulticast(a: u32): bool { return (a >>> 28) == 0xe; }
-// @ts-ignore: decorator
-@inline function isZeronet(a: u32): bool { return (a >>> 24) == 0; }
 
 /** One input key: fast path, else slow path. takeRef: the answer holds a reference (release it later). */
 export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now: u32, takeRef: bool, out: usize): void {

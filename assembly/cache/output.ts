@@ -6,6 +6,7 @@
 //
 // Key, 20 bytes: dst, src, oif, mark, tos. Answer, 24 bytes: see decision.ts. An output lookup holds
 // a reference on the entry, as dst_use does (the caller gives it back with release when takeRef).
+import { LOOPBACK, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_MULTICAST, EINVAL, ENODEV, ENETUNREACH, isLoopback, isMulticast, isZeronet } from "./addr";
 import { routeOne } from "../fib/rules";
 import { nexthops, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
 import { lookupOutput, release } from "./table";
@@ -14,22 +15,8 @@ import { RTCF_BROADCAST, RTCF_LOCAL, RTCF_MULTICAST } from "./entry";
 import { bump, C_OUT_SLOW_TOT, C_OUT_SLOW_MC } from "./state";
 import { isInterfaceUp } from "./input";
 
-const LOOPBACK: u32 = 1;
-const RTN_UNICAST: u8 = 1;
-const RTN_LOCAL: u8 = 2;
-const RTN_BROADCAST: u8 = 3;
-const RTN_MULTICAST: u8 = 5;
-const EINVAL: i32 = 22;
-const ENODEV: i32 = 19;
-const ENETUNREACH: i32 = 101;
 const fibOut: usize = memory.data(16);
 
-// @ts-ignore: decorator
-@inline function isLoopback(a: u32): bool { return (a >>> 24) == 127; }
-// @ts-ignore: decorator
-@inline function isMulticast(a: u32): bool { return (a >>> 28) == 0xe; }
-// @ts-ignore: decorator
-@inline function isZeronet(a: u32): bool { return (a >>> 24) == 0; }
 
 /** True when src is one of the router's own addresses (a LOCAL route in the policy lookup). */
 function isLocalAddress(src: u32): bool {

@@ -59,7 +59,7 @@ export const SIM_DEFAULTS: SimOptions = {
 };
 
 /** A hash to an address in 1.0.0.0–223.255.255.255 other than 10/8 and 127/8 (no martians, no multicast). */
-function unicast(h: number): number {
+export function unicastAddress(h: number): number {
   let first = 1 + ((h >>> 24) % 221); // 1..221
   if (first >= 10) first++;
   if (first >= 127) first++;
@@ -144,8 +144,8 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     let n = 0;
     const put = (id: number) => {
       const w = (keys >>> 2) + n * 5;
-      m[w] = unicast(fmix32(id)); // destinations and sources spread over unicast space
-      m[w + 1] = unicast(fmix32(id ^ 0x7f4a7c15));
+      m[w] = unicastAddress(fmix32(id)); // destinations and sources spread over unicast space
+      m[w + 1] = unicastAddress(fmix32(id ^ 0x7f4a7c15));
       m[w + 2] = iif;
       m[w + 3] = 0;
       m[w + 4] = 0;
