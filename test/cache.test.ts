@@ -59,6 +59,14 @@ describe.each(["release", "debug"] as const)("route cache input path (%s core)",
     expect(cache.allocated).toBe(1);
   });
 
+  it("a batch behaves like keys one by one: a new flow's later packets in the same batch are hits", () => {
+    const { cache } = router({ flavor });
+    const flows = Array.from({ length: 40 }, (_, i) => key(`8.8.${i}.8`, "10.0.0.5"));
+    const batch = [...flows, ...flows, ...flows].sort((a, b) => a.dst - b.dst); // each flow three times, adjacent
+    expect(delta(cache, () => cache.input(batch, 10))).toMatchObject({ in_slow_tot: 40, in_hit: 80 });
+    expect(cache.hashed).toBe(40);
+  });
+
   it("counts every outcome of §6.6 where the kernel does", () => {
     const { cache } = router({ flavor });
     const one = (k: InputKey) => {
@@ -324,6 +332,53 @@ describe("route cache maintenance", () => {
     for (let t = 200_000; t < 400_000; t += 100) cache.tick(t);
     expect(cache.allocated).toBe(20);
     expect(cache.garbage).toBe(20);
+  });
+
+  it("a late periodic scan runs once at the real time: it keeps what was just used, ages the rest (§4.1)", () => {
+    const { cache } = router({ buckets: 4 });
+    cache.input([key("8.8.4.4", "10.0.0.5")], 0); // idle from t = 0
+    cache.input([key("8.8.8.8", "10.0.0.5")], 499_990); // used 10 ms before the (very late) tick
+    cache.tick(500_000);
+    expect(cache.input([key("8.8.8.8", "10.0.0.5")], 500_001)[0]!.cached).toBe(true);
+    expect(cache.hashed).toBe(1); // the idle one went (500 s > gc_timeout)
+  });
+
+  it("the garbage timer restarts at 100 ms when an entry arrives after it backed off (§7.3)", () => {
+    const { cache } = router({ buckets: 16 });
+    const [a] = cache.input([key("8.8.1.1", "10.0.0.5")], 0, true);
+    cache.flush(0, 0); // A unhashed, still held: garbage; timer at 100 ms
+    cache.tick(100); // frees nothing: backs off (next try 600 ms later)
+    const [b] = cache.input([key("8.8.2.2", "10.0.0.5")], 150, true);
+    cache.release(a!.entry);
+    cache.flush(0, 150); // B joins the garbage list: the backed-off timer restarts at 100 ms
+    cache.tick(249);
+    expect(cache.allocated).toBe(2);
+    cache.tick(250);
+    expect(cache.allocated).toBe(1); // A freed at 250, not at 700
+    cache.release(b!.entry);
+  });
+
+  it("the garbage timer backs off by growing steps, firing on whole seconds above 4 s (§7.3, §9.7 #20)", () => {
+    const { cache } = router({ buckets: 16 });
+    const held = cache.input(Array.from({ length: 100 }, (_, i) => key(`8.8.${i}.1`, "10.0.0.5")), 0, true);
+    cache.flush(0, 0);
+    let released = 0;
+    cache.release(held[released++]!.entry);
+    const runs: number[] = [];
+    let last = cache.allocated;
+    for (let t = 10; t <= 200_000 && runs.length < 11; t += 10) {
+      cache.tick(t);
+      if (cache.allocated < last) {
+        runs.push(t);
+        last = cache.allocated;
+        cache.release(held[released++]!.entry); // one freeable entry per run: never more than a tenth
+      }
+    }
+    const gaps = runs.map((t, i) => t - (i ? runs[i - 1]! : 0));
+    // delay 100, then +500, +1000, +1500 … (100, 600, 1600, 3100, 5100, 7600, 10600, 14100, 18100, 22600,
+    // 27600); over 4 s the timer fires on the rounded second, the delay itself keeps growing
+    expect(gaps).toEqual([100, 600, 1600, 3100, 5000, 8000, 11000, 14000, 18000, 23000, 28000]);
+    for (const h of held.slice(released)) cache.release(h.entry);
   });
 
   it("periodic scan every gc_interval ages idle entries and recomputes rt_chain_length_max (§4.1)", () => {

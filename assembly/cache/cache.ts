@@ -32,9 +32,11 @@ function scheduleScan(now: u32): void {
 export function cacheTick(now: u32): void {
   if (!scanning && gcIntervalMs > 0) scheduleScan(now);
   if (scanning && gcIntervalMs == 0) scanning = false;
-  while (scanning && <i32>(now - nextScan) >= 0) {
-    checkExpire(nextScan);
-    nextScan += gcIntervalMs;
+  if (scanning && <i32>(now - nextScan) >= 0) {
+    // A late run is one run, over the time that actually passed (delta in checkExpire); the next is
+    // gc_interval after it, as the kernel re-queues its delayed work.
+    checkExpire(now);
+    nextScan = now + gcIntervalMs;
   }
   reapGarbage(now);
 }

@@ -162,7 +162,7 @@ export function checkExpire(now: u32): void {
       let drop = isStale(c);
       if (!drop) {
         const exp = load<u32>(c, 60);
-        if (exp != 0) drop = <i32>(now - exp) >= 0; // a passed PMTU expiry frees even a referenced entry
+        if (exp != 0) drop = <i32>(now - exp) > 0; // a passed PMTU expiry frees even a referenced entry
         else drop = mayExpire(c, tmo, gcTimeoutMs, now);
       }
       if (drop) {

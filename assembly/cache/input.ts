@@ -10,11 +10,11 @@
 import { LOOPBACK, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_UNREACHABLE, EINVAL, EHOSTUNREACH, ENETUNREACH, EXDEV, isLoopback, isMulticast, isZeronet } from "./addr";
 import { routeOne } from "../fib/rules";
 import { results, nexthops, RESULT_BYTES, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
-import { lookupInput, hold } from "./table";
+import { lookupInput, hold, bucketOf } from "./table";
 import { answer, drop, decide, addFlags, setDecision, finish } from "./decision";
 import { RTCF_BROADCAST, RTCF_DIRECTSRC, RTCF_DOREDIRECT, RTCF_LOCAL } from "./entry";
 import {
-  bump, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC,
+  bump, addCounter, genid, cachingDisabled, C_IN_HIT, C_IN_HLIST_SEARCH, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC,
 } from "./state";
 
 export const MAX_IF: u32 = 4096;
@@ -81,6 +81,11 @@ export function inputOne(dst: u32, src: u32, iif: u32, mark: u32, tos0: u32, now
     answer(out, load<u8>(hit, 21), true, er != 0 ? -er : 0, load<u32>(hit, 36), load<u32>(hit, 40), load<u32>(hit, 24) & 0xffff0000, takeRef ? hit : 0);
     return;
   }
+  inputSlow(dst, src, iif, mark, tos, now, takeRef, out);
+}
+
+/** The slow path of one input key (the fast path missed). tos is already masked. */
+function inputSlow(dst: u32, src: u32, iif: u32, mark: u32, tos: u32, now: u32, takeRef: bool, out: usize): void {
   if (isMulticast(dst)) return drop(out, EINVAL); // not a member, no multicast routing: dropped, uncounted (§6.1)
   const c = conf(iif);
   if ((c & IF_IPV4) == 0) return drop(out, EINVAL); // §6.3 step 1
@@ -151,10 +156,74 @@ function martianSrc(out: usize, errno: i32): void {
   drop(out, errno);
 }
 
+/**
+ * n keys → n answers. The fast path is inlined here for the common case (noref lookups, caching on):
+ * per chunk of 64 keys, pass 1 reads every key's chain head (and touches the head entry) so their cache
+ * misses overlap; pass 2 walks the chains, answers hits, and sends misses to the slow path. Once a slow
+ * path has run, later keys of the chunk re-read their head, so a batch behaves exactly like keys handled
+ * one by one (a new flow's second packet in the same batch is a hit). in_hit and in_hlist_search are
+ * kept in locals and added once per batch.
+ */
+const CHUNK: u32 = 64;
+const heads: usize = memory.data(<i32>CHUNK * 4); // pass 1's chain heads
+const warm: usize = memory.data(64); // a readable word for empty buckets
+
 export function inputBatch(keys: usize, out: usize, n: u32, now: u32, takeRef: bool): void {
-  for (let i: u32 = 0; i < n; i++) {
-    const k = keys + <usize>i * KEY_BYTES;
-    inputOne(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), load<u32>(k, 12), load<u32>(k, 16), now, takeRef, out + <usize>i * ANSWER_BYTES);
+  if (takeRef || cachingDisabled()) {
+    for (let i: u32 = 0; i < n; i++) {
+      const k = keys + <usize>i * KEY_BYTES;
+      inputOne(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), load<u32>(k, 12), load<u32>(k, 16), now, takeRef, out + <usize>i * ANSWER_BYTES);
+    }
+    return;
   }
+  let hits: u32 = 0;
+  let searched: u32 = 0;
+  let sink: u32 = 0;
+  for (let base: u32 = 0; base < n; base += CHUNK) {
+  const m = min<u32>(CHUNK, n - base);
+  let changed = false;
+  // Pass 1: every key's chain head, and a touch of the head entry, so the misses of the chunk overlap.
+  for (let i: u32 = 0; i < m; i++) {
+    const k = keys + <usize>(base + i) * KEY_BYTES;
+    const h = load<u32>(bucketOf(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8)));
+    store<u32>(heads + (<usize>i << 2), h);
+    sink ^= load<u32>(select<usize>(<usize>h, warm, h != 0), 4);
+  }
+  for (let i: u32 = 0; i < m; i++) {
+    const k = keys + <usize>(base + i) * KEY_BYTES;
+    const o = out + <usize>(base + i) * ANSWER_BYTES;
+    const dst = load<u32>(k);
+    const src = load<u32>(k, 4);
+    const iif = load<u32>(k, 8);
+    const mark = load<u32>(k, 12);
+    const tos = load<u32>(k, 16) & 0x1c;
+    const g = genid;
+    // After a slow path in this chunk the table may have changed (inserts, evictions, GC): read afresh.
+    let e = changed ? <usize>load<u32>(bucketOf(dst, src, iif)) : <usize>load<u32>(heads + (<usize>i << 2));
+    while (e != 0) {
+      if (load<u32>(e, 4) == dst && load<u32>(e, 8) == src && load<u32>(e, 12) == iif && <u32>load<u8>(e, 20) == tos &&
+          load<u32>(e, 16) == mark && load<u32>(e, 28) == g) break;
+      searched++;
+      e = <usize>load<u32>(e);
+    }
+    if (e != 0) {
+      store<u32>(e, load<u32>(e, 52) + 1, 52);
+      store<u32>(e, now, 56);
+      hits++;
+      const er = load<i32>(e, 44);
+      store<u32>(o, <u32>load<u8>(e, 21) | 0x100); // type, cached
+      store<i32>(o, er != 0 ? -er : 0, 4);
+      store<u64>(o, load<u64>(e, 36), 8); // gateway, oif
+      store<u32>(o, load<u32>(e, 24) & 0xffff0000, 16);
+      store<u32>(o, 0, 20);
+      continue;
+    }
+    inputSlow(dst, src, iif, mark, tos, now, false, o);
+    changed = true;
+  }
+  }
+  store<u32>(warm, sink);
+  addCounter(C_IN_HIT, hits);
+  addCounter(C_IN_HLIST_SEARCH, searched);
 }
 

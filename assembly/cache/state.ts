@@ -30,6 +30,12 @@ export const counters: usize = memory.data(17 * 4);
   store<u32>(p, load<u32>(p) + 1);
 }
 
+// @ts-ignore: decorator
+@inline export function addCounter(c: u32, n: u32): void {
+  const p = counters + (<usize>c << 2);
+  store<u32>(p, load<u32>(p) + n);
+}
+
 // Events the host turns into (rate-limited) log lines and alarms; the host reads and clears them.
 export const E_OVERFLOW: u32 = 0; // "dst cache overflow" (§3.2 step 8), kernel overflow mode
 export const E_UNCACHED: u32 = 1; // forward-mode decisions made without a cache entry
@@ -100,7 +106,7 @@ export function noteRebuild(): void {
   return rebuildCount > rebuildCountLimit;
 }
 
-// xorshift32, seeded by the host: the random genid steps (§4.4) and nothing else.
+// xorshift32, seeded by the host: the random genid steps (§4.4) and the first periodic scan time (§4.1).
 let rng: u32 = 0x9e3779b9;
 export function seedRandom(s: u32): void {
   rng = s != 0 ? s : 0x9e3779b9;

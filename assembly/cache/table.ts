@@ -114,11 +114,18 @@ export function rtFree(e: usize, now: u32): void {
   store<u32>(e, <u32>garbage);
   garbage = e;
   garbageCount++;
-  if (gcTaskDelay == 0) {
+  // __dst_free: a stopped timer starts, and one that has backed off far restarts soon (DST_GC_MIN).
+  if (gcTaskDelay == 0 || gcTaskInc > DST_GC_INC) {
     gcTaskDelay = DST_GC_MIN;
     gcTaskInc = DST_GC_INC;
     gcTaskNext = now + DST_GC_MIN;
   }
+}
+
+/** round_jiffies_relative for a delay in ms: to a whole second, down only within its first quarter. */
+function roundSecond(ms: u32): u32 {
+  const rem = ms % 1000;
+  return rem < 250 ? ms - rem : ms - rem + 1000;
 }
 
 /** dst_gc_task, when due: destroy unreferenced garbage, back off while little is freed (§7.3 step 3). */
@@ -153,8 +160,8 @@ export function reapGarbage(now: u32): void {
     gcTaskDelay = DST_GC_MIN;
     gcTaskInc = DST_GC_INC;
   }
-  if (gcTaskDelay > 4000) gcTaskDelay = (gcTaskDelay / 1000) * 1000;
-  gcTaskNext = now + gcTaskDelay;
+  // Delays over 4 s fire on whole seconds; the delay itself keeps its value (only the timer is rounded).
+  gcTaskNext = now + (gcTaskDelay > 4000 ? roundSecond(gcTaskDelay) : gcTaskDelay);
 }
 
 /** Oldest last use among entries held on the garbage list (0 when empty): how long a leak has held. */

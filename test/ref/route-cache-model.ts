@@ -15,10 +15,10 @@
 // - rt_garbage_collect's last_gc starts gc_min_interval before the start time, so the first call is not
 //   gated (§3.1 leaves its initial value open).
 // - The emergency rebuild gives the new entry the new genid (§4.2 step 4 allows that instead of 3.4's quirk).
-// - The periodic scan (§4.1) runs every gc_interval from `firstScanAt` (the spec draws the first run at
-//   random in [gc_interval, 2·gc_interval); the driver tells the model when that is). `tick(now)` runs
-//   every scan due by `now` at its scheduled time, then the dst garbage reaper if it is due; a reaper run
-//   re-arms from the time it actually ran.
+// - The periodic scan (§4.1) first runs at `firstScanAt` (the spec draws it at random in
+//   [gc_interval, 2·gc_interval); the driver tells the model when that is), then every gc_interval.
+//   `tick(now)` is the host clock: the scan and the dst garbage reaper are timers that fire at the first
+//   tick at or after their due time, run at that time, and re-arm from it.
 
 import { jhash3 } from "./jhash.ts";
 
@@ -464,11 +464,15 @@ export class RouteCacheModel {
     this.scan.rover = i;
   }
 
-  /** The host clock tick: periodic scans due by now (at their scheduled times), then the reaper if due. */
+  /**
+   * The host clock tick: the periodic scan if it is due, then the garbage reaper if it is due. Both are
+   * timers that fire at the first tick at or after their due time and run at that time: a late scan runs
+   * once, with delta = the time since the last run, and the next one is gc_interval later (§4.1).
+   */
   tick(now: number): void {
-    while (this.knobs.gcIntervalMs > 0 && notBefore(now, this.scan.next)) {
-      this.checkExpire(this.scan.next);
-      this.scan.next = u32(this.scan.next + this.knobs.gcIntervalMs);
+    if (this.knobs.gcIntervalMs > 0 && notBefore(now, this.scan.next)) {
+      this.checkExpire(now);
+      this.scan.next = u32(now + this.knobs.gcIntervalMs);
     }
     if (this.reaper.running && notBefore(now, this.reaper.next)) this.reap(now);
   }
