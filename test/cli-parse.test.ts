@@ -121,7 +121,7 @@ describe("route grammar", () => {
     ["add unicast throw 10.0.0.0/8", `unknown word "throw" in route command`],
     ["add 10.0.0.0/8 blackhole", `"blackhole" must come right before the prefix in "route add"`],
     ["del 10.0.0.0/8 nexthop via 192.0.2.1", `"nexthop" is not supported in "route del" (select by prefix, type, table, metric, via, dev, proto, scope)`],
-    ["show cache", "route cache: not implemented yet (issue #3)"],
+    ["show cache", "route show cache needs a running router (wasmroute run, issue #4); a routes file has no cache. The simulator shows one: wasmroute simulate --show-cache N"],
     ["show tabel all", `unknown word "tabel" in route command`],
     ["get", `missing address in "route get"`],
     ["get 10.0.0.0/8", `invalid IPv4 address "10.0.0.0/8"`],

@@ -269,7 +269,7 @@ function parseShow(w: Words): RouteCommand {
   const seen = new Seen("route");
   while (w.more()) {
     const word = w.next();
-    if (word === "cache") throw new Error("route cache: not implemented yet (issue #3)");
+    if (word === "cache") throw new Error("route show cache needs a running router (wasmroute run, issue #4); a routes file has no cache. The simulator shows one: wasmroute simulate --show-cache N");
     if (word === "table") {
       seen.once(word);
       const t = w.arg(word);
