@@ -1,4 +1,4 @@
-// Compiles assembly/ to build/release.wasm and build/debug.wasm with the asc API.
+// Compiles assembly/ to wasm/release.wasm and wasm/debug.wasm with the asc API.
 // `--if-stale` skips the compile when both outputs are newer than every file in assembly/ and asconfig.json.
 import { readdirSync, statSync, existsSync, mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outputs = ["build/release.wasm", "build/debug.wasm"].map((f) => join(root, f));
+const outputs = ["wasm/release.wasm", "wasm/debug.wasm"].map((f) => join(root, f));
 
 function newestSource(dir) {
   let t = 0;
@@ -21,7 +21,7 @@ if (process.argv.includes("--if-stale") && outputs.every(existsSync)) {
   const src = Math.max(newestSource(join(root, "assembly")), statSync(join(root, "asconfig.json")).mtimeMs);
   if (outputs.every((o) => statSync(o).mtimeMs > src)) process.exit(0);
 }
-mkdirSync(join(root, "build"), { recursive: true });
+mkdirSync(join(root, "wasm"), { recursive: true });
 for (const target of ["release", "debug"]) {
   const { error, stderr } = await asc.main(["--config", join(root, "asconfig.json"), "--target", target], {});
   if (error) {
@@ -30,4 +30,4 @@ for (const target of ["release", "debug"]) {
     process.exit(1);
   }
 }
-console.error("wasmroute: built build/release.wasm and build/debug.wasm");
+console.error("wasmroute: built wasm/release.wasm and wasm/debug.wasm");

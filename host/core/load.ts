@@ -1,5 +1,5 @@
 /**
- * Loads the WebAssembly core (build/release.wasm or build/debug.wasm) with a typed view of its ABI.
+ * Loads the WebAssembly core (wasm/release.wasm or wasm/debug.wasm) with a typed view of its ABI.
  * No generated glue: one `WebAssembly.Instance`, exports called from monomorphic sites.
  * Memory can grow during control-plane calls, which detaches typed-array views: take views through
  * `u32()` / `i32()` after any call that may allocate.
@@ -65,7 +65,7 @@ export const ROUTE1_OUT = 16;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export function wasmPath(flavor: BuildFlavor): string {
-  return join(root, "build", `${flavor}.wasm`);
+  return join(root, "wasm", `${flavor}.wasm`);
 }
 
 const modules = new Map<BuildFlavor, WebAssembly.Module>();

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "wrio",
+      "sources": ["host/io/native/wrio.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

@@ -1,0 +1,262 @@
+/*
+ * wrio — wasmroute's device I/O addon (N-API, C): opens TAP devices and moves Ethernet frames between
+ * them and a caller's buffer (typically the WebAssembly core's linear memory) in batches, and reports
+ * readiness through the libuv loop (uv_poll), so the host never busy-spins.
+ *
+ *   tapOpen(name)                              -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking.
+ *                                                      Attach BEFORE moving the kernel side into another
+ *                                                      netns: TUNSETIFF looks the name up in the caller's
+ *                                                      netns and silently creates a new tap if it is gone.
+ *   recvBatch(fd, buf, offset, slot, max, lens) -> n   up to max frames, frame i at offset + i*slot,
+ *                                                      its length in lens[i]; stops at EAGAIN.
+ *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN).
+ *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
+ *   unwatch(handle), close(fd)
+ * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <linux/if_tun.h>
+
+static napi_value fail(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value num(napi_env env, int64_t n) {
+  napi_value v;
+  napi_create_int64(env, n, &v);
+  return v;
+}
+
+static int arg_i32(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+/* Bytes of an ArrayBuffer or typed array. */
+static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  bool is = false;
+  napi_is_arraybuffer(env, v, &is);
+  if (is) {
+    void *d;
+    napi_get_arraybuffer_info(env, v, &d, len);
+    *data = d;
+    return 1;
+  }
+  napi_is_typedarray(env, v, &is);
+  if (!is) return 0;
+  napi_typedarray_type t;
+  size_t n, off;
+  void *d;
+  napi_value ab;
+  napi_get_typedarray_info(env, v, &t, &n, &d, &ab, &off);
+  size_t el = 1;
+  if (t == napi_int16_array || t == napi_uint16_array) el = 2;
+  if (t == napi_int32_array || t == napi_uint32_array || t == napi_float32_array) el = 4;
+  if (t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array) el = 8;
+  *data = d;
+  *len = n * el;
+  return 1;
+}
+
+static napi_value tap_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[IFNAMSIZ + 1];
+  size_t n = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok || n == 0 || n >= IFNAMSIZ) {
+    napi_throw_type_error(env, NULL, "tapOpen(name): name must be 1..15 characters");
+    return NULL;
+  }
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fail(env, "open /dev/net/tun", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name, n);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    return fail(env, "TUNSETIFF", e);
+  }
+  return num(env, fd);
+}
+
+/* recvBatch(fd, buf, offset, slot, max, lens) */
+static napi_value recv_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, offset, slot, max;
+  uint8_t *buf, *lensb;
+  size_t buflen, lenslen;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
+      !arg_i32(env, argv[3], &slot) || !arg_i32(env, argv[4], &max) || !arg_bytes(env, argv[5], &lensb, &lenslen) ||
+      offset < 0 || slot <= 0 || max < 0 || (size_t)offset + (size_t)slot * (size_t)max > buflen || lenslen < (size_t)max * 4) {
+    napi_throw_range_error(env, NULL, "recvBatch(fd, buf, offset, slot, max, lens): area out of bounds");
+    return NULL;
+  }
+  int32_t *lens = (int32_t *)lensb;
+  int i = 0;
+  while (i < max) {
+    ssize_t r = read(fd, buf + offset + (size_t)i * slot, slot);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return fail(env, "read", errno);
+    }
+    lens[i++] = (int32_t)r;
+  }
+  return num(env, i);
+}
+
+/* sendBatch(fd, buf, offset, slot, lens, n) */
+static napi_value send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, offset, slot, count;
+  uint8_t *buf, *lensb;
+  size_t buflen, lenslen;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
+      !arg_i32(env, argv[3], &slot) || !arg_bytes(env, argv[4], &lensb, &lenslen) || !arg_i32(env, argv[5], &count) ||
+      offset < 0 || slot <= 0 || count < 0 || (size_t)offset + (size_t)slot * (size_t)count > buflen || lenslen < (size_t)count * 4) {
+    napi_throw_range_error(env, NULL, "sendBatch(fd, buf, offset, slot, lens, n): area out of bounds");
+    return NULL;
+  }
+  int32_t *lens = (int32_t *)lensb;
+  int i = 0;
+  while (i < count) {
+    if (lens[i] < 0 || lens[i] > slot) {
+      napi_throw_range_error(env, NULL, "sendBatch: a frame length exceeds its slot");
+      return NULL;
+    }
+    ssize_t w = write(fd, buf + offset + (size_t)i * slot, lens[i]);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return fail(env, "write", errno);
+    }
+    i++;
+  }
+  return num(env, i);
+}
+
+static napi_value close_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !arg_i32(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "close(fd)");
+    return NULL;
+  }
+  if (close(fd) < 0) return fail(env, "close", errno);
+  return NULL;
+}
+
+/* Readiness: one uv_poll per watched fd, calling back into JS on the loop thread. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context ctx;
+  int stopped;
+} watcher;
+
+static void on_poll(uv_poll_t *p, int status, int events) {
+  watcher *w = (watcher *)p->data;
+  (void)events;
+  if (w->stopped) return;
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  napi_value cb, global, arg, result;
+  napi_get_reference_value(w->env, w->callback, &cb);
+  napi_get_global(w->env, &global);
+  napi_create_int32(w->env, status, &arg);
+  napi_make_callback(w->env, w->ctx, global, cb, 1, &arg, &result);
+  napi_close_handle_scope(w->env, scope);
+}
+
+static void on_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+static napi_value watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  napi_valuetype t;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || !arg_i32(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "watch(fd, callback)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  watcher *w = calloc(1, sizeof *w);
+  if (!w) return fail(env, "watch", ENOMEM);
+  w->env = env;
+  w->poll.data = w;
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "wrio.watch", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->ctx);
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, on_poll);
+  if (r != 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->ctx);
+    free(w);
+    char msg[128];
+    snprintf(msg, sizeof msg, "uv_poll: %s", uv_strerror(r));
+    napi_throw_error(env, NULL, msg);
+    return NULL;
+  }
+  napi_value handle;
+  napi_create_external(env, w, NULL, NULL, &handle);
+  return handle;
+}
+
+static napi_value unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  watcher *w = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w) {
+    napi_throw_type_error(env, NULL, "unwatch(handle)");
+    return NULL;
+  }
+  if (w->stopped) return NULL;
+  w->stopped = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, w->ctx);
+  uv_close((uv_handle_t *)&w->poll, on_closed);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  struct { const char *name; napi_callback fn; } fns[] = {
+    {"tapOpen", tap_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch},
+    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}

@@ -1,0 +1,29 @@
+/**
+ * Loads the device I/O addon (host/io/native/wrio.c, built by node-gyp at `npm ci`, or `npm run
+ * build:native`) with a typed face. Frames move between devices and a caller's buffer in batches.
+ */
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface Wrio {
+  tapOpen(name: string): number;
+  recvBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number;
+  sendBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number;
+  watch(fd: number, callback: (status: number) => void): object;
+  unwatch(handle: object): void;
+  close(fd: number): void;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+let loaded: Wrio | undefined;
+
+export function wrio(): Wrio {
+  if (!loaded) {
+    const path = join(root, "build", "Release", "wrio.node");
+    if (!existsSync(path)) throw new Error(`wasmroute: the I/O addon ${path} is missing; run "npm run build:native"`);
+    loaded = createRequire(import.meta.url)(path) as Wrio;
+  }
+  return loaded;
+}
