@@ -4,12 +4,18 @@
  * readiness through the libuv loop (uv_poll), so the host never busy-spins.
  *
  *   tapOpen(name)                              -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking.
+ *   packetOpen(ifname[, netnsPath])            -> fd   AF_PACKET bound to one interface (inside the
+ *                                                      network namespace at netnsPath if given, e.g.
+ *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
  *   recvBatch(fd, buf, offset, slot, max, lens) -> n   up to max frames, frame i at offset + i*slot,
- *                                                      its length in lens[i]; stops at EAGAIN.
- *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN).
+ *                                                      its length in lens[i]; stops at EAGAIN (read on a
+ *                                                      tap, one recvmmsg on a packet socket).
+ *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
+ * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
+ * what the kernel hands it: turn GRO/TX checksum offload off on such ports (testbed.md §4.4).
  *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
  *   unwatch(handle), close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
@@ -26,9 +32,26 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+#define MAX_BATCH 1024
+
+/* Whether fd is a socket (packet port) rather than a tap character device. */
+static int is_socket(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 static napi_value fail(napi_env env, const char *what, int err) {
-  char msg[256];
+  char msg[512];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_throw_error(env, NULL, msg);
   return NULL;
@@ -94,6 +117,70 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
+static napi_value packet_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char name[IFNAMSIZ + 1], nspath[256];
+  size_t n = 0, pn = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok || n == 0 || n >= IFNAMSIZ) {
+    napi_throw_type_error(env, NULL, "packetOpen(ifname[, netnsPath]): ifname must be 1..15 characters");
+    return NULL;
+  }
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  if (t == napi_string && (napi_get_value_string_utf8(env, argv[1], nspath, sizeof nspath, &pn) != napi_ok || pn == 0)) {
+    napi_throw_type_error(env, NULL, "packetOpen: netnsPath must be a path such as /run/netns/NS");
+    return NULL;
+  }
+  /* Enter the namespace on this thread only, make and bind the socket there, come back. */
+  int home = -1, there = -1;
+  if (t == napi_string) {
+    home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0) return fail(env, "open /proc/thread-self/ns/net", errno);
+    there = open(nspath, O_RDONLY | O_CLOEXEC);
+    if (there < 0 || setns(there, CLONE_NEWNET) < 0) {
+      int e = errno;
+      if (there >= 0) close(there);
+      close(home);
+      return fail(env, nspath, e);
+    }
+  }
+  int err = 0;
+  const char *what = "";
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+  if (fd < 0) {
+    err = errno;
+    what = "socket(AF_PACKET)";
+  } else {
+    unsigned idx = if_nametoindex(name);
+    struct sockaddr_ll sll;
+    int one = 1;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = (int)idx;
+    if (idx == 0) {
+      err = errno ? errno : ENODEV;
+      what = name;
+    } else if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+      err = errno;
+      what = "bind";
+    } else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) {
+      err = errno;
+      what = "PACKET_IGNORE_OUTGOING";
+    }
+    if (err) close(fd);
+  }
+  if (home >= 0) {
+    if (setns(home, CLONE_NEWNET) < 0) abort(); /* cannot go home: a thread in the wrong namespace must not go on */
+    close(home);
+    close(there);
+  }
+  if (err) return fail(env, what, err);
+  return num(env, fd);
+}
+
 /* recvBatch(fd, buf, offset, slot, max, lens) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -109,6 +196,26 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *lens = (int32_t *)lensb;
+  if (is_socket(fd)) {
+    struct mmsghdr msgs[MAX_BATCH];
+    struct iovec iov[MAX_BATCH];
+    int want = max < MAX_BATCH ? max : MAX_BATCH;
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
+    for (int k = 0; k < want; k++) {
+      iov[k].iov_base = buf + offset + (size_t)k * slot;
+      iov[k].iov_len = (size_t)slot;
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    int r;
+    do r = recvmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT, NULL); while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return num(env, 0);
+      return fail(env, "recvmmsg", errno);
+    }
+    for (int k = 0; k < r; k++) lens[k] = (int32_t)(msgs[k].msg_len < (unsigned)slot ? msgs[k].msg_len : (unsigned)slot);
+    return num(env, r);
+  }
   int i = 0;
   while (i < max) {
     ssize_t r = read(fd, buf + offset + (size_t)i * slot, slot);
@@ -137,12 +244,38 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *lens = (int32_t *)lensb;
-  int i = 0;
-  while (i < count) {
-    if (lens[i] < 0 || lens[i] > slot) {
+  for (int k = 0; k < count; k++) {
+    if (lens[k] < 0 || lens[k] > slot) {
       napi_throw_range_error(env, NULL, "sendBatch: a frame length exceeds its slot");
       return NULL;
     }
+  }
+  if (is_socket(fd)) {
+    int sent = 0;
+    while (sent < count) {
+      struct mmsghdr msgs[MAX_BATCH];
+      struct iovec iov[MAX_BATCH];
+      int want = count - sent < MAX_BATCH ? count - sent : MAX_BATCH;
+      memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
+      for (int k = 0; k < want; k++) {
+        iov[k].iov_base = buf + offset + (size_t)(sent + k) * slot;
+        iov[k].iov_len = (size_t)lens[sent + k];
+        msgs[k].msg_hdr.msg_iov = &iov[k];
+        msgs[k].msg_hdr.msg_iovlen = 1;
+      }
+      int r;
+      do r = sendmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT); while (r < 0 && errno == EINTR);
+      if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return fail(env, "sendmmsg", errno);
+      }
+      sent += r;
+      if (r < want) break;
+    }
+    return num(env, sent);
+  }
+  int i = 0;
+  while (i < count) {
     ssize_t w = write(fd, buf + offset + (size_t)i * slot, lens[i]);
     if (w < 0) {
       if (errno == EINTR) continue;
@@ -250,7 +383,7 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
-    {"tapOpen", tap_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch},
+    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch},
     {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -1,0 +1,65 @@
+/**
+ * A router port as the host sees it: a device that moves Ethernet frames in batches, with readiness
+ * from the event loop (no busy polling). Two kinds, one interface:
+ *   FramePort.tap(name)           a TAP device. Open (attach) it in the process's own namespace BEFORE
+ *                                 moving its kernel side elsewhere (`ip link set NAME netns NS`): after
+ *                                 a move, TUNSETIFF by name silently creates a new, unrelated tap here
+ *                                 (testbed.md §4.2). The tap lives as long as it is open.
+ *   FramePort.packet(ifname, ns)  AF_PACKET on an existing interface, inside namespace `ns` if given;
+ *                                 it never reads its own sends (PACKET_IGNORE_OUTGOING).
+ * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
+ */
+import { wrio } from "./wrio.ts";
+
+export type PortKind = "tap" | "packet";
+
+export class FramePort {
+  readonly kind: PortKind;
+  readonly name: string;
+  readonly fd: number;
+  private watcher: object | undefined;
+
+  private constructor(kind: PortKind, name: string, fd: number) {
+    this.kind = kind;
+    this.name = name;
+    this.fd = fd;
+  }
+
+  /** Creates the tap `name`, or attaches to it if it exists in this namespace. */
+  static tap(name: string): FramePort {
+    return new FramePort("tap", name, wrio().tapOpen(name));
+  }
+
+  /** A packet socket bound to interface `ifname` (in network namespace `netns`, by name, if given). */
+  static packet(ifname: string, netns?: string): FramePort {
+    if (netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new Error(`invalid namespace name "${netns}"`);
+    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`));
+  }
+
+  /** Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many. */
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number {
+    return wrio().recvBatch(this.fd, buf, offset, slot, max, lens);
+  }
+
+  /** Writes n frames laid out as recv lays them out. Returns how many went (fewer when the queue is full). */
+  send(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number {
+    return wrio().sendBatch(this.fd, buf, offset, slot, lens, n);
+  }
+
+  /** Calls back whenever frames are waiting. One watcher per port. */
+  onReadable(callback: () => void): void {
+    this.stopWatching();
+    this.watcher = wrio().watch(this.fd, () => callback());
+  }
+
+  stopWatching(): void {
+    if (this.watcher) wrio().unwatch(this.watcher);
+    this.watcher = undefined;
+  }
+
+  /** Stops watching and closes the fd (a tap nobody else holds disappears with it). */
+  close(): void {
+    this.stopWatching();
+    wrio().close(this.fd);
+  }
+}

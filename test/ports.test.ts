@@ -1,0 +1,119 @@
+// The port layer (wrio addon) with a real kernel on the other side, for both kinds of port: a TAP
+// attached in the root namespace whose kernel side then moves into a wr- namespace, and an AF_PACKET
+// socket on one end of a veth pair inside a wr- namespace. In each, the kernel's ARP request arrives
+// through recv (event-driven), our ARP reply goes back through send, the kernel learns the neighbour
+// and releases the UDP datagram it held for it — which arrives too. Root only (CI is root).
+import { describe, it, expect, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { FramePort } from "../host/io/port.ts";
+import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
+
+requireNetnsInCi();
+const NS = `wr-tap-${process.pid}`;
+const NS2 = `wr-afp-${process.pid}`;
+const TAP = `wr-t${process.pid % 100000}`;
+const OUR_MAC = [0x02, 0, 0, 0, 0, 0x01];
+const ports: FramePort[] = [];
+
+afterAll(() => {
+  for (const p of ports) p.close();
+  deleteNetns(NS);
+  deleteNetns(NS2);
+});
+
+/** The ARP + UDP exchange through `port` with the kernel at 10.199.0.2 (MAC 02:…:02) in namespace ns. */
+async function exchange(port: FramePort, ns: string): Promise<void> {
+  const SLOT = 2048, MAX = 32;
+  const buf = new Uint8Array(SLOT * MAX);
+  const lens = new Int32Array(MAX);
+  const frames: Uint8Array[] = [];
+  let wakeups = 0;
+  port.onReadable(() => {
+    wakeups++;
+    const n = port.recv(buf, 0, SLOT, MAX, lens);
+    for (let i = 0; i < n; i++) frames.push(buf.slice(i * SLOT, i * SLOT + lens[i]!));
+  });
+  // One UDP datagram to 10.199.0.1 (us): the kernel must first ask who has it.
+  const send = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", "echo wasmroute > /dev/udp/10.199.0.1/9"], { timeout: 5000 });
+  expect(send.status).toBe(0);
+  const etherType = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
+  const arp = await waitFor(() => frames.find((f) => etherType(f) === 0x0806 && f[21] === 1), 3000);
+  expect([...arp.slice(38, 42)]).toEqual([10, 199, 0, 1]); // who has 10.199.0.1
+  expect([...arp.slice(28, 32)]).toEqual([10, 199, 0, 2]); // tell 10.199.0.2
+  const theirMac = [...arp.slice(6, 12)];
+  expect(theirMac).toEqual([2, 0, 0, 0, 0, 2]);
+  // ARP reply: 10.199.0.1 is at 02:00:00:00:00:01
+  const reply = new Uint8Array(SLOT);
+  reply.set([...theirMac, ...OUR_MAC, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 2, ...OUR_MAC, 10, 199, 0, 1, ...theirMac, 10, 199, 0, 2]);
+  expect(port.send(reply, 0, SLOT, new Int32Array([42]), 1)).toBe(1);
+  // The kernel learns us and releases the datagram it held: IPv4/UDP to 10.199.0.1:9, to our MAC.
+  const udp = await waitFor(() => frames.find((f) => etherType(f) === 0x0800 && f[23] === 17), 3000);
+  expect([...udp.slice(0, 6)]).toEqual(OUR_MAC);
+  expect([...udp.slice(30, 34)]).toEqual([10, 199, 0, 1]);
+  expect((udp[36]! << 8) | udp[37]!).toBe(9);
+  expect(Buffer.from(udp.slice(42, 52)).toString()).toBe("wasmroute\n");
+  expect(ipIn(ns, ["neigh", "show", "10.199.0.1"]).out).toMatch(/lladdr 02:00:00:00:00:01/);
+  expect(wakeups).toBeGreaterThanOrEqual(1);
+  // our own reply never came back to us (a packet port ignores its outgoing frames)
+  expect(frames.some((f) => etherType(f) === 0x0806 && f[21] === 2)).toBe(false);
+  port.stopWatching();
+}
+
+function waitFor<T>(get: () => T | undefined, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () => {
+      const v = get();
+      if (v !== undefined) return resolve(v);
+      if (Date.now() - t0 > ms) return reject(new Error(`timed out after ${ms} ms`));
+      setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
+  it("TAP: carries frames both ways after the kernel side moved to another namespace", async () => {
+    const tap = FramePort.tap(TAP); // attach first …
+    ports.push(tap);
+    createNetns(NS);
+    ip("link", "set", TAP, "netns", NS); // … then move
+    for (const args of [["link", "set", TAP, "address", "02:00:00:00:00:02"], ["addr", "add", "10.199.0.2/24", "dev", TAP], ["link", "set", TAP, "up"]]) {
+      const r = ipIn(NS, args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+    }
+    await exchange(tap, NS);
+  });
+
+  it("AF_PACKET: carries frames both ways on one end of a veth inside a namespace", async () => {
+    createNetns(NS2);
+    for (const args of [
+      ["link", "add", "wr-p0", "type", "veth", "peer", "name", "wr-p1"],
+      ["link", "set", "wr-p0", "address", "02:00:00:00:00:02"],
+      ["addr", "add", "10.199.0.2/24", "dev", "wr-p0"],
+      ["link", "set", "wr-p0", "up"],
+      ["link", "set", "wr-p1", "up"],
+    ]) {
+      const r = ipIn(NS2, args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+    }
+    const port = FramePort.packet("wr-p1", NS2);
+    ports.push(port);
+    expect(port.kind).toBe("packet");
+    await exchange(port, NS2);
+  });
+
+  it("refuses a bad name and an out-of-bounds batch with clear errors", () => {
+    expect(() => FramePort.tap("a-name-much-too-long")).toThrow(/1\.\.15 characters/);
+    expect(() => FramePort.packet("wr-none0", NS2)).toThrow(/wr-none0/);
+    expect(() => FramePort.packet("lo", "wr-no-such-ns")).toThrow(/\/run\/netns\/wr-no-such-ns/);
+    const t = FramePort.tap(`wr-u${process.pid % 100000}`);
+    try {
+      expect(() => t.recv(new Uint8Array(100), 0, 2048, 1, new Int32Array(1))).toThrow(/out of bounds/);
+      expect(() => t.send(new Uint8Array(100), 0, 50, new Int32Array([60, 0]), 2)).toThrow(/exceeds its slot/);
+      expect(t.recv(new Uint8Array(2048), 0, 2048, 1, new Int32Array(1))).toBe(0); // nothing waiting: EAGAIN, not an error
+    } finally {
+      t.close();
+    }
+  });
+});
