@@ -1,5 +1,6 @@
 // index.ts — the core's exported ABI, and nothing else. Internals: fib/ (lookup structure, results,
-// policy rules), cache/ (the Linux 2.6/3.x route cache, its GC and counters), util/ (memory). Every export takes and returns i32/u32 only; batches go through
+// policy rules), cache/ (the Linux 2.6/3.x route cache, its GC and counters), dp/ (the data plane's
+// wire layer), util/ (memory). Every export takes and returns i32/u32 only; batches go through
 // linear memory: the host writes N keys, one call fills N answers.
 //
 // Host-visible header below memoryBase (bytes 0..65535 are never used by the compiler)
@@ -17,6 +18,7 @@ import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
 import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
 import { inputBatch, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
+import { parseBatch, decrementTtl, sum16 } from "./dp/ipv4";
 import { allocated, hashed } from "./cache/entry";
 import { expire as gcExpire, equilibrium as gcEquilibrium, garbageCollect } from "./cache/gc";
 import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachingDisabled } from "./cache/state";
@@ -127,3 +129,11 @@ export function cache_state(which: u32): i32 {
   if (which == 5) return cachingDisabled() ? 1 : 0;
   return -1;
 }
+
+// ── data plane: wire layer ────────────────────────────────────────────────────
+/** n frames (frame i at buf + i·slot, length lens[i] as i32) → n 16-byte parse records (dp/ipv4.ts). */
+export function dp_parse_batch(buf: u32, slot: u32, lens: u32, n: u32, out: u32): void { parseBatch(buf, slot, lens, n, out); }
+/** TTL − 1 with the RFC 1624 incremental checksum update, on a frame parse_batch found valid. */
+export function dp_decrement_ttl(frame: u32): void { decrementTtl(frame); }
+/** The folded Internet checksum sum of n bytes (0xffff over a valid header). */
+export function dp_sum16(p: u32, n: u32): u32 { return sum16(p, n); }

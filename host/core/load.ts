@@ -54,6 +54,9 @@ export interface CoreExports {
   cache_garbage_oldest_age(now: number): number;
   cache_bytes(): number;
   cache_state(which: number): number;
+  dp_parse_batch(buf: number, slot: number, lens: number, n: number, out: number): void;
+  dp_decrement_ttl(frame: number): void;
+  dp_sum16(p: number, n: number): number;
 }
 
 export type BuildFlavor = "release" | "debug";
