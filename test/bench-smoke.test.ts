@@ -1,0 +1,25 @@
+// The benchmark suites still run and report what their issues ask for (shape only: no timing is
+// asserted here; speed targets live in the benchmarks, BENCHMARKS.md has the numbers).
+import { describe, it, expect } from "vitest";
+import { execFileSync } from "node:child_process";
+
+const bench = (suite: string) =>
+  JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--expose-gc", "bench/main.ts", suite, "--json", "--quick"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] }));
+
+describe("benchmarks (smoke)", () => {
+  it("lookup: every figure the issue names", () => {
+    const j = bench("lookup");
+    for (const k of ["batchedLookupsPerSec", "perCallLookupsPerSec", "jsDir248LookupsPerSec", "tableBytes", "buildSeconds", "updatesPerSec"]) {
+      expect(j[k], k).toBeGreaterThan(0);
+    }
+    expect(j.table.prefixes).toBe(901899);
+  }, 120_000);
+
+  it("cache: hits, inserts, GC steps, bytes per entry, and the comparisons", () => {
+    const j = bench("cache");
+    for (const k of ["hitsPerSec", "hitsResidentPerSec", "insertPerSec", "fibOnlyLookupsPerSec", "jsMapHitsPerSec"]) expect(j[k], k).toBeGreaterThan(0);
+    expect(j.bytesPerEntry).toBe(64);
+    expect(j.gc.freed).toBeGreaterThan(0);
+    expect(j.gcBudgeted.freed).toBeGreaterThan(0);
+  }, 120_000);
+});
