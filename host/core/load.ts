@@ -5,6 +5,7 @@
  * `u32()` / `i32()` after any call that may allocate.
  */
 import { readFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -79,7 +80,9 @@ export function coreModule(flavor: BuildFlavor = "release"): WebAssembly.Module 
   if (!m) {
     const path = wasmPath(flavor);
     if (!existsSync(path)) {
-      throw new Error(`wasmroute: ${path} is missing; run "npm run build" first`);
+      // A fresh checkout: compile the core once, as `npm start` and `npm test` would.
+      execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "--if-stale"], { stdio: ["ignore", "ignore", "inherit"] });
+      if (!existsSync(path)) throw new Error(`wasmroute: ${path} is missing and could not be built; run "npm run build"`);
     }
     m = new WebAssembly.Module(readFileSync(path));
     modules.set(flavor, m);
