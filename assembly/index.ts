@@ -19,6 +19,8 @@ import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbag
 import { inputBatch, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
 import { parseBatch, decrementTtl, sum16 } from "./dp/ipv4";
+import { buildError, buildEchoReply, errorForbidden } from "./dp/icmp";
+import { errorAllowed, errorInit, redirectAllowed } from "./dp/limit";
 import { allocated, hashed } from "./cache/entry";
 import { expire as gcExpire, equilibrium as gcEquilibrium, garbageCollect } from "./cache/gc";
 import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachingDisabled } from "./cache/state";
@@ -137,3 +139,18 @@ export function dp_parse_batch(buf: u32, slot: u32, lens: u32, n: u32, out: u32)
 export function dp_decrement_ttl(frame: u32): void { decrementTtl(frame); }
 /** The folded Internet checksum sum of n bytes (0xffff over a valid header). */
 export function dp_sum16(p: u32, n: u32): u32 { return sum16(p, n); }
+/** ICMP error about frame f into out (length, or 0 when RFC 1812 forbids it). mac: 6 bytes at macPtr. */
+export function dp_icmp_error(f: u32, len: u32, type: u32, code: u32, mtu: u32, macPtr: u32, src: u32, out: u32): u32 {
+  return buildError(f, len, type, code, mtu, macPtr, src, out);
+}
+/** Why no ICMP error may answer frame f (0 = it may). */
+export function dp_icmp_forbidden(f: u32, len: u32): u32 { return errorForbidden(f, len); }
+/** Echo reply to the request in f, into out (length, or 0). */
+export function dp_icmp_echo_reply(f: u32, len: u32, macPtr: u32, out: u32): u32 { return buildEchoReply(f, len, macPtr, out); }
+/** ip_error's token bucket on 8 bytes of state (dp/limit.ts). */
+export function dp_error_allowed(state: u32, now: u32, costMs: u32, burstMs: u32): u32 { return errorAllowed(state, now, costMs, burstMs) ? 1 : 0; }
+export function dp_error_init(state: u32, now: u32, burstMs: u32): void { errorInit(state, now, burstMs); }
+/** ip_rt_send_redirect's back-off on 8 bytes of state. */
+export function dp_redirect_allowed(state: u32, now: u32, loadMs: u32, number: u32, silenceMs: u32): u32 {
+  return redirectAllowed(state, now, loadMs, number, silenceMs) ? 1 : 0;
+}

@@ -58,6 +58,12 @@ export interface CoreExports {
   dp_parse_batch(buf: number, slot: number, lens: number, n: number, out: number): void;
   dp_decrement_ttl(frame: number): void;
   dp_sum16(p: number, n: number): number;
+  dp_icmp_error(f: number, len: number, type: number, code: number, mtu: number, macPtr: number, src: number, out: number): number;
+  dp_icmp_forbidden(f: number, len: number): number;
+  dp_icmp_echo_reply(f: number, len: number, macPtr: number, out: number): number;
+  dp_error_allowed(state: number, now: number, costMs: number, burstMs: number): number;
+  dp_error_init(state: number, now: number, burstMs: number): void;
+  dp_redirect_allowed(state: number, now: number, loadMs: number, number: number, silenceMs: number): number;
 }
 
 export type BuildFlavor = "release" | "debug";
