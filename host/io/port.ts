@@ -13,6 +13,10 @@ import { wrio } from "./wrio.ts";
 
 export type PortKind = "tap" | "packet";
 
+/** Per-frame flags from recv (AF_PACKET's PACKET_AUXDATA). */
+export const CSUM_NOT_READY = 1;
+export const CSUM_VALID = 2;
+
 export class FramePort {
   readonly kind: PortKind;
   readonly name: string;
@@ -36,9 +40,13 @@ export class FramePort {
     return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`));
   }
 
-  /** Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many. */
-  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number {
-    return wrio().recvBatch(this.fd, buf, offset, slot, max, lens);
+  /**
+   * Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many.
+   * flags[i], if given: CSUM_NOT_READY when the sender left the checksum to offload (the data plane
+   * must finish it before the frame leaves by another port), CSUM_VALID when the kernel verified it.
+   */
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number {
+    return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags);
   }
 
   /** Writes n frames laid out as recv lays them out. Returns how many went (fewer when the queue is full). */

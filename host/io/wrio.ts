@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 export interface Wrio {
   tapOpen(name: string): number;
   packetOpen(ifname: string, netnsPath?: string): number;
-  recvBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number;
+  recvBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   sendBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number;
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;

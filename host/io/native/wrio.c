@@ -10,12 +10,16 @@
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
- *   recvBatch(fd, buf, offset, slot, max, lens) -> n   up to max frames, frame i at offset + i*slot,
+ *   recvBatch(fd, buf, offset, slot, max, lens[, flags]) -> n   up to max frames, frame i at offset + i*slot,
  *                                                      its length in lens[i]; stops at EAGAIN (read on a
- *                                                      tap, one recvmmsg on a packet socket).
+ *                                                      tap, one recvmmsg on a packet socket). flags (a
+ *                                                      Uint8Array), on a packet socket: bit 0 = checksum
+ *                                                      not ready (offloaded: the data plane must finish it),
+ *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
- * what the kernel hands it: turn GRO/TX checksum offload off on such ports (testbed.md §4.4).
+ * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
+ * or turn TX checksum offload off on such ports (testbed.md §4.4).
  *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
  *   unwatch(handle), close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
@@ -169,6 +173,9 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     } else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) {
       err = errno;
       what = "PACKET_IGNORE_OUTGOING";
+    } else if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
+      err = errno;
+      what = "PACKET_AUXDATA";
     }
     if (err) close(fd);
   }
@@ -181,10 +188,10 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
-/* recvBatch(fd, buf, offset, slot, max, lens) */
+/* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, offset, slot, max;
   uint8_t *buf, *lensb;
@@ -196,9 +203,21 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *lens = (int32_t *)lensb;
+  uint8_t *flags = NULL;
+  size_t flagslen = 0;
+  if (argc >= 7) {
+    napi_valuetype ft;
+    napi_typeof(env, argv[6], &ft);
+    if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
+      napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
+      return NULL;
+    }
+  }
   if (is_socket(fd)) {
     struct mmsghdr msgs[MAX_BATCH];
     struct iovec iov[MAX_BATCH];
+    /* room for one struct tpacket_auxdata control message per frame */
+    char ctl[MAX_BATCH][CMSG_SPACE(sizeof(struct tpacket_auxdata))];
     int want = max < MAX_BATCH ? max : MAX_BATCH;
     memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
     for (int k = 0; k < want; k++) {
@@ -206,6 +225,8 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
       iov[k].iov_len = (size_t)slot;
       msgs[k].msg_hdr.msg_iov = &iov[k];
       msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_control = ctl[k];
+      msgs[k].msg_hdr.msg_controllen = sizeof ctl[k];
     }
     int r;
     do r = recvmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT, NULL); while (r < 0 && errno == EINTR);
@@ -213,9 +234,21 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return num(env, 0);
       return fail(env, "recvmmsg", errno);
     }
-    for (int k = 0; k < r; k++) lens[k] = (int32_t)(msgs[k].msg_len < (unsigned)slot ? msgs[k].msg_len : (unsigned)slot);
+    for (int k = 0; k < r; k++) {
+      lens[k] = (int32_t)(msgs[k].msg_len < (unsigned)slot ? msgs[k].msg_len : (unsigned)slot);
+      if (!flags) continue;
+      flags[k] = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[k].msg_hdr); c; c = CMSG_NXTHDR(&msgs[k].msg_hdr, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+        struct tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        if (aux.tp_status & TP_STATUS_CSUMNOTREADY) flags[k] |= 1;
+        if (aux.tp_status & TP_STATUS_CSUM_VALID) flags[k] |= 2;
+      }
+    }
     return num(env, r);
   }
+  if (flags) memset(flags, 0, (size_t)max); /* a tap hands over finished frames */
   int i = 0;
   while (i < max) {
     ssize_t r = read(fd, buf + offset + (size_t)i * slot, slot);
