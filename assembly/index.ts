@@ -11,14 +11,14 @@
 import { alloc, free, bytesInUse, bytesClaimed } from "./util/arena";
 import { tableCreate, tableDestroy, tableBytesOf, tableExists, dirOf, lookupIn, shortSet, shortDelete, scratchFor, rebuild } from "./fib/table";
 import { lookupBatch } from "./fib/lookup";
-import { reserveResults, reserveNexthops, setResult, setNexthop, selectNexthop, flowHash } from "./fib/nexthop";
+import { reserveResults, reserveNexthops, setResult, setNexthop, flowHash } from "./fib/nexthop";
 import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
 import { check } from "./fib/check";
 import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
 import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
 import { inputBatch, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
-import { parseBatch, decrementTtl, sum16 } from "./dp/ipv4";
+import { parseBatch, decrementTtl } from "./dp/ipv4";
 import { buildError, buildEchoReply, errorForbidden } from "./dp/icmp";
 import { errorAllowed, errorInit, redirectAllowed } from "./dp/limit";
 import { allocated, hashed } from "./cache/entry";
@@ -60,7 +60,6 @@ export function fib_nexthop_reserve(n: u32): i32 { return reserveNexthops(n); }
 export function fib_nexthop_set(i: u32, gateway: u32, oif: u32, upperBound: u32, flags: u32): i32 {
   return setNexthop(i, gateway, oif, upperBound, flags);
 }
-export function fib_select_nexthop(result: u32, src: u32, dst: u32): u32 { return selectNexthop(result, src, dst); }
 export function fib_flow_hash(src: u32, dst: u32): u32 { return flowHash(src, dst); }
 
 // ── policy rules (control plane) ──────────────────────────────────────────────
@@ -137,8 +136,6 @@ export function cache_state(which: u32): i32 {
 export function dp_parse_batch(buf: u32, slot: u32, lens: u32, n: u32, out: u32): void { parseBatch(buf, slot, lens, n, out); }
 /** TTL − 1 with the RFC 1624 incremental checksum update, on a frame parse_batch found valid. */
 export function dp_decrement_ttl(frame: u32): void { decrementTtl(frame); }
-/** The folded Internet checksum sum of n bytes (0xffff over a valid header). */
-export function dp_sum16(p: u32, n: u32): u32 { return sum16(p, n); }
 /** ICMP error about frame f into out (length, or 0 when RFC 1812 forbids it). mac: 6 bytes at macPtr. */
 export function dp_icmp_error(f: u32, len: u32, type: u32, code: u32, mtu: u32, macPtr: u32, src: u32, out: u32): u32 {
   return buildError(f, len, type, code, mtu, macPtr, src, out);

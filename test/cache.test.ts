@@ -5,6 +5,8 @@
 import { describe, it, expect } from "vitest";
 import { Fib } from "../host/fib/fib.ts";
 import { RouteCache, type InputKey } from "../host/cache/cache.ts";
+import { RouteSysctls } from "../host/cache/sysctl.ts";
+import { bindSysctls } from "../host/cache/apply-params.ts";
 import { jhash3 } from "./ref/jhash.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
@@ -188,6 +190,38 @@ describe.each(["release", "debug"] as const)("route cache output path (%s core)"
 });
 
 describe("route cache maintenance", () => {
+  it("follows sysctl writes at run time: knobs reach the core, flush flushes (bindSysctls)", () => {
+    const { cache } = router({ buckets: 16 });
+    const sysctls = new RouteSysctls({ totalRamBytes: 2 ** 30 });
+    sysctls.set("rhash_entries", "16");
+    let now = 1000;
+    const unbind = bindSysctls(cache, sysctls, () => now);
+    expect(() => sysctls.set("rhash_entries", "32")).toThrow(); // fixed once the cache exists
+    cache.input(Array.from({ length: 20 }, (_, i) => key(`8.8.${i}.8`, "10.0.0.5")), now);
+    expect(cache.hashed).toBe(20);
+    // ip route flush cache writes -1: lazy, the genid moves and entries stay allocated
+    const g = cache.state().genid;
+    sysctls.set("net.ipv4.route.flush", "-1");
+    expect(cache.state().genid).not.toBe(g);
+    expect(cache.allocated).toBe(20);
+    // echo 1 > flush: synchronous
+    now = 2000;
+    sysctls.set("net.ipv4.route.flush", "1");
+    expect(cache.hashed).toBe(0);
+    // max_size written through the sysctl: the cache now overflows at 20 held entries
+    sysctls.set("net.ipv4.route.max_size", "20");
+    sysctls.set("net.ipv4.route.gc_thresh", "4");
+    const held = cache.input(Array.from({ length: 20 }, (_, i) => key(`9.9.${i}.9`, "10.0.0.5")), 3000, true);
+    expect(cache.allocated).toBe(20);
+    const d = delta(cache, () => cache.input([key("8.8.8.8", "10.0.0.5")], 4000));
+    expect(d.gc_dst_overflow).toBe(1);
+    unbind();
+    sysctls.set("net.ipv4.route.flush", "1"); // no longer bound: nothing happens to the cache
+    expect(cache.hashed).toBe(20);
+    for (const h of held) cache.release(h.entry);
+  });
+
+
   it("flush: < 0 only invalidates (entries stay allocated, no longer listed), ≥ 0 frees now (§2)", () => {
     const { cache } = router();
     const keys = Array.from({ length: 200 }, (_, i) => key(`8.8.${i}.1`, "10.0.0.5"));

@@ -28,7 +28,6 @@ export interface CoreExports {
   fib_result_set(id: number, type: number, nhFirst: number, nhCount: number, prefsrc: number): number;
   fib_nexthop_reserve(n: number): number;
   fib_nexthop_set(i: number, gateway: number, oif: number, upperBound: number, flags: number): number;
-  fib_select_nexthop(result: number, src: number, dst: number): number;
   fib_flow_hash(src: number, dst: number): number;
   fib_rules_reserve(n: number): number;
   fib_rules_commit(n: number): number;
@@ -57,7 +56,6 @@ export interface CoreExports {
   cache_state(which: number): number;
   dp_parse_batch(buf: number, slot: number, lens: number, n: number, out: number): void;
   dp_decrement_ttl(frame: number): void;
-  dp_sum16(p: number, n: number): number;
   dp_icmp_error(f: number, len: number, type: number, code: number, mtu: number, macPtr: number, src: number, out: number): number;
   dp_icmp_forbidden(f: number, len: number): number;
   dp_icmp_echo_reply(f: number, len: number, macPtr: number, out: number): number;

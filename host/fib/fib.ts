@@ -372,13 +372,6 @@ export class Fib {
     return out;
   }
 
-  /** Number of routes (all metrics) in a table. */
-  routeCount(id: number): number {
-    let n = 0;
-    for (const m of this.tables.get(id)?.sets ?? []) for (const s of m.values()) n += s.entries.length;
-    return n;
-  }
-
   // Tells the core that the best route of `set` may have changed.
   private publish(table: RibTable, set: RouteSet): void {
     const best = set.entries.length > 0 ? set.entries[0]!.result : 0;

@@ -91,10 +91,6 @@ export class ResultStore {
     }
   }
 
-  get count(): number {
-    return this.byKey.size;
-  }
-
   private allocNexthops(n: number): number {
     if (n === 0) return 0;
     const reuse = this.nhFree.get(n)?.pop();
