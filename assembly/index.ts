@@ -24,6 +24,15 @@ import { errorAllowed, errorInit, redirectAllowed } from "./dp/limit";
 import { allocated, hashed } from "./cache/entry";
 import { expire as gcExpire, equilibrium as gcEquilibrium, garbageCollect } from "./cache/gc";
 import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachingDisabled } from "./cache/state";
+import { txInit, txReset, txFinish, txResult } from "./dp/tx";
+import { portSet, addrAdd, addrClear } from "./dp/ports";
+import { snmp, SNMP_COUNT } from "./dp/snmp";
+import { rxInit, dpInput, dpTick, portDrops } from "./dp/forward";
+import { dpSetParam } from "./dp/params";
+import { peersClear } from "./dp/peer";
+
+export * from "./abi/neigh";
+export * from "./abi/fragment";
 
 const ABI_VERSION: u32 = 1;
 const ROUTE1_OUT: usize = 16;
@@ -151,3 +160,32 @@ export function dp_error_init(state: u32, now: u32, burstMs: u32): void { errorI
 export function dp_redirect_allowed(state: u32, now: u32, loadMs: u32, number: u32, silenceMs: u32): u32 {
   return redirectAllowed(state, now, loadMs, number, silenceMs) ? 1 : 0;
 }
+
+// ── data plane: ports, transmit list, counters ────────────────────────────────
+/** Port ifindex: MAC (6 bytes at macPtr), MTU (0 = remove), flags (1 = up). */
+export function dp_port_set(ifindex: u32, macPtr: u32, mtu: u32, flags: u32): i32 { return portSet(ifindex, macPtr, mtu, flags); }
+export function dp_addr_add(ifindex: u32, addr: u32, plen: u32): i32 { return addrAdd(ifindex, addr, plen); }
+export function dp_addr_clear(): void { addrClear(); }
+/** Room for maxFrames listed frames per call and a transmit arena of bytes (once). */
+export function dp_tx_init(maxFrames: u32, bytes: u32): i32 { return txInit(maxFrames, bytes); }
+export function dp_tx_reset(): void { txReset(); }
+/** Groups the transmit list by port; returns the number of groups (result at dp_tx_result()). */
+export function dp_tx_finish(): u32 { return txFinish(); }
+export function dp_tx_result(): u32 { return <u32>txResult; }
+/** u64[SNMP_COUNT] MIB counters (docs/dataplane.md). */
+export function dp_snmp(): u32 { return <u32>snmp; }
+export function dp_snmp_count(): u32 { return SNMP_COUNT; }
+
+// ── data plane: the pipeline ──────────────────────────────────────────────────
+/** Allocates the receive area (n slots of bytes each); returns its header (dp/forward.ts), 0 on failure. */
+export function dp_rx_init(n: u32, bytes: u32): u32 { return <u32>rxInit(n, bytes); }
+/** n frames received on port iif, in the receive area → n verdicts and the transmit list; returns its groups. */
+export function dp_input(iif: u32, n: u32, now: u32): u32 { return dpInput(iif, n, now); }
+/** Timers (neighbour retries, hold-queue expiry): fills the transmit list; returns its groups. */
+export function dp_tick(now: u32): u32 { return dpTick(now); }
+/** Data-plane knobs (dp/params.ts): error_cost, error_burst, redirect_* (ms), icmp_ratelimit, icmp_ratemask. */
+export function dp_set_param(id: u32, v: u32): i32 { return dpSetParam(id, v); }
+/** u32 per ifindex: frames dropped on input. */
+export function dp_port_drops(): u32 { return <u32>portDrops; }
+/** Forgets every per-source limiter state. */
+export function dp_peers_clear(): void { peersClear(); }

@@ -1,9 +1,9 @@
-// `npm start` runs the demo: the real table loads, queries answer through the policy rules, and the
+// `wasmroute demo` (the FIB tour): the real table loads, queries answer through the policy rules, and the
 // batched sweep reports a lookup rate. Driven through the real command line, as a user runs it.
 import { describe, it, expect } from "vitest";
 import { execFileSync } from "node:child_process";
 
-describe("wasmroute demo (npm start)", () => {
+describe("wasmroute demo", () => {
   it("loads the real table and answers queries", () => {
     const out = execFileSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", "demo"], { encoding: "utf8", timeout: 60_000 });
     expect(out).toMatch(/loaded 901899 prefixes/);

@@ -8,7 +8,7 @@ import { intern, release } from "./table";
 import { allocEntry } from "./gc";
 import { event, E_UNCACHED, overflowForward } from "./state";
 
-const ENOBUFS: i32 = 105;
+export const ENOBUFS: i32 = 105;
 
 // The decision the slow path makes, before it becomes an entry.
 let dType: u8 = 0;

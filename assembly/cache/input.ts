@@ -39,6 +39,11 @@ export function isInterfaceUp(ifindex: u32): bool {
   return (conf(ifindex) & IF_IPV4) != 0;
 }
 
+/** The interface forwards (net.ipv4.conf.IF.forwarding). */
+export function isForwarding(ifindex: u32): bool {
+  return (conf(ifindex) & IF_FORWARD) != 0;
+}
+
 // @ts-ignore: decorator
 @inline function conf(ifindex: u32): u32 {
   return ifindex < MAX_IF ? <u32>load<u8>(ifConf + ifindex) : 0;

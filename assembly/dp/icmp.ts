@@ -44,11 +44,12 @@ export function errorForbidden(f: usize, len: u32): u32 {
 }
 
 /**
- * Builds an ICMP error about frame f (len bytes) into out: type, code, and for type 3 code 4 the
- * next-hop MTU. mac = our port's MAC (6 bytes at macPtr); src = our address on that port.
- * Returns the output frame's length, or 0 when RFC 1812 forbids answering.
+ * Builds an ICMP error about frame f (len bytes) into out: type, code, and info: for type 3 code 4 the
+ * next-hop MTU (RFC 1191), for a redirect (type 5) the better gateway. mac = our port's MAC (6 bytes
+ * at macPtr); src = our address on that port. Returns the output frame's length, or 0 when RFC 1812
+ * forbids answering.
  */
-export function buildError(f: usize, len: u32, type: u32, code: u32, mtu: u32, macPtr: usize, src: u32, out: usize): u32 {
+export function buildError(f: usize, len: u32, type: u32, code: u32, info: u32, macPtr: usize, src: u32, out: usize): u32 {
   if (errorForbidden(f, len) != 0) return 0;
   const ip = f + 14;
   const total = min<u32>(be16(ip + 2), len - 14);
@@ -74,8 +75,8 @@ export function buildError(f: usize, len: u32, type: u32, code: u32, mtu: u32, m
   store<u8>(ic, <u8>type);
   store<u8>(ic, <u8>code, 1);
   putBe16(ic + 2, 0);
-  putBe16(ic + 4, 0);
-  putBe16(ic + 6, type == 3 && code == 4 ? mtu : 0);
+  putBe16(ic + 4, type == 5 ? info >>> 16 : 0);
+  putBe16(ic + 6, type == 5 || (type == 3 && code == 4) ? info & 0xffff : 0);
   memory.copy(ic + 8, ip, quoted);
   putBe16(ic + 2, ~sum16(ic, 8 + quoted) & 0xffff);
   return 14 + ipLen;

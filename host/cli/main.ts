@@ -19,15 +19,19 @@ import { runDemo } from "./demo.ts";
 import { runSimulate } from "./simulate-command.ts";
 import { runSysctl } from "./sysctl-command.ts";
 import { runLnstatCommand } from "./lnstat-command.ts";
+import { runNstatCommand } from "./nstat-command.ts";
+import { runRouterCommand } from "./run-command.ts";
+import { runLabCommand } from "./lab-command.ts";
 
 /** Subcommands with their own argument parsing. */
 const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   simulate: runSimulate,
   sysctl: runSysctl,
+  nstat: runNstatCommand,
 };
 
 export const USAGE =
-  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR]";
+  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR] | wasmroute nstat [--proc DIR] [-a] [-s] [-n] [-r] [-z] [-j] [-p] [PATTERN ...] | wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE] [--capture IF=FILE] [--duration S] [--log-format text|json] | wasmroute lab [--duration S] [--table FILE|none] [--pcap]";
 
 class UsageError extends Error {}
 
@@ -161,12 +165,18 @@ export function main(argv: string[], io: Io): number {
   }
 }
 
-// lnstat samples on a timer, so it runs asynchronously; everything else is synchronous.
+/** Subcommands that run on the event loop (timers, devices, signals). */
+const ASYNC_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  lnstat: runLnstatCommand,
+  run: runRouterCommand,
+  lab: runLabCommand,
+};
+
 const args = process.argv.slice(2);
-process.exitCode =
-  args[0] === "lnstat"
-    ? await runLnstatCommand(args.slice(1))
-    : main(args, {
+const asyncSub = ASYNC_SUBCOMMANDS[args[0] ?? ""];
+process.exitCode = asyncSub
+  ? await asyncSub(args.slice(1))
+  : main(args, {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
         stdin: () => readFileSync(0, "utf8"),

@@ -307,7 +307,7 @@ export class Fib {
     return this.transaction(() => {
       const table = this.table(sel.table === 0 ? TABLE_MAIN : sel.table, false);
       const set = table && sel.len >= 0 && sel.len <= 32 ? this.setOf(table, sel.prefix >>> 0, sel.len, false) : undefined;
-      const i = set ? set.entries.findIndex((e) => matches(e.route, sel)) : -1;
+      const i = set ? set.entries.findIndex((e) => routeMatches(e.route, sel)) : -1;
       if (!table || !set || i < 0) throw new FibError(3);
       this.touch(table, set);
       const [gone] = set.entries.splice(i, 1);
@@ -581,7 +581,8 @@ export class Fib {
   }
 }
 
-function matches(r: Route, s: RouteSelector): boolean {
+/** Whether route r is one that selector s names (the fields s leaves out match anything). */
+export function routeMatches(r: Route, s: RouteSelector): boolean {
   if (s.type !== undefined && r.type !== s.type) return false;
   if (s.metric !== undefined && r.metric !== s.metric) return false;
   if (s.proto !== undefined && r.proto !== s.proto) return false;

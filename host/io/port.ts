@@ -54,6 +54,11 @@ export class FramePort {
     return wrio().sendBatch(this.fd, buf, offset, slot, lens, n);
   }
 
+  /** Writes n frames lying anywhere in buf: frame k at offsets[start + k], length lens[start + k]. Returns how many went. */
+  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number): number {
+    return wrio().sendList(this.fd, buf, offsets, lens, start, n);
+  }
+
   /** Calls back whenever frames are waiting. One watcher per port. */
   onReadable(callback: () => void): void {
     this.stopWatching();

@@ -17,6 +17,10 @@
  *                                                      not ready (offloaded: the data plane must finish it),
  *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
+ *   sendList(fd, buf, offsets, lens, start, n) -> sent  frames anywhere in buf: frame k at buf + offsets[start+k]
+ *                                                      (a Uint32Array), length lens[start+k]. A frame the
+ *                                                      device refuses (down: EIO/ENETDOWN, ENOBUFS) is
+ *                                                      skipped and not counted; EAGAIN stops the send.
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
@@ -262,6 +266,53 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
   return num(env, i);
 }
 
+/* A device that is down or a full queue loses the frame, not the router: these errors skip one frame. */
+static int frame_lost(int err) {
+  return err == EIO || err == ENOBUFS || err == ENETDOWN || err == ENXIO || err == EMSGSIZE || err == ENODEV;
+}
+
+/* Sends count frames (frames[k], lens[k]); returns how many went, -errno on a hard error. Stops at EAGAIN. */
+static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count) {
+  int sent = 0;
+  if (is_socket(fd)) {
+    int done = 0;
+    while (done < count) {
+      struct mmsghdr msgs[MAX_BATCH];
+      struct iovec iov[MAX_BATCH];
+      int want = count - done < MAX_BATCH ? count - done : MAX_BATCH;
+      memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
+      for (int k = 0; k < want; k++) {
+        iov[k].iov_base = frames[done + k];
+        iov[k].iov_len = (size_t)lens[done + k];
+        msgs[k].msg_hdr.msg_iov = &iov[k];
+        msgs[k].msg_hdr.msg_iovlen = 1;
+      }
+      int r;
+      do r = sendmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT); while (r < 0 && errno == EINTR);
+      if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (frame_lost(errno)) { done++; continue; }
+        return -errno;
+      }
+      if (r == 0) break;
+      sent += r;
+      done += r;
+    }
+    return sent;
+  }
+  for (int i = 0; i < count; i++) {
+    ssize_t w;
+    do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (frame_lost(errno)) continue;
+      return -errno;
+    }
+    sent++;
+  }
+  return sent;
+}
+
 /* sendBatch(fd, buf, offset, slot, lens, n) */
 static napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -272,52 +323,57 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t buflen, lenslen;
   if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
       !arg_i32(env, argv[3], &slot) || !arg_bytes(env, argv[4], &lensb, &lenslen) || !arg_i32(env, argv[5], &count) ||
-      offset < 0 || slot <= 0 || count < 0 || (size_t)offset + (size_t)slot * (size_t)count > buflen || lenslen < (size_t)count * 4) {
+      offset < 0 || slot <= 0 || count < 0 || count > 65536 || (size_t)offset + (size_t)slot * (size_t)count > buflen || lenslen < (size_t)count * 4) {
     napi_throw_range_error(env, NULL, "sendBatch(fd, buf, offset, slot, lens, n): area out of bounds");
     return NULL;
   }
   int32_t *lens = (int32_t *)lensb;
+  uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
+  if (!frames) return fail(env, "sendBatch", ENOMEM);
   for (int k = 0; k < count; k++) {
     if (lens[k] < 0 || lens[k] > slot) {
+      free(frames);
       napi_throw_range_error(env, NULL, "sendBatch: a frame length exceeds its slot");
       return NULL;
     }
+    frames[k] = buf + offset + (size_t)k * slot;
   }
-  if (is_socket(fd)) {
-    int sent = 0;
-    while (sent < count) {
-      struct mmsghdr msgs[MAX_BATCH];
-      struct iovec iov[MAX_BATCH];
-      int want = count - sent < MAX_BATCH ? count - sent : MAX_BATCH;
-      memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
-      for (int k = 0; k < want; k++) {
-        iov[k].iov_base = buf + offset + (size_t)(sent + k) * slot;
-        iov[k].iov_len = (size_t)lens[sent + k];
-        msgs[k].msg_hdr.msg_iov = &iov[k];
-        msgs[k].msg_hdr.msg_iovlen = 1;
-      }
-      int r;
-      do r = sendmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT); while (r < 0 && errno == EINTR);
-      if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        return fail(env, "sendmmsg", errno);
-      }
-      sent += r;
-      if (r < want) break;
+  int r = send_frames(fd, frames, lens, count);
+  free(frames);
+  if (r < 0) return fail(env, "send", -r);
+  return num(env, r);
+}
+
+/* sendList(fd, buf, offsets, lens, start, n): frames at buf + offsets[start + k], lengths lens[start + k]. */
+static napi_value send_list(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, start, count;
+  uint8_t *buf, *offb, *lensb;
+  size_t buflen, offlen, lenslen;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_bytes(env, argv[2], &offb, &offlen) ||
+      !arg_bytes(env, argv[3], &lensb, &lenslen) || !arg_i32(env, argv[4], &start) || !arg_i32(env, argv[5], &count) ||
+      start < 0 || count < 0 || count > 65536 || offlen < ((size_t)start + (size_t)count) * 4 || lenslen < ((size_t)start + (size_t)count) * 4) {
+    napi_throw_range_error(env, NULL, "sendList(fd, buf, offsets, lens, start, n): list out of bounds");
+    return NULL;
+  }
+  const uint32_t *offs = (const uint32_t *)offb + start;
+  const int32_t *lens = (const int32_t *)lensb + start;
+  uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
+  if (!frames) return fail(env, "sendList", ENOMEM);
+  for (int k = 0; k < count; k++) {
+    if (lens[k] < 0 || (size_t)offs[k] + (size_t)lens[k] > buflen) {
+      free(frames);
+      napi_throw_range_error(env, NULL, "sendList: a frame lies outside the buffer");
+      return NULL;
     }
-    return num(env, sent);
+    frames[k] = buf + offs[k];
   }
-  int i = 0;
-  while (i < count) {
-    ssize_t w = write(fd, buf + offset + (size_t)i * slot, lens[i]);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return fail(env, "write", errno);
-    }
-    i++;
-  }
-  return num(env, i);
+  int r = send_frames(fd, frames, lens, count);
+  free(frames);
+  if (r < 0) return fail(env, "send", -r);
+  return num(env, r);
 }
 
 static napi_value close_fd(napi_env env, napi_callback_info info) {
@@ -416,7 +472,7 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
-    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch},
+    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch}, {"sendList", send_list},
     {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -1,0 +1,319 @@
+// forward.ts — the data plane's pipeline for one batch of frames received on one port: Ethernet and
+// IPv4 checks (ipv4.ts; ip_rcv's order and counters), ARP (arp.ts), one batched route-cache input
+// lookup for every IPv4 frame (cache/input.ts, §6), then per frame what ip_forward, ip_local_deliver
+// and ip_error do: forward (TTL, DF/MTU with frag-needed, redirects, TTL − 1, offloaded checksums
+// finished, fragmentation, neighbour), deliver locally (echo replies, UDP port unreachable, protocol
+// unreachable), or drop with an ICMP error where RFC 1812 asks for one. Each frame gets a verdict byte
+// (snmp.ts, docs/dataplane.md); frames to send go on the transmit list (tx.ts).
+//
+// Receive area (allocated once by rxInit; the host reads frames into it)
+// ┌──────────────────┬──────────────────────────────────────────────────────────────────────────┐
+// │ header (24 B)    │ +0 buf ptr, +4 lens ptr, +8 flags ptr, +12 verdicts ptr, +16 slots,       │
+// │                  │ +20 slot bytes                                                            │
+// │ buf              │ slots × slot bytes: frame i at buf + i·slot                               │
+// │ lens             │ i32[slots] frame lengths (what recv wrote)                                │
+// │ flags            │ u8[slots] per-frame flags from the device (1 = checksum not ready)        │
+// │ verdicts         │ u8[slots] written by dpInput                                              │
+// │ parse, keys, ans │ 16 B parse record, 20 B cache key, 24 B cache answer per slot; u32 frame  │
+// │                  │ index per key                                                             │
+// └──────────────────┴──────────────────────────────────────────────────────────────────────────┘
+import { alloc } from "../util/arena";
+import { parseFrame, decrementTtl, sum16, PARSE_BYTES, V_IPV4, V_ARP, V_RUNT, V_OTHER, V_TRUNCATED } from "./ipv4";
+import { inputBatch, isForwarding, KEY_BYTES, ANSWER_BYTES } from "../cache/input";
+import { RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_UNREACHABLE, EXDEV, ENETUNREACH, EHOSTUNREACH, isMulticast } from "../cache/addr";
+import { RTCF_DOREDIRECT } from "../cache/entry";
+import { ENOBUFS } from "../cache/decision";
+import { portMac, portMtu, portFlags, isLocalAddr, PORT_SEND_REDIRECTS, MAX_PORTS } from "./ports";
+import { txReset, txFinish, txScratch } from "./tx";
+import { neighOutput, neighTick } from "./neigh";
+import { arpInput } from "./arp";
+import { fragmentInto, finishChecksum } from "./fragment";
+import { icmpError, echoReply } from "./local-out";
+import { errorAllowedFor } from "./peer";
+import {
+  mib, mibAdd, icmpIn, dropped, V_FORWARDED, V_REPLIED, V_DELIVERED,
+  IP_IN_RECEIVES, IP_IN_HDR_ERRORS, IP_IN_ADDR_ERRORS, IP_FORW_DATAGRAMS, IP_IN_UNKNOWN_PROTOS, IP_IN_DELIVERS,
+  IP_REASM_FAILS, IP_FRAG_OKS, IP_FRAG_FAILS, IP_FRAG_CREATES, IPX_IN_NO_ROUTES, IPX_IN_TRUNCATED, IPX_IN_BCAST_PKTS,
+  IPX_IN_OCTETS, IPX_OUT_OCTETS, IPX_IN_BCAST_OCTETS, ICMP_IN_ERRORS, ICMP_IN_CSUM_ERRORS, UDP_IN_DATAGRAMS, UDP_NO_PORTS,
+  TCPX_IP_RP_FILTER, IP_REASM_REQDS,
+  D_RUNT, D_ETHERTYPE, D_OTHERHOST, D_IP_HEADER, D_IP_TRUNCATED, D_MARTIAN_SRC, D_MARTIAN_DST, D_NO_ROUTE, D_BLACKHOLE,
+  D_PROHIBIT, D_TTL_EXPIRED, D_FRAG_NEEDED, D_NOT_FORWARDING, D_NO_BUFS, D_MULTICAST, D_LOCAL_PROTO, D_FRAGMENT, D_TX_FULL,
+} from "./snmp";
+
+export const CSUM_NOT_READY: u8 = 1;
+const EACCES: i32 = 13;
+const MAX_FRAGS: u32 = 256;
+
+let slots: u32 = 0;
+let slotBytes: u32 = 0;
+let area: usize = 0;
+let buf: usize = 0;
+let lens: usize = 0;
+let flags: usize = 0;
+let verdicts: usize = 0;
+let parse: usize = 0;
+let keys: usize = 0;
+let answers: usize = 0;
+let keyFrame: usize = 0;
+const fragLens: usize = memory.data(<i32>MAX_FRAGS * 4);
+/** Frames dropped per input port (u32 per ifindex < MAX_PORTS). */
+export const portDrops: usize = memory.data(<i32>MAX_PORTS * 4);
+
+/** Allocates the receive area (once); returns its header's address, 0 when memory is short. */
+export function rxInit(n: u32, bytes: u32): usize {
+  if (area != 0) return n <= slots && bytes <= slotBytes ? area : 0;
+  if (n == 0 || bytes < 64 || bytes > 65536 + 64) return 0;
+  const per: usize = <usize>bytes + 4 + 1 + 1 + PARSE_BYTES + KEY_BYTES + ANSWER_BYTES + 4;
+  const p = alloc(24 + <usize>n * per + 64);
+  if (p == 0) return 0;
+  area = p;
+  buf = (p + 24 + 63) & ~63;
+  lens = buf + <usize>n * bytes;
+  keys = lens + <usize>n * 4;
+  answers = keys + <usize>n * KEY_BYTES;
+  keyFrame = answers + <usize>n * ANSWER_BYTES;
+  parse = keyFrame + <usize>n * 4;
+  flags = parse + <usize>n * PARSE_BYTES;
+  verdicts = flags + <usize>n;
+  slots = n;
+  slotBytes = bytes;
+  store<u32>(area, <u32>buf);
+  store<u32>(area, <u32>lens, 4);
+  store<u32>(area, <u32>flags, 8);
+  store<u32>(area, <u32>verdicts, 12);
+  store<u32>(area, n, 16);
+  store<u32>(area, bytes, 20);
+  return area;
+}
+
+// @ts-ignore: decorator
+@inline function be16(p: usize): u32 {
+  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
+}
+
+/** PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2, PACKET_OTHERHOST 3 (by destination MAC). */
+function pktType(f: usize, iif: u32): u32 {
+  const mac = portMac(iif);
+  if (mac != 0 && load<u32>(f) == load<u32>(mac) && load<u16>(f, 4) == load<u16>(mac, 4)) return 0;
+  if (load<u32>(f) == 0xffffffff && load<u16>(f, 4) == 0xffff) return 1;
+  if ((load<u8>(f) & 1) != 0) return 2;
+  return 3;
+}
+
+/**
+ * Processes n frames received on port iif (frame i in slot i, lengths and flags as the host wrote
+ * them) at time now; fills n verdicts and the transmit list. Returns the number of transmit groups.
+ */
+export function dpInput(iif: u32, n0: u32, now: u32): u32 {
+  txReset();
+  const n = min<u32>(n0, slots);
+  let k: u32 = 0;
+  // Pass 1: wire checks, ARP, and the cache keys of the IPv4 frames (ip_rcv's order and counters).
+  for (let i: u32 = 0; i < n; i++) {
+    const f = buf + <usize>i * slotBytes;
+    const len = <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), <i32>slotBytes));
+    const rec = parse + <usize>i * PARSE_BYTES;
+    const v = parseFrame(f, len, rec);
+    let verdict: u8 = V_DELIVERED;
+    if (v == V_RUNT) verdict = dropped(D_RUNT);
+    else if (v == V_OTHER) verdict = dropped(D_ETHERTYPE);
+    else if (v == V_ARP) verdict = arpInput(f, len, iif, now);
+    else if (pktType(f, iif) == 3) verdict = dropped(D_OTHERHOST);
+    else {
+      mib(IP_IN_RECEIVES);
+      if (v == V_IPV4) {
+        mibAdd(IPX_IN_OCTETS, <u32>load<u16>(rec, 4));
+        const key = keys + <usize>k * KEY_BYTES;
+        store<u32>(key, load<u32>(rec, 12)); // dst
+        store<u32>(key, load<u32>(rec, 8), 4); // src
+        store<u32>(key, iif, 8);
+        store<u32>(key, 0, 12); // mark
+        store<u32>(key, <u32>load<u8>(f, 15), 16); // tos
+        store<u32>(keyFrame + (<usize>k << 2), i);
+        k++;
+      } else if (v == V_TRUNCATED) {
+        mib(IPX_IN_TRUNCATED);
+        verdict = dropped(D_IP_TRUNCATED);
+      } else {
+        mib(IP_IN_HDR_ERRORS);
+        verdict = dropped(D_IP_HEADER);
+      }
+    }
+    store<u8>(verdicts + i, verdict);
+  }
+  // One batched lookup through the route cache for every IPv4 frame.
+  inputBatch(keys, answers, k, now, false);
+  // Pass 2: act on each decision.
+  for (let j: u32 = 0; j < k; j++) {
+    const i = load<u32>(keyFrame + (<usize>j << 2));
+    const f = buf + <usize>i * slotBytes;
+    const len = <u32>load<i32>(lens + (<usize>i << 2));
+    const rec = parse + <usize>i * PARSE_BYTES;
+    store<u8>(verdicts + i, decide(f, len, rec, answers + <usize>j * ANSWER_BYTES, iif, load<u8>(flags + i), now));
+  }
+  if (iif < MAX_PORTS) {
+    let d: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) if (load<u8>(verdicts + i) >= 16) d++;
+    store<u32>(portDrops + (<usize>iif << 2), load<u32>(portDrops + (<usize>iif << 2)) + d);
+  }
+  return txFinish();
+}
+
+/** What happens to one valid IPv4 frame, given the cache's answer. */
+function decide(f: usize, len: u32, rec: usize, a: usize, iif: u32, fl: u8, now: u32): u8 {
+  const type = load<u8>(a);
+  const err = -load<i32>(a, 4);
+  if (type == 0) {
+    if (err == EXDEV) {
+      mib(TCPX_IP_RP_FILTER); // ip_rcv_finish: LINUX_MIB_IPRPFILTER
+      return dropped(D_MARTIAN_SRC);
+    }
+    if (err == ENOBUFS) return dropped(D_NO_BUFS);
+    if (isMulticast(load<u32>(rec, 12))) return dropped(D_MULTICAST);
+    if (err == EHOSTUNREACH) return dropped(isForwarding(iif) ? D_MARTIAN_DST : D_NOT_FORWARDING);
+    return dropped(D_MARTIAN_SRC);
+  }
+  if (type == RTN_UNICAST) return forward(f, len, rec, a, iif, fl, now);
+  if (type == RTN_LOCAL) return deliver(f, len, rec, now);
+  if (type == RTN_BROADCAST) {
+    mib(IPX_IN_BCAST_PKTS);
+    mibAdd(IPX_IN_BCAST_OCTETS, <u32>load<u16>(rec, 4));
+    return deliver(f, len, rec, now);
+  }
+  if (type == RTN_UNREACHABLE) return ipError(f, len, err, iif, now);
+  return dropped(D_MARTIAN_DST);
+}
+
+/** ip_error (§2, "ICMP unreachable limiter"): counters, the error token bucket, the unreachable. */
+function ipError(f: usize, len: u32, err: i32, iif: u32, now: u32): u8 {
+  let code: u32 = 0;
+  let reason = D_BLACKHOLE;
+  if (err == EHOSTUNREACH) {
+    mib(IP_IN_ADDR_ERRORS);
+    code = 1;
+    reason = D_NO_ROUTE;
+  } else if (err == ENETUNREACH) {
+    mib(IPX_IN_NO_ROUTES);
+    code = 0;
+    reason = D_NO_ROUTE;
+  } else if (err == EACCES) {
+    code = 13;
+    reason = D_PROHIBIT;
+  }
+  if (reason != D_BLACKHOLE && isForwarding(iif) && errorAllowedFor(bswap<u32>(load<u32>(f, 26)), now)) {
+    icmpError(f, len, 3, code, 0, now);
+  }
+  return dropped(reason);
+}
+
+/** ip_forward → ip_forward_finish → ip_output / ip_fragment → the neighbour. */
+function forward(f: usize, len: u32, rec: usize, a: usize, iif: u32, fl: u8, now: u32): u8 {
+  if (pktType(f, iif) != 0) return dropped(D_OTHERHOST); // only frames sent to our MAC are forwarded
+  const total = <u32>load<u16>(rec, 4);
+  const size = 14 + total;
+  if (load<u8>(rec, 2) <= 1) {
+    mib(IP_IN_HDR_ERRORS); // too_many_hops
+    icmpError(f, size, 11, 0, 0, now);
+    return dropped(D_TTL_EXPIRED);
+  }
+  const oif = load<u32>(a, 12);
+  const gw = load<u32>(a, 8);
+  const mtu = portMtu(oif);
+  const df = (load<u16>(rec, 6) & 0x4000) != 0;
+  if (total > mtu && df) {
+    mib(IP_FRAG_FAILS);
+    icmpError(f, size, 3, 4, mtu, now);
+    return dropped(D_FRAG_NEEDED);
+  }
+  decrementTtl(f);
+  if ((load<u32>(a, 16) & RTCF_DOREDIRECT) != 0 && (portFlags(iif) & PORT_SEND_REDIRECTS) != 0) {
+    icmpError(f, size, 5, 1, gw, now); // a host redirect to the better first hop (ip_rt_send_redirect)
+  }
+  if ((fl & CSUM_NOT_READY) != 0) finishChecksum(f, size);
+  mib(IP_FORW_DATAGRAMS);
+  mibAdd(IPX_OUT_OCTETS, total);
+  if (total <= mtu) return neighOutput(oif, gw, f, size, now);
+  return fragmentOut(f, size, total, mtu, oif, gw, now);
+}
+
+/** ip_fragment: DF is clear and the datagram is larger than the egress MTU. */
+function fragmentOut(f: usize, size: u32, total: u32, mtu: u32, oif: u32, gw: u32, now: u32): u8 {
+  const slot = (mtu + 14 + 7) & ~7;
+  const per = max<u32>(8, (mtu - 20) & ~7);
+  const want = min<u32>(MAX_FRAGS, (total + per - 1) / per + 1);
+  const out = txScratch(want * slot);
+  if (out == 0) {
+    mib(IP_FRAG_FAILS);
+    return dropped(D_TX_FULL);
+  }
+  const nf = fragmentInto(f, size, mtu, out, slot, fragLens, want);
+  if (nf <= 0) {
+    mib(IP_FRAG_FAILS);
+    return dropped(D_FRAG_NEEDED);
+  }
+  mib(IP_FRAG_OKS);
+  mibAdd(IP_FRAG_CREATES, <u32>nf);
+  let verdict: u8 = V_FORWARDED;
+  for (let i: u32 = 0; i < <u32>nf; i++) {
+    const v = neighOutput(oif, gw, out + <usize>i * slot, <u32>load<i32>(fragLens + (<usize>i << 2)), now);
+    if (v != V_FORWARDED) verdict = v;
+  }
+  return verdict;
+}
+
+/** ip_local_deliver: no reassembly; ICMP echo, UDP (no sockets: port unreachable), other protocols. */
+function deliver(f: usize, len: u32, rec: usize, now: u32): u8 {
+  const size = 14 + <u32>load<u16>(rec, 4);
+  const frag = <u32>load<u16>(rec, 6);
+  if ((frag & 0x3fff) != 0) {
+    mib(IP_REASM_REQDS);
+    mib(IP_REASM_FAILS);
+    return dropped(D_FRAGMENT);
+  }
+  const hl = <u32>load<u8>(rec, 1);
+  const proto = load<u8>(rec, 3);
+  const l4 = f + 14 + hl;
+  const l4len = size - 14 - hl;
+  if (proto == 1) {
+    mib(IP_IN_DELIVERS);
+    if (l4len < 8) {
+      mib(ICMP_IN_ERRORS);
+      return dropped(D_IP_HEADER);
+    }
+    icmpIn(<u32>load<u8>(l4));
+    if (sum16(l4, l4len) != 0xffff) {
+      mib(ICMP_IN_CSUM_ERRORS);
+      mib(ICMP_IN_ERRORS);
+      return dropped(D_IP_HEADER);
+    }
+    // Echo requests to our own address get a reply; to a broadcast they are ignored
+    // (icmp_echo_ignore_broadcasts = 1).
+    if (load<u8>(l4) == 8 && isLocalAddr(load<u32>(rec, 12)) && echoReply(f, size, now)) return V_REPLIED;
+    return V_DELIVERED;
+  }
+  if (proto == 17) {
+    mib(IP_IN_DELIVERS);
+    mib(UDP_IN_DATAGRAMS);
+    mib(UDP_NO_PORTS); // no sockets here: every datagram finds a closed port
+    return icmpError(f, size, 3, 3, 0, now) ? V_REPLIED : V_DELIVERED;
+  }
+  if (proto == 6) {
+    mib(IP_IN_DELIVERS);
+    return dropped(D_LOCAL_PROTO); // TCP to the router: no listener (the kernel would answer with a RST)
+  }
+  mib(IP_IN_UNKNOWN_PROTOS);
+  icmpError(f, size, 3, 2, 0, now);
+  return dropped(D_LOCAL_PROTO);
+}
+
+/** Timers: neighbour retries and expiry. Returns the number of transmit groups. */
+export function dpTick(now: u32): u32 {
+  txReset();
+  neighTick(now);
+  return txFinish();
+}
+
+/** The verdict of frame i of the last batch (tests). */
+export function verdictOf(i: u32): u8 {
+  return i < slots ? load<u8>(verdicts + i) : 255;
+}

@@ -1,0 +1,133 @@
+/**
+ * `wasmroute run --config FILE`: starts a router from a config file and runs until SIGINT/SIGTERM.
+ *
+ *   --config FILE          link/addr/neigh/route/rule/sysctl lines (host/router/config.ts)
+ *   --name NAME            the router's name (default "default"): statistics in /run/wasmroute/NAME
+ *   --proc-dir DIR         where to keep the /proc-like statistics (net/snmp, net/netstat,
+ *                          net/stat/rt_cache, net/stat/arp_cache, net/arp), rewritten every second;
+ *                          read it with `wasmroute lnstat --proc DIR` and `wasmroute nstat --proc DIR`
+ *   --busy-poll            poll the ports in a loop instead of waiting for readiness (benchmarks)
+ *   --pcap-in IF=FILE      replay a capture into link IF, as if received there (repeatable)
+ *   --capture IF=FILE      record what link IF receives and sends, for tcpdump -r (repeatable)
+ *   --duration SECONDS     stop by itself after this long (bounded runs, pcap pipelines)
+ *   --log-format text|json alarms and state changes on stderr
+ *
+ * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
+ * (routes, rules, neighbours, knobs; link changes need a restart); a bad file changes nothing.
+ * Exit status: 0 after a clean stop, 2 when the config or the devices fail (one line on stderr).
+ */
+import { readFileSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfig } from "../router/config.ts";
+import { Router } from "../router/router.ts";
+import { Logger, type LogFormat } from "../router/logger.ts";
+import { formatMac } from "../router/devices.ts";
+
+export const RUN_USAGE =
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json]";
+
+interface RunOptions {
+  config?: string;
+  name: string;
+  procDir?: string;
+  busyPoll: boolean;
+  pcapIn: Map<string, string>;
+  capture: Map<string, string>;
+  durationS?: number;
+  logFormat: LogFormat;
+}
+
+function parseRunArgs(argv: string[]): RunOptions {
+  const o: RunOptions = { name: "default", busyPoll: false, pcapIn: new Map(), capture: new Map(), logFormat: "text" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`option ${a} needs a value`);
+      return v;
+    };
+    const pair = (m: Map<string, string>) => {
+      const v = value();
+      const eq = v.indexOf("=");
+      if (eq <= 0 || eq === v.length - 1) throw new Error(`${a} wants IF=FILE, got "${v}"`);
+      m.set(v.slice(0, eq), v.slice(eq + 1));
+    };
+    if (a === "--config" || a === "-c") o.config = value();
+    else if (a === "--name") {
+      o.name = value();
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.name)) throw new Error(`invalid router name "${o.name}"`);
+    } else if (a === "--proc-dir") o.procDir = value();
+    else if (a === "--busy-poll") o.busyPoll = true;
+    else if (a === "--pcap-in") pair(o.pcapIn);
+    else if (a === "--capture") pair(o.capture);
+    else if (a === "--duration") {
+      const v = value();
+      o.durationS = Number(v);
+      if (!/^\d+(\.\d+)?$/.test(v) || !(o.durationS > 0)) throw new Error(`--duration wants a positive number of seconds, got "${v}"`);
+    } else if (a === "--log-format") {
+      const v = value();
+      if (v !== "text" && v !== "json") throw new Error(`--log-format must be "text" or "json", got "${v}"`);
+      o.logFormat = v;
+    } else throw new Error(`unknown option "${a}"`);
+  }
+  if (!o.config) throw new Error("missing --config FILE");
+  return o;
+}
+
+/** Runs the router; resolves with the exit status when it stops. */
+export async function runRouterCommand(argv: string[]): Promise<number> {
+  let o: RunOptions;
+  try {
+    o = parseRunArgs(argv);
+  } catch (e) {
+    process.stderr.write(`wasmroute run: ${(e as Error).message}\n${RUN_USAGE}\n`);
+    return 2;
+  }
+  const log = new Logger(o.logFormat);
+  const configPath = o.config!;
+  const procDir = o.procDir ?? join("/run/wasmroute", o.name);
+  let router: Router;
+  try {
+    const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
+    mkdirSync(join(procDir, "net", "stat"), { recursive: true });
+    router = Router.start(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
+    return 2;
+  }
+  for (const [name, p] of router.ports) {
+    process.stdout.write(`wasmroute ${o.name}: ${name}: ${p.note}, MAC ${formatMac(p.mac)}\n`);
+  }
+  process.stdout.write(`wasmroute ${o.name}: statistics in ${procDir}\nwasmroute ${o.name}: ready\n`);
+
+  return await new Promise<number>((resolve) => {
+    let stopped = false;
+    const stop = (why: string) => {
+      if (stopped) return;
+      stopped = true;
+      log.log("info", "stop", `stopping (${why})`);
+      router.writeStats();
+      router.stop();
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGHUP", onHup);
+      if (!o.procDir) rmSync(procDir, { recursive: true, force: true });
+      resolve(0);
+    };
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    const onHup = () => {
+      try {
+        const next = parseConfig(readFileSync(configPath, "utf8"), configPath);
+        const d = router.reload(next);
+        log.log("info", "config_reload", `config reloaded from ${configPath}`, d);
+      } catch (e) {
+        log.log("error", "config_reload_failed", `config reload refused, nothing changed: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
+      }
+    };
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    process.on("SIGHUP", onHup);
+    if (o.durationS !== undefined) setTimeout(() => stop("duration"), o.durationS * 1000).unref();
+  });
+}

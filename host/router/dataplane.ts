@@ -1,0 +1,318 @@
+/**
+ * The host side of the data plane: devices bound to the core's port ifindexes, the receive loop (one
+ * batch per readable port, one `dp_input` call per batch), the transmit list sent back out grouped by
+ * port (one `sendList` per port), the timer tick (`dp_tick`), and pcap replay and capture. Frames move
+ * between the devices and the core's linear memory without a JS copy and without a per-frame JS→WASM
+ * call (docs/dataplane.md has the memory layout and the verdicts).
+ */
+import type { Core } from "../core/load.ts";
+import type { PcapWriter } from "../io/pcap.ts";
+
+/** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
+export interface FrameDevice {
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
+  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number): number;
+  onReadable(callback: () => void): void;
+  stopWatching(): void;
+  close(): void;
+}
+
+export interface DataPlaneExports {
+  dp_rx_init(n: number, bytes: number): number;
+  dp_tx_init(maxFrames: number, bytes: number): number;
+  dp_input(iif: number, n: number, now: number): number;
+  dp_tick(now: number): number;
+  dp_tx_result(): number;
+  dp_port_set(ifindex: number, macPtr: number, mtu: number, flags: number): number;
+  dp_addr_add(ifindex: number, addr: number, plen: number): number;
+  dp_addr_clear(): void;
+  dp_set_param(id: number, v: number): number;
+  dp_snmp(): number;
+  dp_snmp_count(): number;
+  dp_port_drops(): number;
+  cache_tick(now: number): void;
+}
+
+export interface PortStats {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames the device refused or had no room for. */
+  txErrors: number;
+}
+
+interface Port {
+  ifindex: number;
+  name: string;
+  device: FrameDevice;
+  capture?: PcapWriter;
+  replay: Uint8Array[];
+  stats: PortStats;
+}
+
+export interface DataPlaneOptions {
+  /** Frames per receive batch (default 256). */
+  slots?: number;
+  /** Bytes per receive slot: the largest frame accepted (default 2048: MTU 1500 + headers, rounded). */
+  slotBytes?: number;
+  /** The clock, in ms (default: performance.now()). */
+  clock?: () => number;
+  /** Receive by polling in a loop instead of waiting for readiness (benchmarks). */
+  busyPoll?: boolean;
+}
+
+/** Batches one readable port may take before the loop gives others a turn. */
+const BATCHES_PER_TURN = 16;
+
+export class DataPlane {
+  readonly core: Core;
+  readonly x: DataPlaneExports;
+  readonly slots: number;
+  readonly slotBytes: number;
+  private readonly clock: () => number;
+  private readonly busyPoll: boolean;
+  private readonly ports = new Map<number, Port>();
+  private rxBuf = 0;
+  private rxLens = 0;
+  private rxFlags = 0;
+  private rxVerdicts = 0;
+  private collect: { oif: number; frame: Uint8Array }[] | undefined;
+  private verdictsView!: Uint8Array;
+  private running = false;
+  private polling: NodeJS.Immediate | undefined;
+  private replaying: NodeJS.Immediate | undefined;
+  private mem: ArrayBuffer | undefined;
+  private lensView!: Int32Array;
+  private flagsView!: Uint8Array;
+  private bytes!: Uint8Array;
+
+  constructor(core: Core, opts: DataPlaneOptions = {}) {
+    this.core = core;
+    this.x = core.x as unknown as DataPlaneExports;
+    this.slots = opts.slots ?? 256;
+    this.slotBytes = opts.slotBytes ?? 2048;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.busyPoll = opts.busyPoll ?? false;
+    const area = this.x.dp_rx_init(this.slots, this.slotBytes) >>> 0;
+    if (area === 0) throw new Error(`wasmroute: cannot allocate a receive area of ${this.slots} × ${this.slotBytes} bytes`);
+    const u32 = core.u32();
+    this.rxBuf = u32[area >>> 2]!;
+    this.rxLens = u32[(area >>> 2) + 1]!;
+    this.rxFlags = u32[(area >>> 2) + 2]!;
+    this.rxVerdicts = u32[(area >>> 2) + 3]!;
+    // Every received frame may turn into a few (fragments, ICMP, released ARP queues): room for 4×.
+    if (this.x.dp_tx_init(this.slots * 4, this.slots * 4 * this.slotBytes) !== 0) throw new Error("wasmroute: cannot allocate the transmit arena");
+  }
+
+  /** The current time for the core, u32 ms. */
+  now(): number {
+    return Math.floor(this.clock()) >>> 0;
+  }
+
+  private views(): void {
+    const buf = this.core.x.memory.buffer;
+    if (buf === this.mem) return;
+    this.mem = buf;
+    this.bytes = new Uint8Array(buf);
+    this.lensView = new Int32Array(buf, this.rxLens, this.slots);
+    this.flagsView = new Uint8Array(buf, this.rxFlags, this.slots);
+    this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
+  }
+
+  /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
+  addPort(ifindex: number, name: string, device: FrameDevice, capture?: PcapWriter): void {
+    if (this.ports.has(ifindex)) throw new Error(`port ${name} is already bound`);
+    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0 } });
+    if (this.running) this.watch(this.ports.get(ifindex)!);
+  }
+
+  /** Frames to feed into port ifindex as if received there (pcap replay), in order. */
+  inject(ifindex: number, frames: Uint8Array[]): void {
+    const p = this.ports.get(ifindex);
+    if (!p) throw new Error(`no port with index ${ifindex}`);
+    p.replay.push(...frames);
+    if (this.running) this.scheduleReplay();
+  }
+
+  stats(): { name: string; ifindex: number; stats: PortStats }[] {
+    return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats } }));
+  }
+
+  /** Frames waiting to be replayed, on every port. */
+  get replayPending(): number {
+    let n = 0;
+    for (const p of this.ports.values()) n += p.replay.length;
+    return n;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const p of this.ports.values()) this.watch(p);
+    this.scheduleReplay();
+  }
+
+  private watch(p: Port): void {
+    if (this.busyPoll) {
+      if (!this.polling) this.polling = setImmediate(() => this.pollAll());
+    } else p.device.onReadable(() => this.pump(p));
+  }
+
+  private pollAll(): void {
+    this.polling = undefined;
+    if (!this.running) return;
+    for (const p of this.ports.values()) this.pump(p);
+    this.polling = setImmediate(() => this.pollAll());
+  }
+
+  /** Reads and processes batches from one port until it is empty or its turn is over. */
+  pump(p: Port): void {
+    for (let b = 0; b < BATCHES_PER_TURN; b++) {
+      this.views();
+      const n = p.device.recv(this.core.x.memory.buffer, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
+      if (n <= 0) return;
+      this.process(p, n);
+      if (n < this.slots) return;
+    }
+  }
+
+  private process(p: Port, n: number): void {
+    const now = this.now();
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += this.lensView[i]!;
+    p.stats.rxFrames += n;
+    p.stats.rxBytes += bytes;
+    if (p.capture) {
+      const wall = Date.now();
+      for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.rxBuf + i * this.slotBytes, this.rxBuf + i * this.slotBytes + this.lensView[i]!), wall);
+    }
+    const groups = this.x.dp_input(p.ifindex, n, now);
+    this.send(groups);
+  }
+
+  /**
+   * Hands frames to the core as if port ifindex had received them, now, and returns each frame's
+   * verdict and every frame the call sent (also sent to the devices as usual). For tests and tools.
+   */
+  receive(ifindex: number, frames: readonly Uint8Array[], flags?: readonly number[]): { verdicts: number[]; sent: { oif: number; frame: Uint8Array }[] } {
+    const p = this.ports.get(ifindex);
+    if (!p) throw new Error(`no port with index ${ifindex}`);
+    if (frames.length > this.slots) throw new Error(`at most ${this.slots} frames per batch`);
+    this.views();
+    frames.forEach((frame, i) => {
+      const len = Math.min(frame.length, this.slotBytes);
+      this.bytes.set(frame.subarray(0, len), this.rxBuf + i * this.slotBytes);
+      this.lensView[i] = len;
+      this.flagsView[i] = flags?.[i] ?? 0;
+    });
+    const sent: { oif: number; frame: Uint8Array }[] = [];
+    this.collect = sent;
+    try {
+      this.process(p, frames.length);
+    } finally {
+      this.collect = undefined;
+    }
+    this.views();
+    return { verdicts: [...this.verdictsView.subarray(0, frames.length)], sent };
+  }
+
+  /** Runs the timers now and returns what they sent (tests and tools). */
+  tickCollect(): { oif: number; frame: Uint8Array }[] {
+    const sent: { oif: number; frame: Uint8Array }[] = [];
+    this.collect = sent;
+    try {
+      this.tick();
+    } finally {
+      this.collect = undefined;
+    }
+    return sent;
+  }
+
+  private scheduleReplay(): void {
+    if (this.replaying || !this.running || this.replayPending === 0) return;
+    this.replaying = setImmediate(() => {
+      this.replaying = undefined;
+      for (const p of this.ports.values()) {
+        if (p.replay.length === 0) continue;
+        this.views();
+        const batch = p.replay.splice(0, this.slots);
+        batch.forEach((frame, i) => {
+          const len = Math.min(frame.length, this.slotBytes);
+          this.bytes.set(frame.subarray(0, len), this.rxBuf + i * this.slotBytes);
+          this.lensView[i] = len;
+          this.flagsView[i] = 0;
+        });
+        this.process(p, batch.length);
+      }
+      this.scheduleReplay();
+    });
+  }
+
+  /** Runs the core's timers (neighbour retries, hold-queue expiry) and the route cache's. */
+  tick(): void {
+    const now = this.now();
+    this.x.cache_tick(now);
+    this.send(this.x.dp_tick(now));
+  }
+
+  /** Sends the transmit list of the last core call, one sendList per output port. */
+  private send(groups: number): void {
+    if (groups === 0) return;
+    const res = this.x.dp_tx_result() >>> 2;
+    const buf = this.core.x.memory.buffer;
+    const u32 = new Uint32Array(buf);
+    const frames = u32[res + 1]!;
+    const offsets = new Uint32Array(buf, u32[res + 2]!, frames);
+    const lens = new Int32Array(buf, u32[res + 3]!, frames);
+    const wall = Date.now();
+    for (let g = 0; g < groups; g++) {
+      const oif = u32[res + 4 + g * 3]!;
+      const first = u32[res + 5 + g * 3]!;
+      const count = u32[res + 6 + g * 3]!;
+      const p = this.ports.get(oif);
+      if (this.collect) for (let k = first; k < first + count; k++) this.collect.push({ oif, frame: new Uint8Array(buf, offsets[k]!, lens[k]!).slice() });
+      if (!p) continue;
+      const sent = p.device.sendList(buf, offsets, lens, first, count);
+      let bytes = 0;
+      for (let k = first; k < first + count; k++) bytes += lens[k]!;
+      p.stats.txFrames += sent;
+      p.stats.txBytes += bytes;
+      p.stats.txErrors += count - sent;
+      if (p.capture) {
+        const b = new Uint8Array(buf);
+        for (let k = first; k < first + count; k++) p.capture.write(b.subarray(offsets[k]!, offsets[k]! + lens[k]!), wall);
+      }
+    }
+  }
+
+  /** Stops receiving and closes every device and capture. */
+  stop(): void {
+    this.running = false;
+    if (this.polling) clearImmediate(this.polling);
+    if (this.replaying) clearImmediate(this.replaying);
+    this.polling = this.replaying = undefined;
+    for (const p of this.ports.values()) {
+      p.device.stopWatching();
+      p.device.close();
+      p.capture?.close();
+    }
+    this.ports.clear();
+  }
+}
+
+/**
+ * A port with no device (`link add NAME type pcap`): it receives only what `--pcap-in` replays into it,
+ * and what it sends goes nowhere but its `--capture` file. The pipeline runs without privileges.
+ */
+export class PcapDevice implements FrameDevice {
+  recv(): number {
+    return 0;
+  }
+  sendList(_buf: ArrayBuffer | ArrayBufferView, _offsets: Uint32Array, _lens: Int32Array, _start: number, n: number): number {
+    return n;
+  }
+  onReadable(): void {}
+  stopWatching(): void {}
+  close(): void {}
+}

@@ -1,0 +1,86 @@
+/**
+ * Opening a router port's device, as `link add` in the config asks:
+ *   type tap     create (or attach to) the TAP whose kernel side is KERNEL-NAME, then, with `netns NS`,
+ *                move that kernel side into NS. The order matters: attaching by name after the move would
+ *                silently create a new, empty tap in our namespace (testbed.md §4.2).
+ *   type packet  AF_PACKET on the existing interface DEV (inside NS if given). The router port's MAC is
+ *                the interface's own unless `address` says otherwise; then the interface is put in
+ *                promiscuous mode so frames to that MAC reach the socket.
+ *   type pcap    no device: frames come from `--pcap-in`, and leave only into `--capture`.
+ * Everything a port opened is released by close(); a failure half-way closes what was opened.
+ */
+import { execFileSync } from "node:child_process";
+import { FramePort } from "../io/port.ts";
+import { PcapDevice, type FrameDevice } from "./dataplane.ts";
+
+export interface LinkSpec {
+  name: string;
+  kind: "tap" | "packet" | "pcap";
+  kernelName?: string;
+  netns?: string;
+  dev?: string;
+  mac?: Uint8Array;
+}
+
+function ip(args: string[]): string {
+  try {
+    return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`ip ${args.join(" ")}: ${(err.stderr || err.message).trim().split("\n")[0]}`);
+  }
+}
+
+/** A locally administered, stable MAC for a port that was given none: 02:77:72 + a hash of the name. */
+export function generatedMac(name: string): Uint8Array {
+  let h = 0x811c9dc5;
+  for (const c of Buffer.from(name)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  return Uint8Array.of(0x02, 0x77, 0x72, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff);
+}
+
+export function parseMac(text: string): Uint8Array {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text.trim());
+  if (!m) throw new Error(`invalid MAC address "${text}"`);
+  return Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
+}
+
+export function formatMac(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+export interface OpenedPort {
+  device: FrameDevice;
+  mac: Uint8Array;
+  /** What the port did to the system, for the log. */
+  note: string;
+}
+
+/** Opens the device of one link. */
+export function openLink(l: LinkSpec): OpenedPort {
+  if (l.kind === "pcap") return { device: new PcapDevice(), mac: l.mac ?? generatedMac(l.name), note: "pcap only" };
+  if (l.kind === "tap") {
+    const kname = l.kernelName ?? l.name;
+    const port = FramePort.tap(kname);
+    try {
+      if (l.netns) ip(["link", "set", kname, "netns", l.netns]);
+    } catch (e) {
+      port.close();
+      throw e;
+    }
+    return { device: port, mac: l.mac ?? generatedMac(l.name), note: `tap ${kname}${l.netns ? ` in netns ${l.netns}` : ""}` };
+  }
+  const dev = l.dev!;
+  const nsArgs = l.netns ? ["-n", l.netns] : [];
+  const info = JSON.parse(ip([...nsArgs, "-j", "link", "show", "dev", dev])) as { address?: string }[];
+  const own = info[0]?.address ? parseMac(info[0].address) : undefined;
+  const mac = l.mac ?? own;
+  if (!mac) throw new Error(`interface ${dev} has no MAC address`);
+  const port = FramePort.packet(dev, l.netns);
+  try {
+    if (own && formatMac(own) !== formatMac(mac)) ip([...nsArgs, "link", "set", "dev", dev, "promisc", "on"]);
+  } catch (e) {
+    port.close();
+    throw e;
+  }
+  return { device: port, mac, note: `AF_PACKET on ${dev}${l.netns ? ` in netns ${l.netns}` : ""}` };
+}
