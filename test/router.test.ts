@@ -158,8 +158,8 @@ run("wasmroute run over TAP: h1 — router — h2", () => {
   });
 });
 
-run("wasmroute run over AF_PACKET: h1 — veth — router — veth — h2", () => {
-  const lab = new Lab({ kind: "packet" });
+run("wasmroute run --busy-poll over AF_PACKET: h1 — veth — router — veth — h2", () => {
+  const lab = new Lab({ kind: "packet", busyPoll: true });
   beforeAll(async () => {
     await lab.start();
   }, 60_000);

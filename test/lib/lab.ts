@@ -18,8 +18,8 @@ export interface LabOptions {
   extra?: string[];
   /** MTU of the router's port towards h2. */
   mtu2?: number;
-  /** Hosts get static neighbours for the router instead of ARP. */
-  staticNeigh?: boolean;
+  /** Run the router with --busy-poll (poll the ports in a loop instead of waiting for readiness). */
+  busyPoll?: boolean;
 }
 
 export interface Run {
@@ -95,7 +95,7 @@ export class Lab {
 
   /** Starts `wasmroute run` on the config file; resolves at its "ready" line. */
   async startRouter(): Promise<void> {
-    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--proc-dir", this.procDir, "--name", `lab${this.tag}`], {
+    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--proc-dir", this.procDir, "--name", `lab${this.tag}`, ...(this.opts.busyPoll ? ["--busy-poll"] : [])], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.router = child;

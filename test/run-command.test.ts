@@ -1,0 +1,80 @@
+// `wasmroute run` as a user runs it, without privileges: a config with pcap ports, a capture replayed
+// into one port (--pcap-in), what the ports send recorded (--capture), the statistics directory read
+// back with `wasmroute nstat`, JSON logs; and bad input refused with one line naming file and line.
+import { describe, it, expect, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PcapWriter, readPcap } from "../host/io/pcap.ts";
+import { echoRequest, udpDatagram } from "../host/sim/frames.ts";
+import { parseMac } from "../host/router/devices.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "wr-run-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function wasmroute(args: string[], timeout = 30_000) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", ...args], { encoding: "utf8", timeout });
+  return { status: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+
+describe("wasmroute run", () => {
+  it("refuses a bad config with FILE:LINE and starts nothing", () => {
+    const bad = join(dir, "bad.conf");
+    writeFileSync(bad, "link add p1 type pcap\naddr add 10.0.0.1/24 dev p9\n");
+    const r = wasmroute(["run", "--config", bad]);
+    expect(r.status).toBe(2);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(new RegExp(`^${bad}:2: .*p9`));
+    expect(r.out).toBe("");
+  });
+
+  it("refuses a missing --config with its usage", () => {
+    const r = wasmroute(["run"]);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/missing --config FILE/);
+  });
+
+  it("forwards a replayed capture between pcap ports, records it, and keeps statistics nstat reads", () => {
+    const conf = join(dir, "pcap.conf");
+    writeFileSync(
+      conf,
+      [
+        "link add p1 type pcap address 02:77:00:00:01:01",
+        "link add p2 type pcap address 02:77:00:00:02:01",
+        "addr add 10.201.1.1/24 dev p1",
+        "addr add 10.201.2.1/24 dev p2",
+        "neigh add 10.201.2.2 lladdr 02:00:00:00:02:02 dev p2",
+        "neigh add 10.201.1.2 lladdr 02:00:00:00:01:02 dev p1",
+        "route add 172.16.0.0/12 via 10.201.2.2",
+        "",
+      ].join("\n"),
+    );
+    const h = { srcMac: parseMac("02:00:00:00:01:02"), dstMac: parseMac("02:77:00:00:01:01") };
+    const input = join(dir, "in.pcap");
+    const w = new PcapWriter(input);
+    for (let i = 0; i < 50; i++) w.write(udpDatagram(h, ip("10.201.1.2"), ip("172.16.0.0") + i, 1000, 9, 20), Date.now());
+    w.write(echoRequest(h, ip("10.201.1.2"), ip("10.201.1.1"), 1, 1), Date.now());
+    w.close();
+    const out1 = join(dir, "p1.pcap");
+    const out2 = join(dir, "p2.pcap");
+    const proc = join(dir, "proc");
+    const r = wasmroute(["run", "--config", conf, "--pcap-in", `p1=${input}`, "--capture", `p1=${out1}`, "--capture", `p2=${out2}`, "--proc-dir", proc, "--duration", "1.5", "--log-format", "json"]);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/ready/);
+    const stop = r.err.trim().split("\n").map((l) => JSON.parse(l) as { event: string });
+    expect(stop.map((e) => e.event)).toContain("stop");
+    const sent2 = readPcap(out2);
+    expect(sent2).toHaveLength(50);
+    expect(sent2.every((f) => f.data[22] === 63)).toBe(true);
+    const seen1 = readPcap(out1);
+    expect(seen1).toHaveLength(52); // 51 received, 1 echo reply sent
+    expect(seen1[51]!.data[34]).toBe(0);
+    const n = wasmroute(["nstat", "--proc", proc, "-a", "-s", "IpForwDatagrams", "IcmpOutEchoReps"]);
+    expect(n.status).toBe(0);
+    expect(n.out).toMatch(/^IpForwDatagrams\s+50\s/m);
+    expect(n.out).toMatch(/^IcmpOutEchoReps\s+1\s/m);
+  });
+});
