@@ -22,4 +22,13 @@ describe("benchmarks (smoke)", () => {
     expect(j.gc.freed).toBeGreaterThan(0);
     expect(j.gcBudgeted.freed).toBeGreaterThan(0);
   }, 120_000);
+
+  it("dataplane: frames per second through dp_input for each flow mix, every frame forwarded", () => {
+    const j = bench("dataplane");
+    expect(j.rows.map((r: { flows: number }) => r.flows)).toEqual([1, 1000]);
+    for (const r of j.rows) {
+      expect(r.mpps).toBeGreaterThan(0);
+      expect(r.forwarded).toBe(r.frames);
+    }
+  }, 120_000);
 });

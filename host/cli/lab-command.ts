@@ -83,7 +83,7 @@ function destinations(table: string | undefined, n: number): number[] {
   const list = readCidrListFile(table);
   const step = Math.max(1, Math.floor(list.addrs.length / n));
   const d: number[] = [];
-  for (let i = 0; i < list.addrs.length && d.length < n; i += step) d.push((list.addrs[i]! + 1) >>> 0);
+  for (let i = 0; i < list.addrs.length && d.length < n; i += step) d.push((list.addrs[i]! + (list.lens[i]! < 32 ? 1 : 0)) >>> 0);
   return d;
 }
 

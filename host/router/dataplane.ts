@@ -105,6 +105,11 @@ export class DataPlane {
     if (this.x.dp_tx_init(this.slots * 4, this.slots * 4 * this.slotBytes) !== 0) throw new Error("wasmroute: cannot allocate the transmit arena");
   }
 
+  /** Where the receive area is (benchmarks write frames there and call dp_input themselves). */
+  get rxArea(): { buf: number; lens: number; flags: number; verdicts: number } {
+    return { buf: this.rxBuf, lens: this.rxLens, flags: this.rxFlags, verdicts: this.rxVerdicts };
+  }
+
   /** The current time for the core, u32 ms. */
   now(): number {
     return Math.floor(this.clock()) >>> 0;
