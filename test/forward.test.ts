@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { readSnmp, snmpIndex } from "../host/router/snmp.ts";
-import { arpRequest, echoRequest, udpDatagram, ipv4Frame } from "../host/sim/frames.ts";
+import { arpRequest, echoRequest, udpDatagram, ipv4Frame, tcpSegment } from "../host/sim/frames.ts";
 import { parseMac } from "../host/router/devices.ts";
 import { Logger } from "../host/router/logger.ts";
 
@@ -142,6 +142,27 @@ describe("the data-plane pipeline", () => {
     const r = router.dp.receive(P1(), [partial], [1]);
     expect(r.verdicts).toEqual([0]);
     expect(be16(r.sent[0]!.frame, 40)).toBe(be16(good, 40));
+  });
+
+  it("answers TCP to a closed port of its own with a reset (RFC 793 §3.4), never a reset with a reset", () => {
+    const me = ip("10.201.1.1"), h1 = ip("10.201.1.2");
+    const r = router.dp.receive(P1(), [
+      tcpSegment(toRouter, h1, me, 40000, 22, 1000, 0, 0x02), // SYN
+      tcpSegment(toRouter, h1, me, 40001, 80, 5000, 777, 0x10, 10), // ACK with data
+      tcpSegment(toRouter, h1, me, 40002, 80, 9, 9, 0x04), // RST
+    ]);
+    expect(r.verdicts).toEqual([1, 1, 16 + 20]);
+    const [syn, ack] = r.sent.map((s) => s.frame);
+    const u32 = (f: Uint8Array, o: number) => ((f[o]! << 24) | (f[o + 1]! << 16) | (f[o + 2]! << 8) | f[o + 3]!) >>> 0;
+    expect([be16(syn!, 34), be16(syn!, 36), syn![47], u32(syn!, 38), u32(syn!, 42)]).toEqual([22, 40000, 0x14, 0, 1001]);
+    expect([ack![47], u32(ack!, 38)]).toEqual([0x04, 777]);
+    for (const f of [syn!, ack!]) {
+      expect(ipHeaderOk(f)).toBe(true);
+      let s = (ip("10.201.1.1") >>> 16) + (ip("10.201.1.1") & 0xffff) + (h1 >>> 16) + (h1 & 0xffff) + 6 + 20;
+      for (let i = 34; i < 54; i += 2) s += be16(f, i);
+      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+      expect(s).toBe(0xffff);
+    }
   });
 
   it("does not forward frames sent to another MAC (and does not count them as received)", () => {

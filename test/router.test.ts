@@ -63,6 +63,12 @@ run("wasmroute run over TAP: h1 — router — h2", () => {
     expect(arp).toMatch(/10\.201\.2\.2\s+0x1\s+0x2\s+[0-9a-f:]{17}\s+\*\s+p2/);
   });
 
+  it("refuses a TCP connection to itself at once (a reset, as a host with no listener)", () => {
+    const r = lab.exec(lab.h1, ["timeout", "3", "bash", "-c", "exec 3<>/dev/tcp/10.201.1.1/22"]);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/Connection refused/);
+  });
+
   it("shows itself as a hop to traceroute -n", () => {
     const r = lab.exec(lab.h1, ["traceroute", "-n", "-q", "1", "-w", "2", "-m", "4", "10.201.2.2"], 20_000);
     expect(r.out).toMatch(/^\s*1\s+10\.201\.1\.1\s/m);

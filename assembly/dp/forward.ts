@@ -3,7 +3,7 @@
 // lookup for every IPv4 frame (cache/input.ts, §6), then per frame what ip_forward, ip_local_deliver
 // and ip_error do: forward (TTL, DF/MTU with frag-needed, redirects, TTL − 1, offloaded checksums
 // finished, fragmentation, neighbour), deliver locally (echo replies, UDP port unreachable, protocol
-// unreachable), or drop with an ICMP error where RFC 1812 asks for one. Each frame gets a verdict byte
+// unreachable, TCP reset), or drop with an ICMP error where RFC 1812 asks for one. Each frame gets a verdict byte
 // (snmp.ts, docs/dataplane.md); frames to send go on the transmit list (tx.ts).
 //
 // Receive area (allocated once by rxInit; the host reads frames into it)
@@ -28,7 +28,7 @@ import { txReset, txFinish, txScratch } from "./tx";
 import { neighOutput, neighTick } from "./neigh";
 import { arpInput } from "./arp";
 import { fragmentInto, finishChecksum } from "./fragment";
-import { icmpError, echoReply } from "./local-out";
+import { icmpError, echoReply, tcpReset } from "./local-out";
 import { errorAllowedFor } from "./peer";
 import {
   mib, mibAdd, icmpIn, dropped, V_FORWARDED, V_REPLIED, V_DELIVERED,
@@ -299,7 +299,10 @@ function deliver(f: usize, len: u32, rec: usize, now: u32): u8 {
   }
   if (proto == 6) {
     mib(IP_IN_DELIVERS);
-    return dropped(D_LOCAL_PROTO); // TCP to the router: no listener (the kernel would answer with a RST)
+    // No listener on any port: a segment to one of our addresses is answered with a reset, as a Linux
+    // host does; to a broadcast, or a reset itself, nothing.
+    if (isLocalAddr(load<u32>(rec, 12)) && tcpReset(f, size, hl, now)) return V_REPLIED;
+    return dropped(D_LOCAL_PROTO);
   }
   mib(IP_IN_UNKNOWN_PROTOS);
   icmpError(f, size, 3, 2, 0, now);

@@ -1,4 +1,4 @@
-// local-out.ts — sending what the router itself generates (ICMP errors, redirects, echo replies):
+// local-out.ts — sending what the router itself generates (ICMP errors, redirects, echo replies, TCP resets):
 // the output route (the cache's output path, §6.7) to the destination, a source address of ours on
 // the way out (icmp_send with icmp_errors_use_inbound_ifaddr = 0 picks the address of the output
 // device, inet_select_addr), the per-host ICMP limits (peer.ts), then the neighbour (neigh.ts).
@@ -8,6 +8,7 @@
 import { outputOne } from "../cache/output";
 import { RTN_UNICAST } from "../cache/addr";
 import { buildError, buildEchoReply, errorForbidden } from "./icmp";
+import { buildReset, RESET_BYTES } from "./tcp-reset";
 import { icmpAllowedTo, redirectAllowedTo } from "./peer";
 import { icmpRatemask } from "./params";
 import { addrFor, isLocalAddr, portMac } from "./ports";
@@ -87,4 +88,13 @@ export function echoReply(f: usize, len: u32, now: u32): bool {
   if (n == 0) return false;
   icmpOut(0);
   return transmit(buf, n, now);
+}
+
+/** Answers a TCP segment to a closed port of ours (frame f, IPv4 header of hl bytes) with a reset. */
+export function tcpReset(f: usize, len: u32, hl: u32, now: u32): bool {
+  if (!route(be32(f + 26), now)) return false;
+  const buf = txScratch(RESET_BYTES);
+  if (buf == 0) return false;
+  if (buildReset(f, len, hl, buf) == 0) return false;
+  return transmit(buf, RESET_BYTES, now);
 }

@@ -1,6 +1,6 @@
 /**
  * Ethernet II frames a host would send, built byte by byte for generated traffic (the lab's pcap mode,
- * benchmarks): ARP requests (RFC 826), ICMP echo requests (RFC 792) and UDP datagrams (RFC 768) in
+ * benchmarks): ARP requests (RFC 826), ICMP echo requests (RFC 792), UDP datagrams (RFC 768) and TCP segments (RFC 793) in
  * IPv4 (RFC 791) with correct header and payload checksums.
  */
 
@@ -71,6 +71,22 @@ export function udpDatagram(h: Hosts, src: number, dst: number, sport: number, d
   const c = checksum(p, 0, len, pseudo);
   put16(p, 6, c === 0 ? 0xffff : c);
   return ipv4Frame(h, src, dst, 17, p, opts);
+}
+
+/** A TCP segment (no options) with `flags` (0x02 SYN, 0x10 ACK, 0x04 RST, 0x01 FIN) and `size` bytes of data. */
+export function tcpSegment(h: Hosts, src: number, dst: number, sport: number, dport: number, seq: number, ack: number, flags: number, size = 0): Uint8Array {
+  const len = 20 + size;
+  const p = new Uint8Array(len);
+  put16(p, 0, sport);
+  put16(p, 2, dport);
+  put32(p, 4, seq >>> 0);
+  put32(p, 8, ack >>> 0);
+  p[12] = 0x50;
+  p[13] = flags;
+  put16(p, 14, 64240);
+  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + len;
+  put16(p, 16, checksum(p, 0, len, pseudo));
+  return ipv4Frame(h, src, dst, 6, p, { df: true });
 }
 
 /** A broadcast ARP request: who has `target`? tell `sender`. */
