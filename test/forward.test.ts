@@ -32,6 +32,7 @@ route add unreachable 203.0.113.0/24
 `;
 
 let router: Router;
+const logged: string[] = [];
 let clock = 1_000_000;
 const P1 = () => router.ports.get("p1")!.ifindex;
 const P2 = () => router.ports.get("p2")!.ifindex;
@@ -48,7 +49,7 @@ const be16 = (f: Uint8Array, o: number) => (f[o]! << 8) | f[o + 1]!;
 const addr = (f: Uint8Array, o: number) => `${f[o]}.${f[o + 1]}.${f[o + 2]}.${f[o + 3]}`;
 
 beforeAll(() => {
-  router = Router.start(parseConfig(CONFIG, "forward.conf"), { clock: () => clock, logger: new Logger("text", () => {}) });
+  router = Router.start(parseConfig(CONFIG, "forward.conf"), { clock: () => clock, logger: new Logger("text", (l) => logged.push(l)) });
 });
 afterAll(() => router.stop());
 
@@ -201,5 +202,29 @@ describe("the data-plane pipeline", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("stops only the port whose device fails, says so once, and goes on forwarding", async () => {
+    let reads = 0;
+    const broken = {
+      recv(): number {
+        reads++;
+        throw new Error("read: File descriptor in bad state");
+      },
+      sendList: () => 0,
+      onReadable(cb: () => void) {
+        setImmediate(cb);
+        setImmediate(cb);
+      },
+      stopWatching() {},
+      close() {},
+    };
+    router.fib.ifaces.index("p9");
+    router.dp.addPort(router.fib.ifaces.index("p9"), "p9", broken);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads).toBe(1);
+    expect(logged.filter((l) => /p9: device failed, port stopped: read: File descriptor in bad state/.test(l))).toHaveLength(1);
+    const r = router.dp.receive(P1(), [udpDatagram(toRouter, ip("10.201.1.2"), ip("172.16.5.6"), 1, 2, 10)]);
+    expect(r.verdicts).toEqual([0]);
   });
 });

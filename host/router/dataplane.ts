@@ -49,6 +49,7 @@ interface Port {
   capture?: PcapWriter;
   replay: Uint8Array[];
   stats: PortStats;
+  failed: boolean;
 }
 
 export interface DataPlaneOptions {
@@ -60,6 +61,8 @@ export interface DataPlaneOptions {
   clock?: () => number;
   /** Receive by polling in a loop instead of waiting for readiness (benchmarks). */
   busyPoll?: boolean;
+  /** Told once when a port's device fails (the port is then left alone). */
+  onPortError?: (port: string, message: string) => void;
 }
 
 /** Batches one readable port may take before the loop gives others a turn. */
@@ -72,6 +75,7 @@ export class DataPlane {
   readonly slotBytes: number;
   private readonly clock: () => number;
   private readonly busyPoll: boolean;
+  private readonly onPortError: (port: string, message: string) => void;
   private readonly ports = new Map<number, Port>();
   private rxBuf = 0;
   private rxLens = 0;
@@ -94,6 +98,7 @@ export class DataPlane {
     this.slotBytes = opts.slotBytes ?? 2048;
     this.clock = opts.clock ?? (() => performance.now());
     this.busyPoll = opts.busyPoll ?? false;
+    this.onPortError = opts.onPortError ?? (() => {});
     const area = this.x.dp_rx_init(this.slots, this.slotBytes) >>> 0;
     if (area === 0) throw new Error(`wasmroute: cannot allocate a receive area of ${this.slots} × ${this.slotBytes} bytes`);
     const u32 = core.u32();
@@ -128,7 +133,7 @@ export class DataPlane {
   /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
   addPort(ifindex: number, name: string, device: FrameDevice, capture?: PcapWriter): void {
     if (this.ports.has(ifindex)) throw new Error(`port ${name} is already bound`);
-    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0 } });
+    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0 } });
     if (this.running) this.watch(this.ports.get(ifindex)!);
   }
 
@@ -173,9 +178,16 @@ export class DataPlane {
 
   /** Reads and processes batches from one port until it is empty or its turn is over. */
   pump(p: Port): void {
+    if (p.failed) return;
     for (let b = 0; b < BATCHES_PER_TURN; b++) {
       this.views();
-      const n = p.device.recv(this.core.x.memory.buffer, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
+      let n: number;
+      try {
+        n = p.device.recv(this.core.x.memory.buffer, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
+      } catch (e) {
+        this.portFailed(p, e);
+        return;
+      }
       if (n <= 0) return;
       this.process(p, n);
       if (n < this.slots) return;
@@ -254,6 +266,17 @@ export class DataPlane {
     });
   }
 
+  /**
+   * A device that fails (its interface deleted, its namespace gone) stops only its own port: it is no
+   * longer read or written, the error is reported once, and the other ports go on.
+   */
+  private portFailed(p: Port, e: unknown): void {
+    if (p.failed) return;
+    p.failed = true;
+    p.device.stopWatching();
+    this.onPortError(p.name, e instanceof Error ? e.message : String(e));
+  }
+
   /** Runs the core's timers (neighbour retries, hold-queue expiry) and the route cache's. */
   tick(): void {
     const now = this.now();
@@ -278,7 +301,14 @@ export class DataPlane {
       const p = this.ports.get(oif);
       if (this.collect) for (let k = first; k < first + count; k++) this.collect.push({ oif, frame: new Uint8Array(buf, offsets[k]!, lens[k]!).slice() });
       if (!p) continue;
-      const sent = p.device.sendList(buf, offsets, lens, first, count);
+      let sent = 0;
+      if (!p.failed) {
+        try {
+          sent = p.device.sendList(buf, offsets, lens, first, count);
+        } catch (e) {
+          this.portFailed(p, e);
+        }
+      }
       let bytes = 0;
       for (let k = first; k < first + count; k++) bytes += lens[k]!;
       p.stats.txFrames += sent;

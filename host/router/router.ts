@@ -75,7 +75,13 @@ export class Router {
     this.ifSysctls = new IfSysctls(config.links.map((l) => l.name));
     const clock = opts.clock ?? (() => performance.now());
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
-    this.dp = new DataPlane(this.fib.core, { slots: opts.slots, busyPoll: opts.busyPoll, clock, slotBytes: slotBytesFor(config) });
+    this.dp = new DataPlane(this.fib.core, {
+      slots: opts.slots,
+      busyPoll: opts.busyPoll,
+      clock,
+      slotBytes: slotBytesFor(config),
+      onPortError: (port, message) => this.log.log("error", "port_failed", `${port}: device failed, port stopped: ${message}`, { port }),
+    });
     this.x = this.dp.x;
     this.neigh = new NeighTable(this.fib.core, (i) => this.fib.ifaces.name(i) ?? `if${i}`, clock);
   }
@@ -204,6 +210,7 @@ export class Router {
     if (ev.uncached > 0) this.log.limited("warn", "cache_full", "route cache full: forwarding without caching", { uncached: ev.uncached, allocated: this.cache.allocated });
     if (ev.rebuild > 0) this.log.log("warn", "emergency_rebuild", "Route hash chain too long! (emergency rebuild)", { count: ev.rebuild });
     if (ev.disabled > 0) this.log.log("error", "caching_disabled", `${this.cache.state().rebuildCount} rebuilds is over limit, route caching disabled`);
+    this.noteAlarms(ev, now); // control socket / metrics hook (#6)
     const nev = this.neigh.takeEvents();
     if (nev.tableOverflows > 0) this.log.limited("warn", "neighbour_table_overflow", "Neighbour table overflow", { drops: nev.tableOverflows });
     if (now - this.lastLeakSample >= 10_000 || this.lastLeakSample === 0) {
@@ -226,6 +233,67 @@ export class Router {
     const arp = join(this.opts.procDir, "net", "arp");
     writeFileSync(`${arp}.tmp`, formatProcNetArp(this.neigh.list()));
     renameSync(`${arp}.tmp`, arp);
+  }
+
+  // ── control socket and metrics hooks (#6: host/router/control.ts, host/router/metrics.ts) ──
+
+  /** Alarm events counted since start, and when each last fired (router clock, ms; 0 = never). */
+  readonly alarms = { overflow: 0, uncached: 0, rebuild: 0, disabled: 0, overflowAt: 0, uncachedAt: 0, rebuildAt: 0 };
+
+  private noteAlarms(ev: { overflow: number; uncached: number; rebuild: number; disabled: number }, now: number): void {
+    const a = this.alarms;
+    a.overflow += ev.overflow;
+    a.uncached += ev.uncached;
+    a.rebuild += ev.rebuild;
+    a.disabled += ev.disabled;
+    if (ev.overflow > 0) a.overflowAt = now || 1;
+    if (ev.uncached > 0) a.uncachedAt = now || 1;
+    if (ev.rebuild > 0) a.rebuildAt = now || 1;
+  }
+
+  /** The leak alarm while it is raised. */
+  get leakAlarm(): { held: number; oldestHeldMs: number; message: string } | undefined {
+    return this.leak.active;
+  }
+
+  /** The statistics directory, when one is kept. */
+  get procDir(): string | undefined {
+    return this.opts.procDir;
+  }
+
+  /** The router's clock (u32 ms), the one the cache and the neighbour table run on. */
+  clockMs(): number {
+    return this.now();
+  }
+
+  /**
+   * Runs a FIB change (`ip route …`, `ip rule …`) as one transaction: a throw undoes all of it. When it
+   * changed something, the route cache is invalidated lazily (rt_cache_flush(net, -1)), as the kernel
+   * does after every FIB change.
+   */
+  changeFib<T extends { mutated: boolean }>(fn: () => T): T {
+    const r = this.fib.transaction(fn);
+    if (r.mutated) this.cache.flush(-1, this.now());
+    return r;
+  }
+
+  /**
+   * Writes knobs all or nothing (route-cache ones and interface/neighbour ones, each group in order),
+   * then applies them: the data plane's ports, the cache's per-interface flags and the neighbour
+   * parameters; an interface knob also invalidates the cache lazily, as devinet's sysctl handler does.
+   */
+  writeSysctls(settings: readonly { name: string; value: string }[]): void {
+    const isRoute = (n: string) => n.startsWith("net.ipv4.route.") || n === "net.ipv4.rt_cache_rebuild_count" || n.startsWith("net/ipv4/route/");
+    const route = settings.filter((s) => isRoute(s.name));
+    const ifs = settings.filter((s) => !isRoute(s.name));
+    if (ifs.length > 0) this.ifSysctls.clone().setMany(ifs); // validates; throws before anything changed
+    if (route.length > 0) this.routeSysctls.setMany(route);
+    if (ifs.length > 0) {
+      this.ifSysctls.setMany(ifs);
+      this.applyInterfaces();
+      this.applyNeighParams();
+      this.cache.flush(-1, this.now());
+    }
   }
 
   // ── reload ──────────────────────────────────────────────────────────────────
