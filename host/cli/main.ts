@@ -22,6 +22,7 @@ import { runLnstatCommand } from "./lnstat-command.ts";
 import { runNstatCommand } from "./nstat-command.ts";
 import { runRouterCommand } from "./run-command.ts";
 import { runLabCommand } from "./lab-command.ts";
+import { runControlClient } from "./control-client.ts";
 
 /** Subcommands with their own argument parsing. */
 const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
@@ -31,7 +32,7 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
 };
 
 export const USAGE =
-  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR] | wasmroute nstat [--proc DIR] [-a] [-s] [-n] [-r] [-z] [-j] [-p] [PATTERN ...] | wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE] [--capture IF=FILE] [--duration S] [--log-format text|json] | wasmroute lab [--duration S] [--table FILE|none] [--pcap]";
+  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR] | wasmroute nstat [--proc DIR] [-a] [-s] [-n] [-r] [-z] [-j] [-p] [PATTERN ...] | wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE] [--capture IF=FILE] [--duration S] [--log-format text|json] | wasmroute lab [--duration S] [--table FILE|none] [--pcap] | wasmroute -n NAME|--control PATH ip ...|sysctl ...|nstat ...|lnstat ...|cat /proc/net/stat/rt_cache";
 
 class UsageError extends Error {}
 
@@ -174,7 +175,11 @@ const ASYNC_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 
 const args = process.argv.slice(2);
 const asyncSub = ASYNC_SUBCOMMANDS[args[0] ?? ""];
-process.exitCode = asyncSub
+// #6: `wasmroute -n NAME …` / `--control PATH …` runs the command in a running router (host/cli/control-client.ts).
+const viaControl = /^(-n|--name|--control)$|^--control=/.test(args[0] ?? "");
+process.exitCode = viaControl
+  ? await runControlClient(args)
+  : asyncSub
   ? await asyncSub(args.slice(1))
   : main(args, {
         stdout: (t) => process.stdout.write(t),

@@ -11,6 +11,11 @@
  *   --capture IF=FILE      record what link IF receives and sends, for tcpdump -r (repeatable)
  *   --duration SECONDS     stop by itself after this long (bounded runs, pcap pipelines)
  *   --log-format text|json alarms and state changes on stderr
+ *   --control PATH|none    the control socket (#6, host/router/control.ts), mode 0600; default
+ *                          /run/wasmroute/NAME.sock (when that default cannot be made, a warning and no
+ *                          socket; an explicit PATH that fails stops the start)
+ *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
+ *                          off by default, HOST 127.0.0.1 when only a port is given
  *
  * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
  * (routes, rules, neighbours, knobs; link changes need a restart); a bad file changes nothing.
@@ -22,9 +27,11 @@ import { parseConfig } from "../router/config.ts";
 import { Router } from "../router/router.ts";
 import { Logger, type LogFormat } from "../router/logger.ts";
 import { formatMac } from "../router/devices.ts";
+import { ControlServer, defaultControlPath } from "../router/control.ts";
+import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT]";
 
 interface RunOptions {
   config?: string;
@@ -35,6 +42,8 @@ interface RunOptions {
   capture: Map<string, string>;
   durationS?: number;
   logFormat: LogFormat;
+  control?: string;
+  metrics?: { host: string; port: number };
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
@@ -68,7 +77,9 @@ function parseRunArgs(argv: string[]): RunOptions {
       const v = value();
       if (v !== "text" && v !== "json") throw new Error(`--log-format must be "text" or "json", got "${v}"`);
       o.logFormat = v;
-    } else throw new Error(`unknown option "${a}"`);
+    } else if (a === "--control") o.control = value();
+    else if (a === "--metrics") o.metrics = parseListenAddress(value());
+    else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
   return o;
@@ -95,9 +106,32 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;
   }
+  // #6: the control socket and the metrics endpoint live as long as the router.
+  let control: ControlServer | undefined;
+  let metrics: MetricsServer | undefined;
+  try {
+    if (o.control !== "none") {
+      const path = o.control ?? defaultControlPath(o.name);
+      try {
+        control = await ControlServer.start(router, path);
+      } catch (e) {
+        if (o.control !== undefined) throw e;
+        log.log("warn", "control_unavailable", `no control socket: ${(e as Error).message} (--control PATH to choose another)`);
+      }
+    }
+    if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
+  } catch (e) {
+    await control?.close();
+    router.stop();
+    if (!o.procDir) rmSync(procDir, { recursive: true, force: true });
+    process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
+    return 2;
+  }
   for (const [name, p] of router.ports) {
     process.stdout.write(`wasmroute ${o.name}: ${name}: ${p.note}, MAC ${formatMac(p.mac)}\n`);
   }
+  if (control) process.stdout.write(`wasmroute ${o.name}: control socket ${control.path}\n`);
+  if (metrics) process.stdout.write(`wasmroute ${o.name}: metrics on ${metrics.url}\n`);
   process.stdout.write(`wasmroute ${o.name}: statistics in ${procDir}\nwasmroute ${o.name}: ready\n`);
 
   return await new Promise<number>((resolve) => {
@@ -106,13 +140,14 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       if (stopped) return;
       stopped = true;
       log.log("info", "stop", `stopping (${why})`);
+      const servers = Promise.all([control?.close(), metrics?.close()]); // no command reaches a stopped router
       router.writeStats();
       router.stop();
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       process.off("SIGHUP", onHup);
       if (!o.procDir) rmSync(procDir, { recursive: true, force: true });
-      resolve(0);
+      void servers.then(() => resolve(0));
     };
     const onInt = () => stop("SIGINT");
     const onTerm = () => stop("SIGTERM");

@@ -1,0 +1,238 @@
+// The live control socket (#6) without privileges: a router with pcap ports, traffic replayed into it
+// at start so the route cache has entries, then changed and read through the real CLI
+// (`wasmroute --control PATH …`): routes (and the lazy cache flush they cause), neighbours, knobs,
+// /proc/net/stat/rt_cache, bad input refused whole, 20 concurrent clients, and clients that hang up
+// mid-request.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, statSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PcapWriter } from "../host/io/pcap.ts";
+import { udpDatagram } from "../host/sim/frames.ts";
+import { parseMac } from "../host/router/devices.ts";
+import { parseControlArgs } from "../host/cli/control-client.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "wr-ctl-"));
+const sock = join(dir, "ctl.sock");
+const proc = join(dir, "proc");
+let router: ChildProcess;
+let routerOut = "";
+
+const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+
+/** Runs the real CLI; resolves with its status and output. */
+function wasmroute(args: string[], timeoutMs = 30_000): Promise<{ status: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    c.on("close", (code) => {
+      clearTimeout(t);
+      resolve({ status: code ?? -1, out, err });
+    });
+  });
+}
+const ctl = (...words: string[]) => wasmroute(["--control", sock, ...words]);
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  const conf = join(dir, "r.conf");
+  writeFileSync(
+    conf,
+    [
+      "link add p1 type pcap address 02:77:00:00:01:01",
+      "link add p2 type pcap address 02:77:00:00:02:01",
+      "addr add 10.201.1.1/24 dev p1",
+      "addr add 10.201.2.1/24 dev p2",
+      "neigh add 10.201.2.2 lladdr 02:00:00:00:02:02 dev p2",
+      "neigh add 10.201.1.2 lladdr 02:00:00:00:01:02 dev p1",
+      "route add 172.16.0.0/12 via 10.201.2.2",
+      "",
+    ].join("\n"),
+  );
+  const h = { srcMac: parseMac("02:00:00:00:01:02"), dstMac: parseMac("02:77:00:00:01:01") };
+  const input = join(dir, "in.pcap");
+  const w = new PcapWriter(input);
+  for (let i = 0; i < 20; i++) w.write(udpDatagram(h, ip("10.201.1.2"), ip("172.16.0.0") + i, 1000, 9, 20), Date.now());
+  w.close();
+  router = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", "run", "--config", conf, "--name", "ctl-test", "--proc-dir", proc, "--control", sock, "--pcap-in", `p1=${input}`, "--duration", "120"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  router.stdout!.on("data", (d: Buffer) => (routerOut += d.toString()));
+  router.stderr!.on("data", (d: Buffer) => (routerOut += d.toString()));
+  const end = Date.now() + 20_000;
+  while (!routerOut.includes("ready") && Date.now() < end && router.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  expect(routerOut).toMatch(/ready/);
+}, 30_000);
+
+afterAll(async () => {
+  if (router && router.exitCode === null) {
+    const exited = new Promise((r) => router.once("exit", r));
+    router.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("wasmroute -n NAME / --control PATH", () => {
+  it("finds NAME's socket in /run/wasmroute", () => {
+    expect(parseControlArgs(["-n", "edge", "ip", "route"])).toEqual({ path: "/run/wasmroute/edge.sock", words: ["ip", "route"] });
+    expect(parseControlArgs(["--control", "/tmp/x.sock", "nstat"])).toEqual({ path: "/tmp/x.sock", words: ["nstat"] });
+    expect(() => parseControlArgs(["-n", "a/b", "ip"])).toThrow(/invalid router name/);
+    expect(() => parseControlArgs(["-n", "edge"])).toThrow(/missing command/);
+  });
+
+  it("listens on a 0600 unix socket", () => {
+    expect(routerOut).toContain(`control socket ${sock}`);
+    const st = statSync(sock);
+    expect(st.isSocket()).toBe(true);
+    expect(st.mode & 0o777).toBe(0o600);
+  });
+
+  it("shows the route cache the replayed traffic filled, and a route change invalidates it", async () => {
+    const cache = await until(() => ctl("ip", "-s", "route", "show", "cache"), (r) => r.out.split("\n").filter((l) => l.startsWith("172.16.")).length === 20);
+    expect(cache.status).toBe(0);
+    const lines = cache.out.split("\n").filter((l) => l.startsWith("172.16."));
+    expect(lines).toHaveLength(20);
+    expect(cache.out).toMatch(/^172\.16\.0\.5 from 10\.201\.1\.2 via 10\.201\.2\.2 dev p2 $/m);
+    expect(cache.out).toMatch(/iif p1/);
+    expect(cache.out).toMatch(/used 1/);
+
+    const get1 = await ctl("ip", "route", "get", "172.16.0.5");
+    expect(get1.out).toMatch(/via 10\.201\.2\.2 dev p2/);
+
+    const add = await ctl("ip", "route", "add", "172.16.0.0/24", "via", "10.201.1.2");
+    expect(add).toMatchObject({ status: 0, out: "", err: "" });
+    expect((await ctl("ip", "route", "get", "172.16.0.5")).out).toMatch(/via 10\.201\.1\.2 dev p1/);
+    expect((await ctl("ip", "route", "show")).out).toMatch(/^172\.16\.0\.0\/24 via 10\.201\.1\.2 dev p1 $/m);
+    // rt_cache_flush(-1): every entry of the old generation is gone from the listing.
+    expect((await ctl("ip", "route", "show", "cache")).out).toBe("");
+
+    expect(routerOut).toMatch(/control: ip route add 172\.16\.0\.0\/24 via 10\.201\.1\.2/); // a change is logged
+    const del = await ctl("ip", "route", "del", "172.16.0.0/24");
+    expect(del.status).toBe(0);
+    expect((await ctl("ip", "route", "get", "172.16.0.5")).out).toMatch(/via 10\.201\.2\.2 dev p2/);
+    expect((await ctl("ip", "route", "show")).out).not.toMatch(/172\.16\.0\.0\/24/);
+
+    expect((await ctl("ip", "route", "flush", "cache")).status).toBe(0);
+    expect((await ctl("ip", "rule", "show")).out).toMatch(/^32766:\tfrom all lookup main/m);
+  });
+
+  it("adds, shows and deletes neighbours", async () => {
+    expect((await ctl("ip", "neigh", "add", "10.201.2.7", "lladdr", "02:00:00:00:02:07", "dev", "p2")).status).toBe(0);
+    const show = await ctl("ip", "neigh", "show", "dev", "p2");
+    expect(show.out).toMatch(/^10\.201\.2\.7 lladdr 02:00:00:00:02:07 PERMANENT $/m);
+    expect(show.out).toMatch(/^10\.201\.2\.2 lladdr 02:00:00:00:02:02 PERMANENT $/m);
+    expect((await ctl("ip", "neigh", "show")).out).toMatch(/^10\.201\.2\.7 dev p2 lladdr 02:00:00:00:02:07 PERMANENT $/m);
+    const again = await ctl("ip", "neigh", "add", "10.201.2.7", "lladdr", "02:00:00:00:02:08", "dev", "p2");
+    expect(again.status).toBe(2);
+    expect(again.err).toMatch(/File exists/);
+    expect((await ctl("ip", "neigh", "replace", "10.201.2.7", "lladdr", "02:00:00:00:02:08", "dev", "p2")).status).toBe(0);
+    expect((await ctl("ip", "neigh", "show", "10.201.2.7")).out).toBe("10.201.2.7 dev p2 lladdr 02:00:00:00:02:08 PERMANENT \n");
+    expect((await ctl("ip", "neigh", "del", "10.201.2.7", "dev", "p2")).status).toBe(0);
+    expect((await ctl("ip", "neigh", "show", "10.201.2.7")).out).toBe("");
+  });
+
+  it("writes and reads knobs, all or nothing", async () => {
+    const w = await ctl("sysctl", "-w", "net.ipv4.route.gc_timeout=120", "net.ipv4.conf.p1.rp_filter=1");
+    expect(w).toMatchObject({ status: 0, out: "net.ipv4.route.gc_timeout = 120\nnet.ipv4.conf.p1.rp_filter = 1\n" });
+    expect((await ctl("sysctl", "-n", "net.ipv4.route.gc_timeout", "net.ipv4.conf.p1.rp_filter")).out).toBe("120\n1\n");
+    const bad = await ctl("sysctl", "-w", "net.ipv4.route.gc_timeout=60", "net.ipv4.conf.p1.rp_filter=7");
+    expect(bad.status).toBe(2);
+    expect(bad.out).toBe("");
+    expect(bad.err.trim().split("\n")).toHaveLength(1);
+    expect((await ctl("sysctl", "net.ipv4.route.gc_timeout")).out).toBe("net.ipv4.route.gc_timeout = 120\n");
+    const all = await ctl("sysctl", "-a");
+    expect(all.out).toMatch(/^net\.ipv4\.route\.gc_elasticity = 8$/m);
+    expect(all.out).toMatch(/^net\.ipv4\.conf\.p2\.rp_filter = 0$/m);
+  });
+
+  it("prints /proc/net/stat/rt_cache exactly as the statistics directory has it", async () => {
+    const r = await ctl("cat", "/proc/net/stat/rt_cache");
+    expect(r.status).toBe(0);
+    expect(r.out).toBe(readFileSync(join(proc, "net", "stat", "rt_cache"), "latin1"));
+    expect(r.out).toMatch(/^entries  in_hit in_slow_tot/);
+    const n = await ctl("nstat", "-a", "-s", "IpForwDatagrams");
+    expect(n.out).toMatch(/^IpForwDatagrams\s+20\s/m);
+    const l = await ctl("lnstat", "-f", "rt_cache", "-c", "1", "-k", "in_slow_tot");
+    expect(l.status).toBe(0);
+    expect(l.out).toMatch(/in_slow_/);
+  });
+
+  it("refuses bad commands with one line, exit 2, and changes nothing", async () => {
+    const before = (await ctl("ip", "route", "show", "table", "all")).out;
+    for (const words of [
+      ["ip", "route", "add", "10.9.0.0/16", "via"],
+      ["ip", "route", "add", "10.9.0.0/16", "dev", "nosuch"],
+      ["ip", "route", "del", "10.99.0.0/16"],
+      ["ip", "neigh", "add", "10.201.2.9", "dev", "p2"],
+      ["ip", "frob"],
+      ["frobnicate"],
+      ["sysctl", "net.ipv4.route.nosuch"],
+      ["cat", "/etc/passwd"],
+    ]) {
+      const r = await ctl(...words);
+      expect(r.status, words.join(" ")).toBe(2);
+      expect(r.out, words.join(" ")).toBe("");
+      expect(r.err.trim().split("\n"), words.join(" ")).toHaveLength(1);
+    }
+    expect((await ctl("ip", "route", "show", "table", "all")).out).toBe(before);
+    const none = await wasmroute(["--control", join(dir, "nope.sock"), "ip", "route", "show"]);
+    expect(none.status).toBe(2);
+    expect(none.err).toMatch(/cannot reach the router/);
+  });
+
+  it("serves 20 concurrent clients", async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? ctl("ip", "route", "add", `10.50.${i}.0/24`, "via", "10.201.2.2") : ctl("ip", "-s", "route", "show", "cache"))),
+    );
+    for (const r of rs) expect(r.status).toBe(0);
+    const show = (await ctl("ip", "route", "show")).out;
+    for (let i = 0; i < 20; i += 2) expect(show).toMatch(new RegExp(`^10\\.50\\.${i}\\.0/24 via 10\\.201\\.2\\.2 dev p2 $`, "m"));
+  }, 60_000);
+
+  it("is unaffected by clients that hang up mid-request", async () => {
+    const raw = (text: string, holdMs: number) =>
+      new Promise<void>((resolve) => {
+        const s = connect(sock);
+        s.on("error", () => resolve());
+        s.on("connect", () => {
+          s.write(text);
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, holdMs);
+        });
+      });
+    await raw('{"argv": ["ip", "route", "add", "10.60.0.0/16", "via", "10.201', 20); // half a request
+    await raw(`${JSON.stringify({ argv: ["lnstat", "-i", "1"] })}\n`, 300); // a streaming command, left running
+    await raw(`${JSON.stringify({ argv: ["ip", "route", "add", "10.61.0.0/16", "via", "10.201.2.2"] })}\n`, 0); // gone before the answer
+    await raw("not json\n", 20);
+    const show = await until(() => ctl("ip", "route", "show"), (r) => r.out.includes("10.61.0.0/16"));
+    expect(show.status).toBe(0);
+    expect(show.out).not.toMatch(/10\.60\.0\.0/);
+    expect(show.out).toMatch(/^10\.61\.0\.0\/16 via 10\.201\.2\.2 dev p2 $/m); // a whole request is applied whole
+    expect(router.exitCode).toBe(null);
+  });
+
+  it("removes its socket when it stops", async () => {
+    const exited = new Promise((r) => router.once("exit", r));
+    router.kill("SIGTERM");
+    await exited;
+    expect(router.exitCode).toBe(0);
+    expect(existsSync(sock)).toBe(false);
+  });
+});
