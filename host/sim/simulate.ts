@@ -34,6 +34,10 @@ export interface SimOptions {
   alarmInterval: number;
   /** Applied after start-up: cache parameter name → value in the core's units (ms for times). */
   params?: Partial<Record<"gcThresh" | "maxSize" | "gcElasticity" | "gcMinIntervalMs" | "gcTimeoutMs" | "gcIntervalMs" | "rebuildCount", number>>;
+  /** Distinct source hosts (0 = sources spread over unicast space): seed 000's "about 6,000 IPs". */
+  hosts?: number;
+  /** Steps each packet holds a reference to its entry (0 = none): packets in flight in queues. */
+  inFlightSteps?: number;
   /** Called once per simulated second with that second's row. */
   onSample?: (row: SimRow) => void;
 }
@@ -42,7 +46,10 @@ export const CSV_COLUMNS = [
   "t_s", "entries", "hashed", "allocated", "in_hit", "in_slow_tot", "in_hlist_search", "gc_total", "gc_ignored", "gc_goal_miss",
   "gc_dst_overflow", "uncached", "new_flows", "active_flows", "gc_expire_ms", "gc_equilibrium", "held_unhashed", "leak_alarm",
 ] as const;
-export type SimRow = Record<(typeof CSV_COLUMNS)[number], number>;
+export type SimRow = Record<(typeof CSV_COLUMNS)[number], number> & {
+  /** References held by packets in flight at the end of the second (with inFlightSteps; not in the CSV). */
+  in_flight?: number;
+};
 
 export interface SimResult {
   rows: SimRow[];
@@ -113,6 +120,11 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   const alarm = new LeakAlarm();
   const alarms: { t_s: number; message: string }[] = [];
   let alarmOn = 0;
+  const hosts = Math.max(0, Math.floor(o.hosts ?? 0));
+  const inFlightSteps = Math.max(0, Math.floor(o.inFlightSteps ?? 0));
+  const hold = inFlightSteps > 0 ? 1 : 0;
+  const inFlight: Uint32Array[] = []; // per step: the entries its packets still reference
+  let inFlightRefs = 0;
 
   for (let s = 0; s < steps; s++) {
     const now = s * o.stepMs;
@@ -145,7 +157,8 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     const put = (id: number) => {
       const w = (keys >>> 2) + n * 5;
       m[w] = unicastAddress(fmix32(id)); // destinations and sources spread over unicast space
-      m[w + 1] = unicastAddress(fmix32(id ^ 0x7f4a7c15));
+      const h = fmix32(id ^ 0x7f4a7c15);
+      m[w + 1] = hosts > 0 ? (0x0a400000 + (h % hosts)) >>> 0 : unicastAddress(h); // hosts: 10.64.0.0 upward
       m[w + 2] = iif;
       m[w + 3] = 0;
       m[w + 4] = 0;
@@ -164,19 +177,38 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
       tail++;
       put(id);
     }
-    if (leakEvery === 0) x.cache_input_batch(keys, outs, n, now, 0);
+    // Packets in flight since inFlightSteps ago are done: their references go back.
+    if (inFlight.length >= inFlightSteps && inFlightSteps > 0) {
+      const done = inFlight.shift()!;
+      for (let k = 0; k < done.length; k++) x.cache_release(done[k]!);
+      inFlightRefs -= done.length;
+    }
+    const leakedHere = new Set<number>();
+    if (leakEvery === 0) x.cache_input_batch(keys, outs, n, now, hold);
     else {
       // First packets of every leakEvery-th flow take a reference that is never given back.
-      x.cache_input_batch(keys, outs, firstNew, now, 0);
+      x.cache_input_batch(keys, outs, firstNew, now, hold);
       for (let k = firstNew; k < n; k++) {
         const id = nextFlow - (n - k);
-        const hold = id % leakEvery === 0 ? 1 : 0;
-        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, hold);
-        if (hold) {
+        const leak = id % leakEvery === 0;
+        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, leak ? 1 : hold);
+        if (leak) {
           const e = fib.core.u32()[((outs + k * 24) >>> 2) + 5]!;
           if (e) leaked.push(e);
+          leakedHere.add(k);
         }
       }
+    }
+    if (hold) {
+      const m2 = fib.core.u32();
+      const held: number[] = [];
+      for (let k = 0; k < n; k++) {
+        if (leakedHere.has(k)) continue;
+        const e = m2[((outs + k * 24) >>> 2) + 5]!;
+        if (e) held.push(e);
+      }
+      inFlight.push(Uint32Array.from(held));
+      inFlightRefs += held.length;
     }
     x.cache_tick(now);
     const second = (s + 1) / stepsPerSecond;
@@ -198,6 +230,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
         gc_dst_overflow: d(14), uncached: uncachedTotal - prevUncached, new_flows: newThisSecond, active_flows: tail - head,
         gc_expire_ms: st.expireMs, gc_equilibrium: st.equilibrium, held_unhashed: cache.allocated - cache.hashed, leak_alarm: alarmOn,
       };
+      if (hold) row.in_flight = inFlightRefs;
       prevUncached = uncachedTotal;
       newThisSecond = 0;
       prev = c;
