@@ -1,0 +1,301 @@
+/**
+ * The forwarding benchmark's topologies: h1 → R → h2 in wr-bf-* namespaces, three times over.
+ *
+ *   kernel   R is a namespace with ip_forward=1 and two veth pairs (the Linux router)
+ *   tap      R is `wasmroute run` over two TAPs whose kernel sides live in h1 and h2
+ *   packet   R is `wasmroute run` over AF_PACKET on the router ends of two veth pairs, inside an
+ *            address-less namespace with ip_forward=0
+ *
+ * Every topology uses the same addresses and MACs, so one generated frame file drives all three:
+ * h1 10.201.1.2 (02:77:00:00:01:02) — R 10.201.1.1 (02:77:00:00:01:01) / 10.201.2.1 (02:77:00:00:02:01)
+ * — h2 10.201.2.2 (02:77:00:00:02:02). All neighbours are static (nud permanent), on the hosts and on
+ * the router, so no ARP is in the measured path. h2 is a cheap sink: frames to addresses that are not
+ * its own arrive on its interface (where they are counted), then hit a blackhole by policy rule.
+ *
+ * Everything created is registered in `Cleanup`, which removes it on the normal path, on an error, and
+ * from process exit/signal handlers.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type RouterKind = "kernel" | "tap" | "packet";
+
+export const MAC = {
+  h1: "02:77:00:00:01:02",
+  r1: "02:77:00:00:01:01",
+  r2: "02:77:00:00:02:01",
+  h2: "02:77:00:00:02:02",
+} as const;
+
+/** Runs a command, bounded in time; throws with its stderr on failure. */
+export function sh(cmd: string, args: string[], timeoutMs = 20_000, input?: string): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: timeoutMs, input, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 8).join(" ")}${args.length > 8 ? " …" : ""}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);
+  return r.stdout;
+}
+
+/** Runs a command, bounded in time, without throwing. */
+export function trySh(cmd: string, args: string[], timeoutMs = 20_000): { status: number; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: timeoutMs });
+  return { status: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+/** Runs a command asynchronously (so several long loads can overlap), bounded in time. */
+export function shAsync(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    cleanup.child(c);
+    let out = "";
+    let err = "";
+    c.stdout!.on("data", (d) => (out += d));
+    c.stderr!.on("data", (d) => (err += d));
+    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    c.on("exit", (code, sig) => {
+      clearTimeout(t);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.slice(0, 6).join(" ")}: ${sig ? `killed by ${sig} (time limit ${timeoutMs / 1000} s)` : `status ${code}`}: ${err.trim().slice(0, 400)}`));
+    });
+  });
+}
+
+/** What the benchmark created; removed by `run()` on every path out of the process. */
+class Cleanup {
+  private netns = new Set<string>();
+  private children = new Set<ChildProcess>();
+  private dirs = new Set<string>();
+  private installed = false;
+
+  install(): void {
+    if (this.installed) return;
+    this.installed = true;
+    process.on("exit", () => this.run());
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(sig, () => {
+        process.stderr.write(`bench forward: ${sig}, removing the namespaces\n`);
+        this.run();
+        process.exit(130);
+      });
+    }
+  }
+  ns(name: string): void {
+    this.netns.add(name);
+  }
+  child(c: ChildProcess): void {
+    this.children.add(c);
+    c.once("exit", () => this.children.delete(c));
+  }
+  dir(d: string): void {
+    this.dirs.add(d);
+  }
+  /** Synchronous, so it can run from an exit handler. */
+  run(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    this.children.clear();
+    for (const n of this.netns) spawnSync("ip", ["netns", "del", n], { timeout: 10_000 });
+    this.netns.clear();
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+    this.dirs.clear();
+  }
+}
+export const cleanup = new Cleanup();
+
+function createNs(name: string): void {
+  if (!name.startsWith("wr-bf-")) throw new Error(`benchmark namespaces are named wr-bf-*: ${name}`);
+  spawnSync("ip", ["netns", "del", name], { timeout: 10_000 });
+  cleanup.ns(name);
+  sh("ip", ["netns", "add", name]);
+  sh("ip", ["-n", name, "link", "set", "lo", "up"]);
+}
+
+const sysctlIn = (ns: string, kv: string) => sh("ip", ["netns", "exec", ns, "sysctl", "-qw", kv]);
+const ethtool = (ns: string, dev: string, ...feat: string[]) => trySh("ip", ["netns", "exec", ns, "ethtool", "-K", dev, ...feat]);
+
+export interface RoutesSpec {
+  /** `route add …` argument strings (without the leading "route add"), e.g. "1.0.0.0/24 via 10.201.2.2". */
+  lines: string[];
+}
+
+/** One built topology. */
+export class Topology {
+  readonly kind: RouterKind;
+  readonly h1: string;
+  readonly h2: string;
+  /** The router's namespace (kernel and packet). */
+  readonly r: string | undefined;
+  /** h1's and h2's interfaces. */
+  readonly if1: string;
+  readonly if2: string;
+  /** The router's ends (kernel: veths in r; packet: veths in r; tap: undefined). */
+  readonly r1: string | undefined;
+  readonly r2: string | undefined;
+  router: ChildProcess | undefined;
+  routerOut = "";
+  routerErr = "";
+  readonly dir: string;
+
+  constructor(kind: RouterKind, tag: string) {
+    this.kind = kind;
+    const k = kind[0]!;
+    this.h1 = `wr-bf-${tag}-${k}-h1`;
+    this.h2 = `wr-bf-${tag}-${k}-h2`;
+    this.r = kind === "tap" ? undefined : `wr-bf-${tag}-${k}-r`;
+    this.if1 = `wr-${tag}-${k}1h`;
+    this.if2 = `wr-${tag}-${k}2h`;
+    this.r1 = kind === "tap" ? undefined : `wr-${tag}-${k}1r`;
+    this.r2 = kind === "tap" ? undefined : `wr-${tag}-${k}2r`;
+    this.dir = mkdtempSync(join(tmpdir(), `wr-bf-${kind}-`));
+    cleanup.dir(this.dir);
+  }
+
+  get label(): string {
+    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : "wasmroute AF_PACKET";
+  }
+
+  /** Builds the topology and loads the routes; resolves once traffic can flow. */
+  async build(routes: RoutesSpec, opts: { readyTimeoutMs: number; busyPoll?: boolean; nodeOptions?: string }): Promise<void> {
+    createNs(this.h1);
+    createNs(this.h2);
+    if (this.r) createNs(this.r);
+    if (this.kind !== "tap") {
+      sh("ip", ["link", "add", this.if1, "netns", this.h1, "address", MAC.h1, "type", "veth", "peer", "name", this.r1!, "netns", this.r!, "address", MAC.r1]);
+      sh("ip", ["link", "add", this.if2, "netns", this.h2, "address", MAC.h2, "type", "veth", "peer", "name", this.r2!, "netns", this.r!, "address", MAC.r2]);
+      sh("ip", ["-n", this.r!, "link", "set", this.r1!, "up"]);
+      sh("ip", ["-n", this.r!, "link", "set", this.r2!, "up"]);
+    }
+    if (this.kind === "kernel") {
+      const r = this.r!;
+      sh("ip", ["-n", r, "addr", "add", "10.201.1.1/24", "dev", this.r1!]);
+      sh("ip", ["-n", r, "addr", "add", "10.201.2.1/24", "dev", this.r2!]);
+      sysctlIn(r, "net.ipv4.ip_forward=1");
+      sysctlIn(r, "net.ipv4.conf.all.rp_filter=0");
+      sh("ip", ["-n", r, "neigh", "replace", "10.201.1.2", "lladdr", MAC.h1, "dev", this.r1!, "nud", "permanent"]);
+      sh("ip", ["-n", r, "neigh", "replace", "10.201.2.2", "lladdr", MAC.h2, "dev", this.r2!, "nud", "permanent"]);
+      this.setOffloads(false);
+      const batch = join(this.dir, "routes.batch");
+      writeFileSync(batch, routes.lines.map((l) => `route add ${l}\n`).join(""));
+      await shAsync("ip", ["-n", r, "-batch", batch], 600_000);
+    } else {
+      if (this.kind === "packet") {
+        const r = this.r!;
+        sysctlIn(r, "net.ipv4.ip_forward=0");
+        // Frames the size of the MTU on the wire (no GSO super-frames); the router finishes offloaded checksums.
+        ethtool(this.h1, this.if1, "tso", "off", "gso", "off", "gro", "off");
+        ethtool(this.h2, this.if2, "tso", "off", "gso", "off", "gro", "off");
+        ethtool(r, this.r1!, "gro", "off");
+        ethtool(r, this.r2!, "gro", "off");
+      }
+      const links =
+        this.kind === "tap"
+          ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}`]
+          : [`link add p1 type packet dev ${this.r1} netns ${this.r}`, `link add p2 type packet dev ${this.r2} netns ${this.r}`];
+      const config = [
+        ...links,
+        "addr add 10.201.1.1/24 dev p1",
+        "addr add 10.201.2.1/24 dev p2",
+        `neigh add 10.201.1.2 lladdr ${MAC.h1} dev p1 nud permanent`,
+        `neigh add 10.201.2.2 lladdr ${MAC.h2} dev p2 nud permanent`,
+        ...routes.lines.map((l) => `route add ${l}`),
+        "",
+      ].join("\n");
+      writeFileSync(join(this.dir, "router.conf"), config);
+      await this.startRouter(opts.readyTimeoutMs, opts.busyPoll ?? false, opts.nodeOptions);
+      if (this.kind === "tap") {
+        sh("ip", ["-n", this.h1, "link", "set", this.if1, "address", MAC.h1]);
+        sh("ip", ["-n", this.h2, "link", "set", this.if2, "address", MAC.h2]);
+      }
+    }
+    for (const [ns, ifn, a, gw, gwMac] of [
+      [this.h1, this.if1, "10.201.1.2/24", "10.201.1.1", MAC.r1],
+      [this.h2, this.if2, "10.201.2.2/24", "10.201.2.1", MAC.r2],
+    ] as const) {
+      sh("ip", ["-n", ns, "addr", "add", a, "dev", ifn]);
+      sh("ip", ["-n", ns, "link", "set", ifn, "up"]);
+      sh("ip", ["-n", ns, "route", "add", "default", "via", gw]);
+      sh("ip", ["-n", ns, "neigh", "replace", gw, "lladdr", gwMac, "dev", ifn, "nud", "permanent"]);
+    }
+    // h2 as a cheap sink: what arrives on its interface for another address is dropped by a blackhole
+    // (forwarding on, so the input route is a martian destination: no dst allocated, no ICMP).
+    // Its own address is in table local, looked up first, so ping and iperf3 still work.
+    sysctlIn(this.h2, "net.ipv4.ip_forward=1");
+    sh("ip", ["-n", this.h2, "route", "add", "blackhole", "default", "table", "100"]);
+    sh("ip", ["-n", this.h2, "rule", "add", "iif", this.if2, "lookup", "100", "pref", "100"]);
+    // Host-side offloads: real ≤ MTU frames everywhere for TCP (the kernel-with-offloads figure turns them on).
+    if (this.kind !== "packet") this.setOffloads(false);
+  }
+
+  /**
+   * Offloads on or off on every veth of the topology (kernel: all four; tap: nothing to change — a tap
+   * without IFF_VNET_HDR only ever carries ≤ MTU frames; packet: the hosts' ends stay off, else TCP breaks).
+   */
+  setOffloads(on: boolean): void {
+    if (this.kind !== "kernel") return;
+    const v = on ? "on" : "off";
+    for (const [ns, dev] of [
+      [this.h1, this.if1],
+      [this.h2, this.if2],
+      [this.r!, this.r1!],
+      [this.r!, this.r2!],
+    ] as const) {
+      if (trySh("ip", ["-n", ns, "link", "show", dev]).status !== 0) continue;
+      ethtool(ns, dev, "tso", v, "gso", v, "gro", v, "tx", v);
+    }
+  }
+
+  private async startRouter(readyTimeoutMs: number, busyPoll: boolean, nodeOptions: string | undefined): Promise<void> {
+    const root = join(import.meta.dirname, "..", "..");
+    const child = spawn(
+      process.execPath,
+      [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, ...(busyPoll ? ["--busy-poll"] : [])],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.router = child;
+    cleanup.child(child);
+    child.stdout!.on("data", (d) => (this.routerOut = (this.routerOut + d).slice(-1_000_000)));
+    child.stderr!.on("data", (d) => (this.routerErr = (this.routerErr + d).slice(-4000)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.label}: not ready in ${readyTimeoutMs / 1000} s: ${this.routerErr.trim()}`)), readyTimeoutMs);
+      const check = () => {
+        if (/\bready\b/.test(this.routerOut)) {
+          clearTimeout(timer);
+          child.stdout!.off("data", check);
+          resolve();
+        }
+      };
+      child.stdout!.on("data", check);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.label}: router exited (${code}): ${this.routerErr.trim()}`));
+      });
+    });
+  }
+
+  /** The router process's pid (wasmroute only). */
+  get pid(): number | undefined {
+    return this.router?.pid;
+  }
+
+  /** True while the router can forward (the kernel always; wasmroute while its process lives). */
+  alive(): boolean {
+    return this.kind === "kernel" || (this.router !== undefined && this.router.exitCode === null && this.router.signalCode === null);
+  }
+
+  /** Stops the router and removes the namespaces; appends the router's output to `logFile` when given. */
+  async destroy(logFile?: string): Promise<void> {
+    const c = this.router;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => c.kill("SIGKILL"), 5000);
+        c.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        c.kill("SIGTERM");
+      });
+    }
+    if (logFile && this.router) appendFileSync(logFile, `── ${this.label} ──\n${this.routerOut}${this.routerErr}\n`);
+    for (const n of [this.h1, this.h2, this.r]) if (n) spawnSync("ip", ["netns", "del", n], { timeout: 10_000 });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Traffic and measurements for the forwarding benchmark: trafgen frame files (60-byte UDP frames to a
+ * list of destinations), the pps window at h2's interface counters, router and per-CPU CPU time,
+ * ping RTT, iperf3 TCP, and a perf stat profile of the router process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { MAC, cleanup, sh, trySh, type Topology } from "./topology.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const macBytes = (m: string) => m.split(":").map((h) => `0x${h}`);
+
+/** Writes a trafgen config: one 60-byte frame h1 → dst (UDP 12345 → 9, TTL 64, valid IP checksum) per destination. */
+export function writeTrafgenConfig(path: string, dsts: Uint32Array): void {
+  const head = [...macBytes(MAC.r1), ...macBytes(MAC.h1), "0x08", "0x00"].join(",");
+  const parts: string[] = [];
+  for (const d of dsts) {
+    const ip = [0x45, 0x00, 0x00, 46, 0x00, 0x00, 0x00, 0x00, 64, 17, 0, 0, 10, 201, 1, 2, d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255];
+    let s = 0;
+    for (let i = 0; i < 20; i += 2) s += (ip[i]! << 8) | ip[i + 1]!;
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    const c = ~s & 0xffff;
+    ip[10] = c >>> 8;
+    ip[11] = c & 255;
+    // UDP: ports 12345 → 9, length 26, checksum 0 (none, allowed for IPv4), 18 bytes of payload.
+    parts.push(`{${head},${ip.join(",")},0x30,0x39,0,9,0,26,0,0,fill(0,18)}`);
+  }
+  writeFileSync(path, parts.join("\n") + "\n");
+}
+
+/** One interface counter read inside a namespace. */
+function counter(ns: string, dev: string, name: string): number {
+  return Number(sh("ip", ["netns", "exec", ns, "cat", `/sys/class/net/${dev}/statistics/${name}`]).trim());
+}
+
+/** utime + stime of a process (all threads), in seconds. */
+function procCpuSeconds(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+}
+
+/** Per-CPU busy jiffies (everything but idle and iowait) and totals. */
+function cpuTimes(): { busy: number; total: number }[] {
+  const out: { busy: number; total: number }[] = [];
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const v = m[2]!.split(/\s+/).map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    out[Number(m[1])] = { busy: total - v[3]! - v[4]!, total };
+  }
+  return out;
+}
+
+/**
+ * CPU seconds used so far by every user process that is not this benchmark or one of its descendants
+ * (the routers, trafgen, ping, iperf3, perf): the machine is shared, and a neighbour's load must be seen.
+ * Kernel threads are left out (ksoftirqd runs our own traffic).
+ */
+export function foreignCpu(): Map<number, number> {
+  const info = new Map<number, { ppid: number; cpu: number; kthread: boolean }>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    let s: string;
+    try {
+      s = readFileSync(`/proc/${d}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    info.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100, kthread: (Number(f[6]) & 0x00200000) !== 0 });
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = info.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const out = new Map<number, number>();
+  for (const [pid, x] of info) if (!x.kthread && pid !== 2 && x.ppid !== 2 && !ours(pid)) out.set(pid, x.cpu);
+  return out;
+}
+
+/** Foreign CPU between two foreignCpu() samples, in % of one core over `seconds`. */
+export function foreignPercent(a: Map<number, number>, b: Map<number, number>, seconds: number): number {
+  let d = 0;
+  for (const [pid, cpu] of b) d += cpu - (a.get(pid) ?? 0);
+  return Math.round((1000 * d) / seconds) / 10;
+}
+
+/** Waits (at most maxMs) until other processes use less than `limit` % of a core over 1 s; returns the last sample. */
+export async function waitQuiet(limit: number, maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  let pct = Infinity;
+  while (Date.now() - t0 < maxMs) {
+    const a = foreignCpu();
+    await sleep(1000);
+    pct = foreignPercent(a, foreignCpu(), 1);
+    if (pct < limit) break;
+  }
+  return pct;
+}
+
+export interface PpsRun {
+  /** CPU used by processes outside the benchmark during the window, % of one core. */
+  foreign: number;
+  /** Forwarded: Δ rx_packets at h2's interface per second. */
+  pps: number;
+  /** Offered: Δ (tx_packets + tx_dropped) at h1's interface per second. */
+  offered: number;
+  /** Router process CPU (wasmroute), % of one core. */
+  routerCpu?: number;
+  /** Router process CPU per forwarded packet, µs. */
+  routerUsPerPkt?: number;
+  /** Busy % of each CPU over the window. */
+  cpuBusy: number[];
+  /** perf stat counters over the window, when profiling. */
+  perf?: Record<string, number>;
+}
+
+/** Starts trafgen in h1 pinned to CPU0, bounded to `seconds`. `rate` (pps) paces it. */
+export function startTrafgen(t: Topology, conf: string, seconds: number, rate?: number): ChildProcess {
+  const args = ["netns", "exec", t.h1, "timeout", "-s", "INT", "-k", "3", String(Math.ceil(seconds)), "taskset", "-c", "0", "trafgen", "--no-sock-mem", "-Q", "-P", "1", "--dev", t.if1, "--conf", conf];
+  if (rate) args.push("-b", `${rate}pps`);
+  const c = spawn("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+  cleanup.child(c);
+  let err = "";
+  c.stderr!.on("data", (d) => (err = (err + d).slice(-2000)));
+  (c as ChildProcess & { errText: () => string }).errText = () => err;
+  return c;
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const k = setTimeout(() => c.kill("SIGKILL"), 4000);
+    c.once("exit", () => {
+      clearTimeout(k);
+      resolve();
+    });
+    c.kill("SIGINT");
+  });
+}
+
+/** Waits until h1's interface starts transmitting (trafgen compiled its frames and runs). */
+async function waitForTraffic(t: Topology, c: ChildProcess, timeoutMs: number): Promise<void> {
+  const start = counter(t.h1, t.if1, "tx_packets") + counter(t.h1, t.if1, "tx_dropped");
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (c.exitCode !== null) throw new Error(`trafgen exited early (${c.exitCode}): ${(c as ChildProcess & { errText: () => string }).errText?.().trim()}`);
+    if (counter(t.h1, t.if1, "tx_packets") + counter(t.h1, t.if1, "tx_dropped") > start + 1000) return;
+    await sleep(50);
+  }
+  throw new Error(`trafgen sent nothing in ${timeoutMs / 1000} s`);
+}
+
+const PERF_EVENTS = [
+  "task-clock",
+  "context-switches",
+  "syscalls:sys_enter_epoll_wait",
+  "syscalls:sys_enter_epoll_pwait",
+  "syscalls:sys_enter_read",
+  "syscalls:sys_enter_write",
+  "syscalls:sys_enter_recvmmsg",
+  "syscalls:sys_enter_sendmmsg",
+];
+
+/** One pps measurement: full-rate trafgen, `warm` s of warm-up, then Δ counters over `window` s. */
+export async function measurePps(t: Topology, conf: string, warmS: number, windowS: number, profile: boolean, compileTimeoutMs: number): Promise<PpsRun> {
+  const gen = startTrafgen(t, conf, compileTimeoutMs / 1000 + warmS + windowS + 2);
+  try {
+    await waitForTraffic(t, gen, compileTimeoutMs);
+    await sleep(warmS * 1000);
+    const read = () => ({
+      at: performance.now(),
+      rx: counter(t.h2, t.if2, "rx_packets"),
+      tx: counter(t.h1, t.if1, "tx_packets") + counter(t.h1, t.if1, "tx_dropped"),
+      cpu: t.pid ? procCpuSeconds(t.pid) : 0,
+      cpus: cpuTimes(),
+      foreign: foreignCpu(),
+    });
+    let perf: ChildProcess | undefined;
+    let perfOut = "";
+    if (profile && t.pid) {
+      perf = spawn("perf", ["stat", "-x", ",", "-e", PERF_EVENTS.join(","), "-p", String(t.pid), "--", "sleep", String(windowS)], { stdio: ["ignore", "ignore", "pipe"] });
+      cleanup.child(perf);
+      perf.stderr!.on("data", (d) => (perfOut += d));
+    }
+    const a = read();
+    await sleep(windowS * 1000);
+    const b = read();
+    if (gen.exitCode !== null) throw new Error(`trafgen stopped during the window (${gen.exitCode}): ${(gen as ChildProcess & { errText: () => string }).errText?.().trim()}`);
+    if (!t.alive()) throw new Error(`${t.label} died during the window: ${t.routerErr.trim()}`);
+    const s = (b.at - a.at) / 1000;
+    const pps = (b.rx - a.rx) / s;
+    const run: PpsRun = {
+      pps: Math.round(pps),
+      offered: Math.round((b.tx - a.tx) / s),
+      foreign: foreignPercent(a.foreign, b.foreign, s),
+      cpuBusy: b.cpus.map((c, i) => Math.round((1000 * (c.busy - a.cpus[i]!.busy)) / Math.max(1, c.total - a.cpus[i]!.total)) / 10),
+    };
+    if (t.pid) {
+      run.routerCpu = Math.round((1000 * (b.cpu - a.cpu)) / s) / 10;
+      run.routerUsPerPkt = pps > 0 ? Math.round(((b.cpu - a.cpu) / (b.rx - a.rx)) * 1e8) / 100 : undefined;
+    }
+    if (perf) {
+      await new Promise<void>((resolve) => (perf!.exitCode !== null ? resolve() : perf!.once("exit", () => resolve())));
+      const p: Record<string, number> = {};
+      for (const line of perfOut.split("\n")) {
+        const f = line.split(",");
+        if (f.length < 3 || f[0] === "" || Number.isNaN(Number(f[0]))) continue;
+        p[f[2]!.replace(/^syscalls:sys_enter_/, "")] = Number(f[0]);
+      }
+      run.perf = p;
+    }
+    return run;
+  } finally {
+    await stopChild(gen);
+  }
+}
+
+export interface PingResult {
+  avgUs: number;
+  minUs: number;
+  maxUs: number;
+  loss: number;
+}
+
+/** ping from h1 to h2: `count` echoes `intervalS` apart. */
+export function ping(t: Topology, count: number, intervalS: number): PingResult {
+  const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-q", "-c", String(count), "-i", String(intervalS), "-W", "1", "10.201.2.2"], (count * intervalS + 10) * 1000);
+  const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.out);
+  const loss = /([\d.]+)% packet loss/.exec(r.out);
+  if (!loss) throw new Error(`ping failed through ${t.label}: ${(r.out + r.err).trim()}`);
+  return {
+    minUs: rtt ? Math.round(Number(rtt[1]) * 1000) : NaN,
+    avgUs: rtt ? Math.round(Number(rtt[2]) * 1000) : NaN,
+    maxUs: rtt ? Math.round(Number(rtt[3]) * 1000) : NaN,
+    loss: Number(loss[1]),
+  };
+}
+
+/** ping while trafgen offers `rate` pps of the given frames. */
+export async function pingUnderLoad(t: Topology, conf: string, rate: number, count: number, intervalS: number, compileTimeoutMs: number): Promise<PingResult & { forwardedPps: number }> {
+  const gen = startTrafgen(t, conf, compileTimeoutMs / 1000 + count * intervalS + 4, rate);
+  try {
+    await waitForTraffic(t, gen, compileTimeoutMs);
+    await sleep(500);
+    const rx0 = counter(t.h2, t.if2, "rx_packets");
+    const t0 = performance.now();
+    const p = ping(t, count, intervalS);
+    const pps = (counter(t.h2, t.if2, "rx_packets") - rx0) / ((performance.now() - t0) / 1000);
+    return { ...p, forwardedPps: Math.round(pps) };
+  } finally {
+    await stopChild(gen);
+  }
+}
+
+let iperfPort = 5301;
+
+/** iperf3 TCP h1 → h2 for `seconds` (after a 1 s omitted ramp); Gbit/s received. */
+export async function iperf(t: Topology, seconds: number): Promise<number> {
+  const port = String(iperfPort++);
+  const server = spawn("ip", ["netns", "exec", t.h2, "timeout", String(seconds + 15), "iperf3", "-s", "-1", "-B", "10.201.2.2", "-p", port], { stdio: "ignore" });
+  cleanup.child(server);
+  try {
+    await sleep(400);
+    const r = trySh("ip", ["netns", "exec", t.h1, "timeout", String(seconds + 10), "iperf3", "-c", "10.201.2.2", "-p", port, "-t", String(seconds), "-O", "1", "-J"], (seconds + 12) * 1000);
+    let j: { end?: { sum_received?: { bits_per_second: number } }; error?: string };
+    try {
+      j = JSON.parse(r.out);
+    } catch {
+      throw new Error(`iperf3 through ${t.label}: ${(r.out + r.err).trim().slice(0, 300)}`);
+    }
+    if (!j.end?.sum_received) throw new Error(`iperf3 through ${t.label}: ${j.error ?? "no result"}`);
+    return Math.round(j.end.sum_received.bits_per_second / 1e7) / 100;
+  } finally {
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+}

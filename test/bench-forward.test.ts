@@ -1,0 +1,39 @@
+// The forwarding benchmark (`npm run bench -- forward`, issue #5) still runs end to end: one short
+// configuration (TAP, one flow, connected + default route, one 1 s window, idle/loaded ping, no TCP),
+// a JSON document of the promised shape, both routers forwarding, and no namespace left behind.
+// Root only; CI is root. No speed is asserted: BENCHMARKS.md has the numbers.
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+
+requireNetnsInCi();
+const haveTrafgen = spawnSync("trafgen", ["--version"], { stdio: "ignore" }).error === undefined;
+if (process.env.CI && canUseNetns() && !haveTrafgen) throw new Error("CI must have trafgen (netsniff-ng) for the forwarding benchmark smoke test");
+const run = canUseNetns() && haveTrafgen ? describe : describe.skip;
+
+const leftovers = () => (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").split("\n").filter((l) => l.startsWith("wr-bf-"));
+
+run("bench forward (smoke)", () => {
+  it("reports pps, kernelPps and ratio for a short TAP run, and cleans up", () => {
+    const before = leftovers().length;
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--expose-gc", "bench/main.ts", "forward", "--json", "--quick", "--table", "none", "--modes", "tap", "--flows", "1", "--window", "1", "--no-tcp"],
+      { encoding: "utf8", timeout: 55_000, killSignal: "SIGTERM" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows).toHaveLength(1);
+    const row = j.rows[0];
+    expect(row.router).toBe("tap");
+    expect(row.flows).toBe(1);
+    expect(row.pps).toBeGreaterThan(0);
+    expect(row.kernelPps).toBeGreaterThan(0);
+    expect(row.ratio).toBeCloseTo(row.pps / row.kernelPps, 2);
+    expect(j.options.routes).toBe(1);
+    expect(j.machine.cpus).toBeGreaterThan(0);
+    expect(j.ping.map((p: { router: string }) => p.router).sort()).toEqual(["kernel", "tap"]);
+    for (const p of j.ping) expect(p.idle.loss).toBeLessThan(100);
+    expect(leftovers().length).toBe(before);
+  }, 60_000);
+});
