@@ -4,6 +4,7 @@
 // /proc/net/stat/rt_cache, bad input refused whole, 20 concurrent clients, and clients that hang up
 // mid-request.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER } from "./lib/pcap-router.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, statSync, existsSync } from "node:fs";
@@ -11,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PcapWriter } from "../host/io/pcap.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
 import { parseControlArgs } from "../host/cli/control-client.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wr-ctl-"));
@@ -53,17 +53,11 @@ beforeAll(async () => {
   writeFileSync(
     conf,
     [
-      "link add p1 type pcap address 02:77:00:00:01:01",
-      "link add p2 type pcap address 02:77:00:00:02:01",
-      "addr add 10.201.1.1/24 dev p1",
-      "addr add 10.201.2.1/24 dev p2",
-      "neigh add 10.201.2.2 lladdr 02:00:00:00:02:02 dev p2",
-      "neigh add 10.201.1.2 lladdr 02:00:00:00:01:02 dev p1",
-      "route add 172.16.0.0/12 via 10.201.2.2",
+      ...PCAP_ROUTER_LINES,
       "",
     ].join("\n"),
   );
-  const h = { srcMac: parseMac("02:00:00:00:01:02"), dstMac: parseMac("02:77:00:00:01:01") };
+  const h = H1_TO_ROUTER;
   const input = join(dir, "in.pcap");
   const w = new PcapWriter(input);
   for (let i = 0; i < 20; i++) w.write(udpDatagram(h, ip("10.201.1.2"), ip("172.16.0.0") + i, 1000, 9, 20), Date.now());
