@@ -27,6 +27,7 @@ import {
   neighReady, lookup, lookupOrCreate, createFailure, neighUpdate, stat, entryIfindex, entryIp, entryMac,
   entryQueueTail, entryUpdated, locktimeMs, S_RCV_PROBES_MCAST, S_RCV_PROBES_UCAST, NUD_REACHABLE, NUD_STALE, UPD_OVERRIDE,
 } from "./neigh";
+import { be16, be32 } from "./bytes";
 
 export const ARP_FRAME_BYTES: u32 = 42;
 const ARPOP_REQUEST: u32 = 1;
@@ -34,14 +35,6 @@ const ARPOP_REPLY: u32 = 2;
 const PACKET_HOST: u32 = 0;
 const PACKET_OTHERHOST: u32 = 3;
 
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
-}
-// @ts-ignore: decorator
-@inline function be32(p: usize): u32 {
-  return bswap<u32>(load<u32>(p));
-}
 // @ts-ignore: decorator
 @inline function sameMac(a: usize, b: usize): bool {
   return load<u32>(a) == load<u32>(b) && load<u16>(a, 4) == load<u16>(b, 4);

@@ -39,6 +39,7 @@ import {
   D_RUNT, D_ETHERTYPE, D_OTHERHOST, D_IP_HEADER, D_IP_TRUNCATED, D_MARTIAN_SRC, D_MARTIAN_DST, D_NO_ROUTE, D_BLACKHOLE,
   D_PROHIBIT, D_TTL_EXPIRED, D_FRAG_NEEDED, D_NOT_FORWARDING, D_NO_BUFS, D_MULTICAST, D_LOCAL_PROTO, D_FRAGMENT, D_TX_FULL,
 } from "./snmp";
+import { be16 } from "./bytes";
 
 export const CSUM_NOT_READY: u8 = 1;
 const EACCES: i32 = 13;
@@ -84,11 +85,6 @@ export function rxInit(n: u32, bytes: u32): usize {
   store<u32>(area, n, 16);
   store<u32>(area, bytes, 20);
   return area;
-}
-
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
 }
 
 /** PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2, PACKET_OTHERHOST 3 (by destination MAC). */

@@ -30,6 +30,7 @@
 // └──────────────────────────┴─────┴──────────────────────────────────────────────────────────────┘
 // fragmentInto writes nothing at all when it returns a negative value.
 import { sum16 } from "./ipv4";
+import { be16, putBe16 } from "./bytes";
 
 /** DF is set: the caller sends ICMP fragmentation needed (RFC 1191) instead. */
 export const FRAG_DF: i32 = -1;
@@ -37,16 +38,6 @@ export const FRAG_DF: i32 = -1;
 export const FRAG_BAD: i32 = -2;
 /** More than maxFrags fragments needed, or a fragment would not fit in slot bytes. */
 export const FRAG_ROOM: i32 = -3;
-
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
-}
-// @ts-ignore: decorator
-@inline function putBe16(p: usize, v: u32): void {
-  store<u8>(p, <u8>(v >>> 8));
-  store<u8>(p, <u8>v, 1);
-}
 
 /** The IPv4 header length of the frame at f if it is a well-formed IPv4 datagram within len, else 0. */
 function ipv4HeaderLength(f: usize, len: u32): u32 {

@@ -6,20 +6,7 @@
 //
 // Frames are Ethernet II + IPv4 (no VLAN). Answers are built in a separate output frame.
 import { sum16 } from "./ipv4";
-
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
-}
-// @ts-ignore: decorator
-@inline function putBe16(p: usize, v: u32): void {
-  store<u8>(p, <u8>(v >>> 8));
-  store<u8>(p, <u8>v, 1);
-}
-// @ts-ignore: decorator
-@inline function putBe32(p: usize, v: u32): void {
-  store<u32>(p, bswap<u32>(v));
-}
+import { be16, putBe16, putBe32 } from "./bytes";
 
 let ipId: u32 = 0;
 

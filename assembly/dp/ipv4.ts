@@ -16,6 +16,7 @@
 // │  +8 │ u32 │ source address (host order)                                                    │
 // │ +12 │ u32 │ destination address (host order)                                               │
 // └─────┴─────┴──────────────────────────────────────────────────────────────────────────────┘
+import { be16, be32 } from "./bytes";
 
 export const V_IPV4: u8 = 0;
 export const V_ARP: u8 = 1;
@@ -24,15 +25,6 @@ export const V_RUNT: u8 = 3;
 export const V_HDR_ERROR: u8 = 4;
 export const V_TRUNCATED: u8 = 5;
 export const PARSE_BYTES: u32 = 16;
-
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
-}
-// @ts-ignore: decorator
-@inline function be32(p: usize): u32 {
-  return bswap<u32>(load<u32>(p));
-}
 
 /** The Internet checksum over n bytes (n even or odd), folded, not inverted. */
 export function sum16(p: usize, n: u32): u32 {

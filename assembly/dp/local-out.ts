@@ -15,16 +15,12 @@ import { addrFor, isLocalAddr, portMac } from "./ports";
 import { txScratch } from "./tx";
 import { neighOutput } from "./neigh";
 import { mib, icmpOut, IP_OUT_REQUESTS, IP_OUT_NO_ROUTES, IP_OUT_DISCARDS, ICMP_OUT_ERRORS, ICMP_OUT_RATELIMIT_HOST, V_FORWARDED, V_QUEUED } from "./snmp";
+import { be32 } from "./bytes";
 
 const answer: usize = memory.data(24);
 const ICMP_FRAME_MAX: u32 = 14 + 576;
 let outOif: u32 = 0;
 let outGw: u32 = 0;
-
-// @ts-ignore: decorator
-@inline function be32(p: usize): u32 {
-  return bswap<u32>(load<u32>(p));
-}
 
 /** The output route to dst for a packet of ours: sets outOif/outGw, or counts OutNoRoutes. */
 function route(dst: u32, now: u32): bool {

@@ -10,18 +10,9 @@
 // │ +34 20 B │ TCP: ports swapped, seq, ack, data offset 5, flags, window 0, checksum   │
 // └──────────┴──────────────────────────────────────────────────────────────────────────┘
 import { sum16 } from "./ipv4";
+import { be16, putBe16 } from "./bytes";
 
 export const RESET_BYTES: u32 = 54;
-
-// @ts-ignore: decorator
-@inline function be16(p: usize): u32 {
-  return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p, 1);
-}
-// @ts-ignore: decorator
-@inline function putBe16(p: usize, v: u32): void {
-  store<u8>(p, <u8>(v >>> 8));
-  store<u8>(p, <u8>v, 1);
-}
 
 /**
  * Builds into out (RESET_BYTES) the reset answering the TCP segment in frame f (len bytes, a valid IPv4

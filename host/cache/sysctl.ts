@@ -575,16 +575,24 @@ export class RouteSysctls {
   }
 
   private notify(changes: SysctlChange[]): void {
-    let failure: unknown;
-    for (const c of changes) {
-      for (const l of [...this.listeners]) {
-        try {
-          l(c);
-        } catch (e) {
-          failure ??= e;
-        }
+    notifyListeners(this.listeners, changes);
+  }
+}
+
+/**
+ * Tells every listener of every change that took effect. A listener that throws does not stop the
+ * others; the first error is rethrown once all have been told.
+ */
+export function notifyListeners<C>(listeners: readonly ((change: C) => void)[], changes: readonly C[]): void {
+  let failure: unknown;
+  for (const c of changes) {
+    for (const l of [...listeners]) {
+      try {
+        l(c);
+      } catch (e) {
+        failure ??= e;
       }
     }
-    if (failure !== undefined) throw failure;
   }
+  if (failure !== undefined) throw failure;
 }

@@ -109,14 +109,20 @@ function sh(ns: string, args: string[], timeoutMs = 15_000): string {
   return (r.stdout ?? "") + (r.stderr ?? "");
 }
 
-/** UDP from inside h1 to every destination, `rounds` times, as fast as the host's stack sends. */
-function udpBurst(dsts: number[], rounds: number, timeoutMs: number): Promise<void> {
+/**
+ * UDP from inside h1 to every destination, `rounds` times, the rounds spread evenly over durationMs
+ * (256 datagrams per millisecond at most within a round), then a margin for the last ones to arrive.
+ */
+function udpBurst(dsts: number[], rounds: number, durationMs: number): Promise<void> {
   const script =
-    "const d=require('dgram').createSocket('udp4');const a=JSON.parse(process.argv[1]);const n=a.length*(+process.argv[2]);" +
-    "const b=Buffer.alloc(18);let i=0;const go=()=>{for(let k=0;k<256&&i<n;k++,i++)d.send(b,9,a[i%a.length]);if(i<n)setTimeout(go,1);else setTimeout(()=>d.close(),200)};go();";
+    "const d=require('dgram').createSocket('udp4');const a=JSON.parse(process.argv[1]);const rounds=+process.argv[2];" +
+    "const gap=+process.argv[3]/rounds;const b=Buffer.alloc(18);const t0=Date.now();let r=0,i=0;" +
+    "const go=()=>{for(let k=0;k<256&&i<a.length;k++,i++)d.send(b,9,a[i]);" +
+    "if(i<a.length)return setTimeout(go,1);i=0;if(++r<rounds)return setTimeout(go,Math.max(1,t0+r*gap-Date.now()));setTimeout(()=>d.close(),200)};go();";
   return new Promise((resolve) => {
-    const child = spawn("ip", ["netns", "exec", H1, process.execPath, "-e", script, JSON.stringify(dsts.map(formatIPv4)), String(rounds)], { stdio: "ignore" });
-    const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const args = ["netns", "exec", H1, process.execPath, "-e", script, JSON.stringify(dsts.map(formatIPv4)), String(rounds), String(durationMs)];
+    const child = spawn("ip", args, { stdio: "ignore" });
+    const t = setTimeout(() => child.kill("SIGKILL"), durationMs + 5000);
     child.on("exit", () => {
       clearTimeout(t);
       resolve();
@@ -181,7 +187,7 @@ async function realLab(o: LabOptions): Promise<number> {
     out(`wasmroute lab: ${dsts.length} UDP flows from h1 over the table for ${o.durationS} s; route cache (lnstat -f rt_cache -i 1):`);
     router.writeStats();
     await Promise.all([
-      udpBurst(dsts, Math.max(1, o.durationS * 2), o.durationS * 1000 + 3000),
+      udpBurst(dsts, Math.max(1, o.durationS * 2), o.durationS * 1000),
       runLnstatCommand(["--proc", procDir, "-f", "rt_cache", "-k", "entries,in_hit,in_slow_tot,in_no_route,gc_total,in_hlist_search", "-i", "1", "-c", String(o.durationS + 1)]),
     ]);
     summary(router);

@@ -30,7 +30,7 @@
  * (0..1, rp_filter 0..2), and negative neighbour values are refused as Linux ≥ 3.x does. Times are held
  * in milliseconds (HZ = 1000: seconds × 1000 and milliseconds must fit an int of jiffies).
  */
-import { SysctlError } from "../cache/sysctl.ts";
+import { SysctlError, notifyListeners } from "../cache/sysctl.ts";
 import type { RouteSysctls } from "../cache/sysctl.ts";
 import { formatSysctlLine } from "../cache/sysctl-file.ts";
 
@@ -370,17 +370,7 @@ export class IfSysctls {
       }
     });
     this.state = draft;
-    let failure: unknown;
-    for (const c of changes) {
-      for (const l of [...this.listeners]) {
-        try {
-          l(c);
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    }
-    if (failure !== undefined) throw failure;
+    notifyListeners(this.listeners, changes);
   }
 
   /** Registers a listener for every successful write; returns a function that removes it. */
