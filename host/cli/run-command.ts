@@ -16,12 +16,18 @@
  *                          socket; an explicit PATH that fails stops the start)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
  *                          off by default, HOST 127.0.0.1 when only a port is given
+ *   --user NAME[:GROUP]    once everything above is open, hand the control socket and the statistics
+ *                          directory to that user and become it, keeping only the capabilities a reload
+ *                          still needs (host/router/privilege.ts); root only. Any failure: one line, exit 2,
+ *                          before forwarding starts
  *
  * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
- * (routes, rules, neighbours, knobs; link changes need a restart); a bad file changes nothing.
+ * (links added or removed, routes, rules, neighbours, knobs; a changed link needs a restart); a bad file
+ * changes nothing.
  * Exit status: 0 after a clean stop, 2 when the config or the devices fail (one line on stderr).
  */
-import { readFileSync, mkdirSync, rmSync } from "node:fs";
+import { readFileSync, mkdirSync, rmSync, readdirSync, lchownSync, chownSync, accessSync, constants } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "../router/config.ts";
 import { Router } from "../router/router.ts";
@@ -29,9 +35,11 @@ import { Logger, type LogFormat } from "../router/logger.ts";
 import { formatMac } from "../router/devices.ts";
 import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
+import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpenable, droppedLinkGuard, dropPrivileges, type UserSpec, type TargetUser } from "../router/privilege.ts";
+import { capabilityNames } from "../router/capabilities.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
@@ -44,6 +52,7 @@ interface RunOptions {
   logFormat: LogFormat;
   control?: string;
   metrics?: { host: string; port: number };
+  user?: UserSpec;
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
@@ -79,6 +88,7 @@ function parseRunArgs(argv: string[]): RunOptions {
       o.logFormat = v;
     } else if (a === "--control") o.control = value();
     else if (a === "--metrics") o.metrics = parseListenAddress(value());
+    else if (a === "--user") o.user = parseUserSpec(value());
     else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
@@ -98,10 +108,22 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   const configPath = o.config!;
   const procDir = o.procDir ?? join("/run/wasmroute", o.name);
   let router: Router;
+  let target: TargetUser | undefined;
+  let kept = 0n;
   try {
+    if (o.user) {
+      if (process.geteuid?.() !== 0) throw new Error(`wasmroute run: --user needs root (running as uid ${process.geteuid?.()})`);
+      try {
+        target = resolveUser(o.user);
+      } catch (e) {
+        throw new Error(`wasmroute run: ${(e as Error).message}`);
+      }
+      kept = keptCapabilities(heldCapabilities(), tunOpenable(target));
+    }
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
-    router = Router.start(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log });
+    const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
+    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log, linkGuard });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;
@@ -120,13 +142,15 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       }
     }
     if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
+    if (target) await becomeUser(target, kept, { router, control, procDir, configPath, log });
   } catch (e) {
-    await control?.close();
+    await Promise.all([control?.close(), metrics?.close()]);
     router.stop();
-    if (!o.procDir) rmSync(procDir, { recursive: true, force: true });
+    if (!o.procDir) removeStatsDir(procDir);
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;
   }
+  router.run();
   for (const [name, p] of router.ports) {
     process.stdout.write(`wasmroute ${o.name}: ${name}: ${p.note}, MAC ${formatMac(p.mac)}\n`);
   }
@@ -146,7 +170,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       process.off("SIGHUP", onHup);
-      if (!o.procDir) rmSync(procDir, { recursive: true, force: true });
+      if (!o.procDir) removeStatsDir(procDir);
       void servers.then(() => resolve(0));
     };
     const onInt = () => stop("SIGINT");
@@ -165,4 +189,69 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     process.on("SIGHUP", onHup);
     if (o.durationS !== undefined) setTimeout(() => stop("duration"), o.durationS * 1000).unref();
   });
+}
+
+/**
+ * --user: hands the control socket and the statistics directory to the user, drops to it keeping
+ * `kept`, and checks that the router can still do its work as that user. Throws a one-line error; the
+ * caller then exits 2 before forwarding starts (the process may be half dropped).
+ */
+async function becomeUser(u: TargetUser, kept: bigint, r: { router: Router; control?: ControlServer; procDir: string; configPath: string; log: Logger }): Promise<void> {
+  if (r.control) chownSync(r.control.path, u.uid, u.gid); // its mode stays 0600
+  chownTree(r.procDir, u.uid, u.gid);
+  await stat(r.procDir); // starts libuv's thread pool now, so that none of its threads is born after the drop
+  let threads: { threads: number; unreachable: number };
+  try {
+    threads = dropPrivileges(u, kept);
+  } catch (e) {
+    throw new Error(`wasmroute run: --user ${u.name}: ${(e as Error).message}`);
+  }
+  try {
+    r.router.writeStats();
+  } catch (e) {
+    throw new Error(`wasmroute run: --user ${u.name}: the statistics directory ${r.procDir} is not writable by that user: ${(e as Error).message}`);
+  }
+  const keptNames = capabilityNames(kept).join(",") || "none";
+  r.log.log("info", "privileges_dropped", `running as ${u.name}, keeping ${keptNames}`, {
+    user: u.name,
+    uid: u.uid,
+    gid: u.gid,
+    groups: u.groups.join(",") || "none",
+    kept: keptNames,
+    threads: threads.threads,
+    // Threads that block every signal (Node's inspector start thread) keep their bounding set and
+    // no_new_privs; they too run as the user with no capability.
+    unrestricted: threads.unreachable,
+  });
+  try {
+    accessSync(r.configPath, constants.R_OK);
+  } catch {
+    r.log.log("warn", "config_unreadable", `${u.name} cannot read ${r.configPath}: SIGHUP reloads will fail until it can`);
+  }
+}
+
+/** chown -R of the statistics directory (the router rewrites every file of it). */
+function chownTree(dir: string, uid: number, gid: number): void {
+  lchownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else lchownSync(p, uid, gid);
+  }
+}
+
+/**
+ * Removes the default statistics directory at stop. After --user its parent (/run/wasmroute) is still
+ * root's, so only its contents can go; the empty directory is reused by the next start.
+ */
+function removeStatsDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    try {
+      for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
+    } catch {
+      // not ours to remove
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Loads the device I/O addon (host/io/native/wrio.c, built by node-gyp at `npm ci`, or `npm run
- * build:native`) with a typed face. Frames move between devices and a caller's buffer in batches.
+ * build:native`) with a typed face. Frames move between devices and a caller's buffer in batches;
+ * privilege.c adds the user lookups and the privilege drop of `wasmroute run --user`.
  */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
@@ -16,6 +17,12 @@ export interface Wrio {
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
   close(fd: number): void;
+  // privilege.c (`wasmroute run --user`, host/router/privilege.ts)
+  lookupUser(name: string): { name: string; uid: number; gid: number } | null;
+  lookupUid(uid: number): { name: string; uid: number; gid: number } | null;
+  lookupGroup(name: string): number | null;
+  groupList(name: string, gid: number): number[];
+  dropPrivileges(uid: number, gid: number, groups: readonly number[], keepMask: number): { unreachable: number };
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

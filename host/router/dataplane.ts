@@ -137,6 +137,16 @@ export class DataPlane {
     if (this.running) this.watch(this.ports.get(ifindex)!);
   }
 
+  /** Unbinds port ifindex: stops watching it and closes its device and capture (a reload removed the link). */
+  removePort(ifindex: number): void {
+    const p = this.ports.get(ifindex);
+    if (!p) return;
+    this.ports.delete(ifindex);
+    p.device.stopWatching();
+    p.device.close();
+    p.capture?.close();
+  }
+
   /** Frames to feed into port ifindex as if received there (pcap replay), in order. */
   inject(ifindex: number, frames: Uint8Array[]): void {
     const p = this.ports.get(ifindex);
@@ -327,12 +337,7 @@ export class DataPlane {
     if (this.polling) clearImmediate(this.polling);
     if (this.replaying) clearImmediate(this.replaying);
     this.polling = this.replaying = undefined;
-    for (const p of this.ports.values()) {
-      p.device.stopWatching();
-      p.device.close();
-      p.capture?.close();
-    }
-    this.ports.clear();
+    for (const ifindex of [...this.ports.keys()]) this.removePort(ifindex);
   }
 }
 

@@ -317,6 +317,13 @@ export class IfSysctls {
     this.state.neigh.set(name, { values: { ...n.values }, explicit: new Set() });
   }
 
+  /** A device gone (a reload removed its link): its conf and neigh knobs go with it, as in Linux. */
+  removeInterface(name: string): void {
+    if (DIR_NAMES.has(name)) return;
+    this.state.conf.delete(name);
+    this.state.neigh.delete(name);
+  }
+
   /** The interfaces known, in the order added. */
   interfaces(): string[] {
     return [...this.state.conf.keys()].filter((k) => !DIR_NAMES.has(k));

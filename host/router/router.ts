@@ -16,7 +16,7 @@ import { openLink, type OpenedPort } from "./devices.ts";
 import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
-import type { RouterConfig, ConfigNeigh } from "./config.ts";
+import type { RouterConfig, ConfigNeigh, ConfigLink } from "./config.ts";
 import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { NeighTable } from "./neigh-table.ts";
@@ -40,6 +40,11 @@ export interface RouterOptions {
   buckets?: number;
   /** Receive batch size. */
   slots?: number;
+  /**
+   * Asked before a reload opens a new link: a reason to refuse it, or undefined. `wasmroute run --user`
+   * refuses what its dropped credentials cannot open (host/router/privilege.ts).
+   */
+  linkGuard?: (l: ConfigLink) => string | undefined;
   clock?: () => number;
 }
 
@@ -88,6 +93,16 @@ export class Router {
 
   /** Builds and starts a router from a parsed configuration; throws (having released everything) on failure. */
   static start(config: RouterConfig, opts: RouterOptions = {}): Router {
+    const r = Router.open(config, opts);
+    r.run();
+    return r;
+  }
+
+  /**
+   * Builds a router and opens its ports without forwarding yet (run() starts it): `wasmroute run --user`
+   * drops its privileges in between. Throws (having released everything) on failure.
+   */
+  static open(config: RouterConfig, opts: RouterOptions = {}): Router {
     const r = new Router(config, opts);
     try {
       r.applyControlPlane();
@@ -96,7 +111,6 @@ export class Router {
       r.stop();
       throw e;
     }
-    r.run();
     return r;
   }
 
@@ -159,32 +173,30 @@ export class Router {
 
   /** Per-port data-plane settings and the cache's per-interface flags, from the interface knobs. */
   private applyInterfaces(): void {
-    const core = this.fib.core;
     for (const l of this.config.links) {
       const ifindex = this.fib.ifaces.index(l.name);
       const eff = this.ifSysctls.effective(l.name);
       const hasAddresses = this.config.addrs.some((a) => a.dev === l.name);
       this.cache.setInterface(l.name, { forwarding: eff.forwarding, rpFilter: eff.rpFilter, hasAddresses, acceptLocal: eff.acceptLocal, srcValidMark: eff.srcValidMark });
-      const port = this.ports.get(l.name);
-      const mac = port?.mac ?? l.mac;
-      const p = core.alloc(8);
-      if (mac) new Uint8Array(core.x.memory.buffer, p, 6).set(mac);
-      const rc = this.x.dp_port_set(ifindex, p, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0));
-      core.x.mem_free(p, 8);
+      const rc = this.setCorePort(ifindex, this.ports.get(l.name)?.mac ?? l.mac, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0));
       if (rc !== 0) throw new Error(`${l.name}: the data plane refused the port (ifindex ${ifindex}, mtu ${l.mtu})`);
     }
+  }
+
+  /** dp_port_set: the core's view of one port (its MAC, MTU, up and redirect flags). Returns its status. */
+  private setCorePort(ifindex: number, mac: Uint8Array | undefined, mtu: number, flags: number): number {
+    const core = this.fib.core;
+    const p = core.alloc(8);
+    if (mac) new Uint8Array(core.x.memory.buffer, p, 6).set(mac);
+    const rc = this.x.dp_port_set(ifindex, p, mtu, flags);
+    core.x.mem_free(p, 8);
+    return rc;
   }
 
   // ── devices ─────────────────────────────────────────────────────────────────
 
   private openPorts(): void {
-    for (const l of this.config.links) {
-      const opened = openLink({ name: l.name, kind: l.kind, kernelName: l.kernelName, netns: l.netns, dev: l.dev, mac: l.mac });
-      const ifindex = this.fib.ifaces.index(l.name);
-      this.ports.set(l.name, { ...opened, ifindex });
-      const cap = this.opts.capture?.get(l.name);
-      this.dp.addPort(ifindex, l.name, opened.device, cap ? new PcapWriter(cap) : undefined);
-    }
+    for (const l of this.config.links) this.openPort(l, openLink(l));
     for (const name of [...(this.opts.capture?.keys() ?? []), ...(this.opts.pcapIn?.keys() ?? [])]) {
       if (!this.ports.has(name)) throw new Error(`no link named "${name}" for --capture/--pcap-in`);
     }
@@ -192,7 +204,15 @@ export class Router {
     for (const [name, file] of this.opts.pcapIn ?? []) this.dp.inject(this.ports.get(name)!.ifindex, readPcap(file).map((f) => f.data));
   }
 
-  private run(): void {
+  private openPort(l: ConfigLink, opened: OpenedPort): void {
+    const ifindex = this.fib.ifaces.index(l.name);
+    this.ports.set(l.name, { ...opened, ifindex });
+    const cap = this.opts.capture?.get(l.name);
+    this.dp.addPort(ifindex, l.name, opened.device, cap ? new PcapWriter(cap) : undefined);
+  }
+
+  /** Starts forwarding: the ports' loop, the timers, the first statistics. */
+  run(): void {
     this.dp.start();
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => this.everySecond(), 1000));
@@ -301,11 +321,19 @@ export class Router {
   /**
    * Applies a changed configuration (SIGHUP): route and rule changes as a diff in one FIB transaction,
    * the cache invalidated lazily as the kernel does on FIB changes (genid bump), neighbours and knobs
-   * updated. Link changes need a restart: such a reload is refused as a whole.
+   * updated. Added links are opened first (all or none, each asked of opts.linkGuard), removed ones
+   * closed once the rest applied; a changed link needs a restart: such a reload is refused as a whole.
    */
-  reload(next: RouterConfig): { routes: number; rules: number; neighs: number; sysctls: number } {
+  reload(next: RouterConfig): { links: number; routes: number; rules: number; neighs: number; sysctls: number } {
     const d = diffConfig(this.config, next);
-    if (d.links.length > 0) throw new Error(`links changed (${d.links.join(", ")}): restart wasmroute to apply link changes; nothing was reloaded`);
+    if (d.linksChanged.length > 0) {
+      const what = d.linksChanged.map((c) => `link ${c.next.name} changed (${c.changes.join(", ")})`).join(", ");
+      throw new Error(`${what}: restart wasmroute to apply a changed link; nothing was reloaded`);
+    }
+    for (const l of d.linksAdded) {
+      const why = this.opts.linkGuard?.(l) ?? (l.mtu + 14 > this.dp.slotBytes ? `mtu ${l.mtu} is larger than the receive slots sized at start` : undefined);
+      if (why) throw new Error(`${next.fileName}:${l.line}: link ${l.name}: ${why}; nothing was reloaded`);
+    }
     // Validate knobs on scratch copies first, so a bad one changes nothing.
     const routeProbe = new RouteSysctls();
     const ifProbe = new IfSysctls(next.links.map((l) => l.name));
@@ -313,6 +341,7 @@ export class Router {
       if (s.name.startsWith("net.ipv4.route.") || s.name === "net.ipv4.rt_cache_rebuild_count") routeProbe.set(s.name, s.value);
       else ifProbe.set(s.name, s.value);
     }
+    const opened = this.openAddedLinks(d.linksAdded, next.fileName);
     const prev = this.config;
     this.config = next;
     try {
@@ -328,7 +357,13 @@ export class Router {
       });
     } catch (e) {
       this.config = prev;
+      for (const o of opened) o.port.device.close();
       throw e;
+    }
+    for (const l of d.linksRemoved) this.closeLink(l);
+    for (const o of opened) {
+      this.ifSysctls.addInterface(o.link.name);
+      this.openPort(o.link, o.port);
     }
     this.x.dp_addr_clear();
     for (const a of next.addrs) this.x.dp_addr_add(this.fib.ifaces.index(a.dev), a.addr, a.len);
@@ -338,7 +373,30 @@ export class Router {
     for (const n of d.neighsDel) this.neigh.del(n);
     for (const n of d.neighsAdd) this.addNeigh(n);
     this.cache.flush(-1, this.now()); // rt_cache_flush(net, -1): lazy, by generation
-    return { routes: d.routesDel.length + d.routesAdd.length, rules: d.rulesDel.length + d.rulesAdd.length, neighs: d.neighsDel.length + d.neighsAdd.length, sysctls: d.sysctls.length };
+    return { links: d.linksAdded.length + d.linksRemoved.length, routes: d.routesDel.length + d.routesAdd.length, rules: d.rulesDel.length + d.rulesAdd.length, neighs: d.neighsDel.length + d.neighsAdd.length, sysctls: d.sysctls.length };
+  }
+
+  /** Opens the devices of links a reload adds, all or none (a failure closes those already opened). */
+  private openAddedLinks(links: readonly ConfigLink[], fileName: string): { link: ConfigLink; port: OpenedPort }[] {
+    const opened: { link: ConfigLink; port: OpenedPort }[] = [];
+    for (const l of links) {
+      try {
+        opened.push({ link: l, port: openLink(l) });
+      } catch (e) {
+        for (const o of opened) o.port.device.close();
+        throw new Error(`${fileName}:${l.line}: link ${l.name}: ${(e as Error).message}; nothing was reloaded`);
+      }
+    }
+    return opened;
+  }
+
+  /** A link a reload removed: its device closed (a tap disappears), its core port down, its knobs gone. */
+  private closeLink(l: ConfigLink): void {
+    const p = this.ports.get(l.name);
+    if (p) this.dp.removePort(p.ifindex);
+    this.ports.delete(l.name);
+    this.setCorePort(this.fib.ifaces.index(l.name), p?.mac, l.mtu, 0);
+    this.ifSysctls.removeInterface(l.name);
   }
 
   private tryDelete(r: Parameters<Fib["addRoute"]>[0]): void {

@@ -20,6 +20,12 @@ export interface LabOptions {
   mtu2?: number;
   /** Run the router with --busy-poll (poll the ports in a loop instead of waiting for readiness). */
   busyPoll?: boolean;
+  /** Prefix of the lab's namespace and interface names (default "wr-"; a branch's own, e.g. "wr-pv-"). */
+  prefix?: string;
+  /** Run the router inside its own namespace (the lab's `r`) instead of the test's. */
+  routerNetns?: boolean;
+  /** More `wasmroute run` options (e.g. --user, --control). */
+  routerArgs?: string[];
 }
 
 export interface Run {
@@ -30,9 +36,9 @@ export interface Run {
 
 export class Lab {
   readonly tag = `${process.pid % 100000}${Math.floor(Math.random() * 90 + 10)}`.slice(-7);
-  readonly h1 = `wr-h1-${this.tag}`;
-  readonly h2 = `wr-h2-${this.tag}`;
-  readonly r = `wr-r-${this.tag}`;
+  readonly h1: string;
+  readonly h2: string;
+  readonly r: string;
   readonly dir = mkdtempSync(join(tmpdir(), "wr-lab-"));
   readonly configPath = join(this.dir, "router.conf");
   readonly procDir = join(this.dir, "proc");
@@ -45,9 +51,17 @@ export class Lab {
 
   constructor(opts: LabOptions) {
     this.opts = opts;
-    this.if1 = opts.kind === "tap" ? `wr-t1-${this.tag}` : `wr-a1-${this.tag}`;
-    this.if2 = opts.kind === "tap" ? `wr-t2-${this.tag}` : `wr-a2-${this.tag}`;
+    const p = opts.prefix ?? "wr-";
+    this.h1 = `${p}h1-${this.tag}`;
+    this.h2 = `${p}h2-${this.tag}`;
+    this.r = `${p}r-${this.tag}`;
+    this.ifName = (kind, i) => `${p}${kind}${i}-${this.tag.slice(-(15 - p.length - 3))}`; // at most 15 bytes
+    this.if1 = this.ifName(opts.kind === "tap" ? "t" : "a", 1);
+    this.if2 = this.ifName(opts.kind === "tap" ? "t" : "a", 2);
   }
+
+  /** An interface name of this lab: prefix, kind letter, number, tag (shortened to fit 15 bytes). */
+  readonly ifName: (kind: string, i: number) => string;
 
   /** The router's config for this topology. */
   config(extra: string[] = this.opts.extra ?? []): string {
@@ -58,7 +72,7 @@ export class Lab {
             `link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address 02:77:00:00:01:01`,
             `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address 02:77:00:00:02:01${mtu2}`,
           ]
-        : [`link add p1 type packet dev wr-b1-${this.tag} netns ${this.r}`, `link add p2 type packet dev wr-b2-${this.tag} netns ${this.r}${mtu2}`];
+        : [`link add p1 type packet dev ${this.ifName("b", 1)} netns ${this.r}`, `link add p2 type packet dev ${this.ifName("b", 2)} netns ${this.r}${mtu2}`];
     return [...links, "addr add 10.201.1.1/24 dev p1", "addr add 10.201.2.1/24 dev p2", ...extra, ""].join("\n");
   }
 
@@ -66,18 +80,18 @@ export class Lab {
   async start(): Promise<void> {
     createNetns(this.h1);
     createNetns(this.h2);
+    if (this.opts.kind === "packet" || this.opts.routerNetns) createNetns(this.r);
     if (this.opts.kind === "packet") {
-      createNetns(this.r);
       ip("-n", this.r, "link", "set", "lo", "up");
       ip("netns", "exec", this.r, "sysctl", "-qw", "net.ipv4.ip_forward=0");
       for (const i of [1, 2]) {
         const h = i === 1 ? this.h1 : this.h2;
-        ip("link", "add", `wr-a${i}-${this.tag}`, "netns", h, "type", "veth", "peer", "name", `wr-b${i}-${this.tag}`, "netns", this.r);
-        ip("-n", this.r, "link", "set", `wr-b${i}-${this.tag}`, "up");
+        ip("link", "add", this.ifName("a", i), "netns", h, "type", "veth", "peer", "name", this.ifName("b", i), "netns", this.r);
+        ip("-n", this.r, "link", "set", this.ifName("b", i), "up");
         // Frames the size of the MTU on the wire (no GSO super-frames); checksums may stay offloaded:
         // the router finishes them (PACKET_AUXDATA).
-        spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", `wr-a${i}-${this.tag}`, "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
-        spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", `wr-b${i}-${this.tag}`, "gro", "off"], { timeout: 5000 });
+        spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", this.ifName("a", i), "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
+        spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", this.ifName("b", i), "gro", "off"], { timeout: 5000 });
       }
     }
     writeFileSync(this.configPath, this.config());
@@ -95,9 +109,10 @@ export class Lab {
 
   /** Starts `wasmroute run` on the config file; resolves at its "ready" line. */
   async startRouter(): Promise<void> {
-    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--proc-dir", this.procDir, "--name", `lab${this.tag}`, ...(this.opts.busyPoll ? ["--busy-poll"] : [])], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const argv = [process.execPath, join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--proc-dir", this.procDir, "--name", `lab${this.tag}`, ...(this.opts.busyPoll ? ["--busy-poll"] : []), ...(this.opts.routerArgs ?? [])];
+    // `ip netns exec` execs the router in place: the child's pid is the router's.
+    const [cmd, ...args] = this.opts.routerNetns ? ["ip", "netns", "exec", this.r, ...argv] : argv;
+    const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.router = child;
     child.stdout!.on("data", (d) => (this.stdout += d));
     child.stderr!.on("data", (d) => (this.stderr += d));

@@ -470,6 +470,8 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void privilege_register(napi_env env, napi_value exports); /* privilege.c: --user */
+
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch}, {"sendList", send_list},
@@ -480,5 +482,6 @@ NAPI_MODULE_INIT() {
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
     napi_set_named_property(env, exports, fns[i].name, f);
   }
+  privilege_register(env, exports);
   return exports;
 }
