@@ -22,7 +22,7 @@ export interface Wrio {
   lookupUid(uid: number): { name: string; uid: number; gid: number } | null;
   lookupGroup(name: string): number | null;
   groupList(name: string, gid: number): number[];
-  dropPrivileges(uid: number, gid: number, groups: readonly number[], keepMask: number): { unreachable: number };
+  dropPrivileges(uid: number, gid: number, groups: readonly number[], keepMask: number): { unreachable: number; signal: number };
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -170,7 +170,8 @@ export function heldCapabilities(): bigint {
  * thread's capabilities.
  */
 export function dropPrivileges(u: TargetUser, kept: bigint): { threads: number; unreachable: number } {
-  const { unreachable } = wrio().dropPrivileges(u.uid, u.gid, u.groups, Number(kept));
+  const { unreachable, signal } = wrio().dropPrivileges(u.uid, u.gid, u.groups, Number(kept));
+  if (signal !== RESTRICT_SIGNAL) throw new Error(`the addon restricted threads with signal ${signal}, not ${RESTRICT_SIGNAL}`);
   const tasks = readTaskCredentials("self");
   const bad = checkDropped(tasks, process.pid, u, kept);
   if (bad.length > 0) throw new Error(`dropping to ${u.name} left ${bad.join("; ")}`);

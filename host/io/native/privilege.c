@@ -6,8 +6,8 @@
  *   lookupUid(uid)              -> {name, uid, gid} | null          getpwuid_r
  *   lookupGroup(name)           -> gid | null                       getgrnam_r
  *   groupList(name, gid)        -> [gid, ...]                       getgrouplist: the user's groups
- *   dropPrivileges(uid, gid, groups, keepMask) -> {unreachable}    see below; throws "step: strerror";
- *                                                                   unreachable: threads that block signals
+ *   dropPrivileges(uid, gid, groups, keepMask) -> {unreachable, signal}   see below; throws "step: strerror";
+ *                                                   unreachable: threads that block the signal sent
  *
  * Why native code: credentials and capabilities are per thread in Linux. glibc's setresuid/setresgid/
  * setgroups broadcast the change to every thread (its SIGSETXID handshake), and a thread whose uids all
@@ -278,6 +278,8 @@ static napi_value drop_privileges(napi_env env, napi_callback_info info) {
   napi_create_object(env, &o);
   napi_create_int32(env, unreachable, &v);
   napi_set_named_property(env, o, "unreachable", v);
+  napi_create_int32(env, SIGRTMAX - 1, &v);
+  napi_set_named_property(env, o, "signal", v);
   return o;
 }
 
