@@ -118,6 +118,7 @@ asRoot("wasmroute run --user nobody: h1 — router as nobody — h2", () => {
     expect(after).not.toBe(before); // forwarded datagrams counted
     expect(statSync(snmp).uid).toBe(NOBODY);
     expect(statSync(join(lab.procDir, "net", "stat", "rt_cache")).uid).toBe(NOBODY);
+    expect(statSync(lab.procDir).uid).toBe(0); // a --proc-dir the user named stays its owner's: only net/ is handed over
   });
 
   it("applies a SIGHUP that adds a route", async () => {

@@ -142,7 +142,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       }
     }
     if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
-    if (target) await becomeUser(target, kept, { router, control, procDir, configPath, log });
+    if (target) await becomeUser(target, kept, { router, control, procDir, ownProcDir: !o.procDir, configPath, log });
   } catch (e) {
     await Promise.all([control?.close(), metrics?.close()]);
     router.stop();
@@ -196,9 +196,9 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
  * `kept`, and checks that the router can still do its work as that user. Throws a one-line error; the
  * caller then exits 2 before forwarding starts (the process may be half dropped).
  */
-async function becomeUser(u: TargetUser, kept: bigint, r: { router: Router; control?: ControlServer; procDir: string; configPath: string; log: Logger }): Promise<void> {
+async function becomeUser(u: TargetUser, kept: bigint, r: { router: Router; control?: ControlServer; procDir: string; ownProcDir: boolean; configPath: string; log: Logger }): Promise<void> {
   if (r.control) chownSync(r.control.path, u.uid, u.gid); // its mode stays 0600
-  chownTree(r.procDir, u.uid, u.gid);
+  chownStats(r.procDir, r.ownProcDir, u.uid, u.gid);
   await stat(r.procDir); // starts libuv's thread pool now, so that none of its threads is born after the drop
   let threads: { threads: number; unreachable: number };
   try {
@@ -230,13 +230,16 @@ async function becomeUser(u: TargetUser, kept: bigint, r: { router: Router; cont
   }
 }
 
-/** chown -R of the statistics directory (the router rewrites every file of it). */
-function chownTree(dir: string, uid: number, gid: number): void {
-  lchownSync(dir, uid, gid);
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) chownTree(p, uid, gid);
-    else lchownSync(p, uid, gid);
+/**
+ * Hands the user what the router rewrites in its statistics directory: DIR/net and DIR/net/stat (where
+ * it writes, temporary files included) and the files in them. DIR itself only when the router made it
+ * (the default under /run/wasmroute), never a directory the user named with --proc-dir.
+ */
+function chownStats(dir: string, ownDir: boolean, uid: number, gid: number): void {
+  if (ownDir) lchownSync(dir, uid, gid);
+  for (const sub of [join(dir, "net"), join(dir, "net", "stat")]) {
+    lchownSync(sub, uid, gid);
+    for (const e of readdirSync(sub, { withFileTypes: true })) if (e.isFile()) lchownSync(join(sub, e.name), uid, gid);
   }
 }
 
