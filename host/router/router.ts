@@ -10,6 +10,7 @@ import { RouteCache } from "../cache/cache.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { bindSysctls } from "../cache/apply-params.ts";
 import { LeakAlarm } from "../cache/leak-alarm.ts";
+import { GcStepTimer } from "../cache/gc-step-timer.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { DataPlane, type DataPlaneExports } from "./dataplane.ts";
 import { openLink, type OpenedPort } from "./devices.ts";
@@ -53,6 +54,8 @@ const TICK_MS = 20;
 export class Router {
   readonly fib: Fib;
   readonly cache: RouteCache;
+  /** Wall time of each GC step the core runs (the metrics histogram, host/cache/gc-step-timer.ts). */
+  readonly gcSteps: GcStepTimer;
   readonly dp: DataPlane;
   readonly neigh: NeighTable;
   readonly routeSysctls: RouteSysctls;
@@ -75,6 +78,7 @@ export class Router {
     this.ifSysctls = new IfSysctls(config.links.map((l) => l.name));
     const clock = opts.clock ?? (() => performance.now());
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
+    this.gcSteps = new GcStepTimer(this.fib.core);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,
@@ -215,7 +219,7 @@ export class Router {
     if (nev.tableOverflows > 0) this.log.limited("warn", "neighbour_table_overflow", "Neighbour table overflow", { drops: nev.tableOverflows });
     if (now - this.lastLeakSample >= 10_000 || this.lastLeakSample === 0) {
       this.lastLeakSample = now || 1;
-      const alarm = this.leak.sample(this.cache.allocated, this.cache.hashed, this.cache.garbageOldestAgeMs(now));
+      const alarm = this.leak.sample(this.cache.allocated, this.cache.hashed, this.cache.garbageOldestAgeMs(now), this.cache.holders(now));
       if (alarm) this.log.log("error", "leak_suspected", alarm.message, { held: alarm.held, oldestHeldMs: alarm.oldestHeldMs });
     }
     if (this.opts.procDir) this.writeStats();

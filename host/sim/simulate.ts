@@ -122,7 +122,9 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   let alarmOn = 0;
   const hosts = Math.max(0, Math.floor(o.hosts ?? 0));
   const inFlightSteps = Math.max(0, Math.floor(o.inFlightSteps ?? 0));
-  const hold = inFlightSteps > 0 ? 1 : 0;
+  // Named holders of references, so the leak alarm can say who keeps the entries.
+  const hold = inFlightSteps > 0 ? cache.holder("packets in flight") : 0;
+  const leakHolder = leakEvery > 0 ? cache.holder("sockets that never release their route (leak scenario)") : 0;
   const inFlight: Uint32Array[] = []; // per step: the entries its packets still reference
   let inFlightRefs = 0;
 
@@ -180,7 +182,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     // Packets in flight since inFlightSteps ago are done: their references go back.
     if (inFlight.length >= inFlightSteps && inFlightSteps > 0) {
       const done = inFlight.shift()!;
-      for (let k = 0; k < done.length; k++) x.cache_release(done[k]!);
+      for (let k = 0; k < done.length; k++) x.cache_release(done[k]!, hold);
       inFlightRefs -= done.length;
     }
     const leakedHere = new Set<number>();
@@ -191,7 +193,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
       for (let k = firstNew; k < n; k++) {
         const id = nextFlow - (n - k);
         const leak = id % leakEvery === 0;
-        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, leak ? 1 : hold);
+        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, leak ? leakHolder : hold);
         if (leak) {
           const e = fib.core.u32()[((outs + k * 24) >>> 2) + 5]!;
           if (e) leaked.push(e);
@@ -214,7 +216,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     const second = (s + 1) / stepsPerSecond;
     if (o.flushInterval > 0 && (s + 1) % (stepsPerSecond * o.flushInterval) === 0) cache.flush(-1, now);
     if ((s + 1) % stepsPerSecond === 0 && second % o.alarmInterval === 0) {
-      const raised = alarm.sample(cache.allocated, cache.hashed, cache.garbageOldestAgeMs(now));
+      const raised = alarm.sample(cache.allocated, cache.hashed, cache.garbageOldestAgeMs(now), cache.holders(now));
       if (raised) alarms.push({ t_s: second, message: raised.message });
       alarmOn = alarm.active ? 1 : 0;
     }
