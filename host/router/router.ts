@@ -41,6 +41,10 @@ export interface RouterOptions {
   buckets?: number;
   /** Receive batch size. */
   slots?: number;
+  /** At max_size: keep forwarding uncached ("forward", the default) or drop as the kernel ("kernel"). */
+  overflow?: "forward" | "kernel";
+  /** Entries one GC step may free (0 = the kernel's unbounded step; default 4096, about 0.5 ms). */
+  gcStepBudget?: number;
   clock?: () => number;
 }
 
@@ -79,6 +83,8 @@ export class Router {
     const clock = opts.clock ?? (() => performance.now());
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
     this.gcSteps = new GcStepTimer(this.fib.core);
+    if (opts.overflow) this.cache.set("overflowForward", opts.overflow === "forward" ? 1 : 0);
+    if (opts.gcStepBudget !== undefined) this.cache.set("gcStepBudget", opts.gcStepBudget);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,
@@ -210,6 +216,9 @@ export class Router {
   private everySecond(): void {
     const now = this.now();
     const ev = this.cache.takeEvents();
+    // The GC gave up at max_size `overflow` times; in forward mode each of those went on uncached, so
+    // only the rest were drops (the kernel's "dst cache overflow").
+    ev.overflow = Math.max(0, ev.overflow - ev.uncached);
     if (ev.overflow > 0) this.log.limited("warn", "dst_cache_overflow", "dst cache overflow", { drops: ev.overflow });
     if (ev.uncached > 0) this.log.limited("warn", "cache_full", "route cache full: forwarding without caching", { uncached: ev.uncached, allocated: this.cache.allocated });
     if (ev.rebuild > 0) this.log.log("warn", "emergency_rebuild", "Route hash chain too long! (emergency rebuild)", { count: ev.rebuild });

@@ -28,6 +28,8 @@ export interface SimOptions {
   seed: number;
   stepMs: number;
   overflow: "forward" | "kernel";
+  /** Entries one GC step may free (0 = the kernel's unbounded step). */
+  gcStepBudget: number;
   /** Invalidate the cache every this many seconds (0 = never): the ≤ 2.6.34 secret_interval re-key, or route churn. */
   flushInterval: number;
   /** Seconds between leak-alarm samples. */
@@ -62,7 +64,7 @@ export interface SimResult {
 
 export const SIM_DEFAULTS: SimOptions = {
   scenario: "steady", rate: 2000, duration: 3600, rhashEntries: 262144, kernel: "3.4", lifetime: 5, pps: 1, leakShare: 0.01,
-  seed: 1, stepMs: 100, overflow: "forward", flushInterval: 0, alarmInterval: 60,
+  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 4096, flushInterval: 0, alarmInterval: 60,
 };
 
 /** A hash to an address in 1.0.0.0–223.255.255.255 other than 10/8 and 127/8 (no martians, no multicast). */
@@ -92,6 +94,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   const cache = new RouteCache(fib, { buckets: o.rhashEntries, secret: fmix32(o.seed ^ 0x5eed), seed: o.seed, now: 0 });
   cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
   cache.set("overflowForward", o.overflow === "forward" ? 1 : 0);
+  cache.set("gcStepBudget", o.gcStepBudget);
   if (o.kernel === "2.6.39") cache.set("gcIntervalMs", 0);
   for (const [k, v] of Object.entries(o.params ?? {})) cache.set(k as keyof typeof o.params & string, v!);
   const x = fib.core.x;
