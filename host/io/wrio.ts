@@ -16,6 +16,8 @@ export interface Wrio {
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
   close(fd: number): void;
+  /** Whether a tap's batches go out through io_uring (known after the first batch); enable switches it (A/B runs). */
+  uring(enable?: boolean): boolean;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
