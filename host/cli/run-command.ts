@@ -16,7 +16,7 @@
  *                          socket; an explicit PATH that fails stops the start)
  *   --overflow forward|kernel  at max_size keep forwarding uncached (default) or drop as the kernel
  *                          ("dst cache overflow", gc_dst_overflow)
- *   --gc-step-budget N     entries one GC step may free (default 4096, about 0.5 ms at 2 M entries;
+ *   --gc-step-budget N     entries one GC step may free (default 2048, about 0.3 ms at 2 M entries;
  *                          0 = the kernel's single unbounded step)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
  *                          off by default, HOST 127.0.0.1 when only a port is given

@@ -43,7 +43,7 @@ export interface RouterOptions {
   slots?: number;
   /** At max_size: keep forwarding uncached ("forward", the default) or drop as the kernel ("kernel"). */
   overflow?: "forward" | "kernel";
-  /** Entries one GC step may free (0 = the kernel's unbounded step; default 4096, about 0.5 ms). */
+  /** Entries one GC step may free (0 = the kernel's unbounded step; default 2048, about 0.3 ms). */
   gcStepBudget?: number;
   clock?: () => number;
 }

@@ -64,7 +64,7 @@ export interface SimResult {
 
 export const SIM_DEFAULTS: SimOptions = {
   scenario: "steady", rate: 2000, duration: 3600, rhashEntries: 262144, kernel: "3.4", lifetime: 5, pps: 1, leakShare: 0.01,
-  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 4096, flushInterval: 0, alarmInterval: 60,
+  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 2048, flushInterval: 0, alarmInterval: 60,
 };
 
 /** A hash to an address in 1.0.0.0–223.255.255.255 other than 10/8 and 127/8 (no martians, no multicast). */
