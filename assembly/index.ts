@@ -15,7 +15,8 @@ import { reserveResults, reserveNexthops, setResult, setNexthop, flowHash } from
 import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
 import { check } from "./fib/check";
 import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
-import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
+import { releaseFor, noteTaken, holderOf, holderCensus } from "./cache/holders";
+import { flush as cacheFlush, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
 import { inputBatch, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
 import { parseBatch, decrementTtl } from "./dp/ipv4";
@@ -106,11 +107,23 @@ export function cache_set_if(ifindex: u32, flags: u32): i32 { return setIfConf(i
 export function cache_tick(now: u32): void { cacheTick(now); }
 export function cache_flush(value: i32, now: u32): void { cacheFlush(value, now); }
 export function cache_gc(now: u32): i32 { return garbageCollect(now); }
-export function cache_release(entry: u32): void { cacheReleaseEntry(entry); }
-/** n keys (20 B: dst, src, iif, mark, tos) → n answers (24 B, layout in cache/input.ts). */
-export function cache_input_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void { inputBatch(keys, out, n, now, takeRef != 0); }
+/** Gives back a reference holder h took (0: the holder the entry has recorded). */
+export function cache_release(entry: u32, holder: u32): void { releaseFor(entry, holder); }
+/**
+ * n keys (20 B: dst, src, iif, mark, tos) → n answers (24 B, layout in cache/input.ts). takeRef: 0 none,
+ * else the holder id (1–15, cache/holders.ts) each answer's reference is counted for.
+ */
+export function cache_input_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void {
+  inputBatch(keys, out, n, now, takeRef != 0);
+  noteTaken(out, n, 24, holderOf(takeRef));
+}
 /** n output keys (20 B: dst, src, oif, mark, tos) → n answers (24 B): routes for traffic the router sends. */
-export function cache_output_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void { outputBatch(keys, out, n, now, takeRef != 0); }
+export function cache_output_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void {
+  outputBatch(keys, out, n, now, takeRef != 0);
+  noteTaken(out, n, 24, holderOf(takeRef));
+}
+/** Per holder 0–15: u32 refs outstanding, u32 entries on the garbage list, u32 their oldest age (ms). */
+export function cache_holders(now: u32): u32 { return <u32>holderCensus(now); }
 export function cache_dump(out: u32, max: u32): u32 { return cacheDump(out, max); }
 /** Entries in bucket i's chain (stale ones included): for tests of the chain bounds. */
 export function cache_chain_length(i: u32): u32 {

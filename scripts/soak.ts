@@ -26,7 +26,7 @@
  *   hashed never above the references in flight, zero gc_dst_overflow, zero uncached (overflow) decisions;
  *   leak run (the same traffic, one flow in 4 keeps a reference forever, 6.25 entries/s as the seed's
  *   220,000 → 410,000 objects in 8 h): the leak alarm within the first virtual hour, saying how many
- *   entries are held unhashed and that something keeps references to them.
+ *   entries are held unhashed, that something keeps references to them, and which holder it is.
  */
 import { pathToFileURL } from "node:url";
 import { simulate, type SimOptions, type SimRow } from "../host/sim/simulate.ts";
@@ -114,7 +114,7 @@ export function leakProblems(r: SoakResult): string[] {
   if (!a) return ["no leak alarm"];
   const p: string[] = [];
   if (a.t_s > 3600) p.push(`leak alarm only at ${a.t_s} s`);
-  if (!/^route cache leak suspected: \d+ entries held unhashed \(allocated \d+, hashed \d+\), .*something keeps references/.test(a.message)) p.push(`alarm message: ${a.message}`);
+  if (!/^route cache leak suspected: \d+ entries held unhashed \(allocated \d+, hashed \d+\), .*something keeps references.*; held by sockets that never release their route \(leak scenario\): \d+ entries/.test(a.message)) p.push(`alarm message: ${a.message}`);
   return p;
 }
 

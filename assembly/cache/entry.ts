@@ -13,7 +13,8 @@
 // │ +20 │ u8  │ key tos (tos & 0x1c)                                                      │
 // │ +21 │ u8  │ type (RTN_*: 1 unicast 2 local 3 broadcast 5 multicast 7 unreachable)     │
 // │ +22 │ u16 │ learned PMTU (0 = none; makes the entry "valuable", §3.3)                 │
-// │ +24 │ u32 │ flags: RTCF_* in the high 16 bits (§1.5), F_* below                        │
+// │ +24 │ u32 │ flags: RTCF_* in the high 16 bits (§1.5), bits 8–11 the first holder of   │
+// │     │     │ an ABI reference (holders.ts), F_* in bits 0–2                            │
 // │ +28 │ u32 │ genid the entry was made under                                            │
 // │ +32 │ u32 │ key oif: the caller's output interface (output routes; 0 for input)      │
 // │ +36 │ u32 │ gateway (next hop address; = dst when on-link)                            │

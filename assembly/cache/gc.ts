@@ -10,6 +10,7 @@ import {
   bump, C_GC_TOTAL, C_GC_IGNORED, C_GC_GOAL_MISS, C_GC_DST_OVERFLOW, event, E_OVERFLOW, gcThresh, maxSize, gcElasticity,
   gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax,
 } from "./state";
+import { gcBegin, gcEnd, GC_COLLECT, GC_EXPIRE } from "./gc-probe";
 
 // rt_garbage_collect's static state (§3.1).
 export let expire: u32 = 300000;
@@ -55,12 +56,15 @@ let debt: i64 = 0;
 
 /** One sweep of up to every bucket from rover + 1, stopping once `goal` entries are freed; returns what is left. */
 function sweep(goal: i64, now: u32): i64 {
+  gcBegin(GC_COLLECT);
+  const want = goal;
   let k = rover;
   for (let i: u32 = 0; i < nBuckets && goal > 0; i++) {
     k = (k + 1) & mask;
     goal -= sweepBucket(buckets + (<usize>k << 2), expire, now);
   }
   rover = k;
+  gcEnd(GC_COLLECT, <u32>(want - goal));
   return goal;
 }
 
@@ -141,6 +145,7 @@ function isqrt(n: u64): u64 {
 
 /** rt_check_expire (§4.1): scan elapsed × B / gc_timeout buckets; recompute rt_chain_length_max. */
 export function checkExpire(now: u32): void {
+  gcBegin(GC_EXPIRE);
   const delta = <u64>(now - scanLast);
   scanLast = now;
   let goal: u64 = gcTimeoutMs > 1 ? (delta * <u64>nBuckets) / <u64>gcTimeoutMs : <u64>nBuckets;
@@ -185,4 +190,5 @@ export function checkExpire(now: u32): void {
     setChainLengthMax(max<u32>(gcElasticity, <u32>((avg + 4 * sd) >> 3)));
   }
   scanRover = i;
+  gcEnd(GC_EXPIRE, <u32>samples);
 }

@@ -5,6 +5,7 @@
 // Memory: buckets u32[nBuckets] (chain heads, entry pointers), allocated once at init.
 import { allocZeroed } from "../util/arena";
 import { jhash3 } from "./hash";
+import { gcBegin, gcEnd, GC_REAP } from "./gc-probe";
 import {
   F_HASHED, F_GARBAGE, F_NOCACHE, RTCF_BROADCAST, RTCF_MULTICAST, RTCF_LOCAL, RTCF_NOTIFY, RTCF_REDIRECTED,
   entryFree, addHashed,
@@ -131,6 +132,7 @@ function roundSecond(ms: u32): u32 {
 /** dst_gc_task, when due: destroy unreferenced garbage, back off while little is freed (§7.3 step 3). */
 export function reapGarbage(now: u32): void {
   if (gcTaskDelay == 0 || <i32>(now - gcTaskNext) < 0) return;
+  gcBegin(GC_REAP);
   let prev: usize = 0;
   let freed: u32 = 0;
   let delayed: u32 = 0;
@@ -149,6 +151,7 @@ export function reapGarbage(now: u32): void {
     }
     e = next;
   }
+  gcEnd(GC_REAP, freed);
   if (garbage == 0) {
     gcTaskDelay = 0;
     return;
@@ -162,6 +165,11 @@ export function reapGarbage(now: u32): void {
   }
   // Delays over 4 s fire on whole seconds; the delay itself keeps its value (only the timer is rounded).
   gcTaskNext = now + (gcTaskDelay > 4000 ? roundSecond(gcTaskDelay) : gcTaskDelay);
+}
+
+/** The first entry of the garbage list (0 when empty); entries link through +0. */
+export function garbageFirst(): usize {
+  return garbage;
 }
 
 /** Oldest last use among entries held on the garbage list (0 when empty): how long a leak has held. */

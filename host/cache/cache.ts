@@ -59,12 +59,27 @@ export interface InputAnswer {
 export const KEY_BYTES = 20;
 export const ANSWER_BYTES = 24;
 
+/** What one holder of references keeps (the core's census, assembly/cache/holders.ts). */
+export interface HolderCensus {
+  holder: string;
+  /** References taken and not given back. */
+  refs: number;
+  /** Unhashed entries on the garbage list whose latest reference it took, and the oldest one's age. */
+  garbage: number;
+  oldestMs: number;
+}
+
+/** Holder ids the core counts (1–15; 0 = no reference). */
+const MAX_HOLDERS = 16;
+
 export class RouteCache {
   readonly fib: Fib;
   readonly buckets: number;
   private keysPtr = 0;
   private outPtr = 0;
   private cap = 0;
+  /** Holder names by id; id 1, "host", is what takeRef = true means. */
+  private readonly holderNames = ["(untracked)", "host"];
 
   constructor(fib: Fib, opts: { buckets: number; secret?: number; seed?: number; now?: number }) {
     this.fib = fib;
@@ -97,23 +112,38 @@ export class RouteCache {
     this.outPtr = this.fib.core.alloc(this.cap * ANSWER_BYTES);
   }
 
-  /** Resolves input keys through the cache (one core call). takeRef: each answer holds a reference. */
-  input(keys: InputKey[], now: number, takeRef = false): InputAnswer[] {
+  /**
+   * The id of a named holder of references (registered on first use, at most 15): references taken
+   * with it are counted for it, and the leak alarm names it when its entries pile up unhashed.
+   */
+  holder(name: string): number {
+    const i = this.holderNames.indexOf(name);
+    if (i > 0) return i;
+    if (this.holderNames.length >= MAX_HOLDERS) throw new Error(`wasmroute: at most ${MAX_HOLDERS - 1} reference holders, cannot add "${name}"`);
+    this.holderNames.push(name);
+    return this.holderNames.length - 1;
+  }
+
+  /**
+   * Resolves input keys through the cache (one core call). takeRef: each answer holds a reference —
+   * for holder "host" (true) or for a holder id from holder().
+   */
+  input(keys: InputKey[], now: number, takeRef: boolean | number = false): InputAnswer[] {
     return this.resolve(keys.map((k) => [k.dst, k.src, this.fib.ifaces.index(k.iif), k.mark ?? 0, k.tos ?? 0]), now, takeRef, false);
   }
 
   /** Output routes for traffic the router sends (src and oif may be unspecified: 0 / ""). */
-  output(keys: OutputKey[], now: number, takeRef = false): InputAnswer[] {
+  output(keys: OutputKey[], now: number, takeRef: boolean | number = false): InputAnswer[] {
     return this.resolve(keys.map((k) => [k.dst, k.src ?? 0, k.oif ? this.fib.ifaces.index(k.oif) : 0, k.mark ?? 0, k.tos ?? 0]), now, takeRef, true);
   }
 
-  private resolve(keys: number[][], now: number, takeRef: boolean, output: boolean): InputAnswer[] {
+  private resolve(keys: number[][], now: number, takeRef: boolean | number, output: boolean): InputAnswer[] {
     this.fib.flush();
     this.ensure(keys.length);
     let m = this.fib.core.u32();
     keys.forEach((k, i) => m.set(k, (this.keysPtr >>> 2) + i * 5));
     const x = this.fib.core.x;
-    (output ? x.cache_output_batch : x.cache_input_batch)(this.keysPtr, this.outPtr, keys.length, now >>> 0, takeRef ? 1 : 0);
+    (output ? x.cache_output_batch : x.cache_input_batch)(this.keysPtr, this.outPtr, keys.length, now >>> 0, takeRef === true ? 1 : takeRef === false ? 0 : takeRef);
     m = this.fib.core.u32();
     const i32 = this.fib.core.i32();
     const out: InputAnswer[] = [];
@@ -131,8 +161,23 @@ export class RouteCache {
     return this.fib.core.x.cache_gc(now >>> 0);
   }
 
-  release(entry: number): void {
-    this.fib.core.x.cache_release(entry);
+  /** Gives a reference back (holder: who took it; 0 = the holder the entry has recorded). */
+  release(entry: number, holder = 0): void {
+    this.fib.core.x.cache_release(entry, holder);
+  }
+
+  /** Per named holder with references or garbage-listed entries: what it keeps (largest first). */
+  holders(now: number): HolderCensus[] {
+    const p = this.fib.core.x.cache_holders(now >>> 0) >>> 2;
+    const m = this.fib.core.u32();
+    const out: HolderCensus[] = [];
+    for (let h = 0; h < MAX_HOLDERS; h++) {
+      const refs = m[p + h * 3]!;
+      const garbage = m[p + h * 3 + 1]!;
+      if (refs === 0 && garbage === 0) continue;
+      out.push({ holder: this.holderNames[h] ?? `holder ${h}`, refs, garbage, oldestMs: m[p + h * 3 + 2]! });
+    }
+    return out.sort((a, b) => b.garbage - a.garbage || b.refs - a.refs);
   }
 
   tick(now: number): void {

@@ -455,14 +455,7 @@ function matches(o: Opts, id: string): boolean {
 
 /** dump_kern_db: absolute values; with toHist, unmatched counters keep their history value. */
 function dumpKern(o: Opts, kern: Ent[], hist: Ent[], info: string, toHist: boolean, json: boolean): string {
-  const jw = json ? new JsonWriter() : undefined;
-  let out = "";
-  if (jw) {
-    jw.startObject();
-    jw.setPretty(o.pretty);
-    jw.name(info);
-    jw.startObject();
-  } else out += `#${info}\n`;
+  const d = new Dump(o, info, json);
   let h = 0;
   for (const n of kern) {
     let val = n.val;
@@ -477,27 +470,14 @@ function dumpKern(o: Opts, kern: Ent[], hist: Ent[], info: string, toHist: boole
         }
       }
     }
-    if (jw) jw.uintField(n.id, val);
-    else out += textLine(n.id, val, n.rate);
+    d.line(n.id, val, n.rate);
   }
-  if (jw) {
-    jw.endObject();
-    jw.endObject();
-    return jw.finish();
-  }
-  return out;
+  return d.finish();
 }
 
 /** dump_incr_db: increases since the history (a decrease shows 0 and " (overflow)"). */
 function dumpIncr(o: Opts, kern: Ent[], hist: Ent[], info: string): string {
-  const jw = o.json ? new JsonWriter() : undefined;
-  let out = "";
-  if (jw) {
-    jw.startObject();
-    jw.setPretty(o.pretty);
-    jw.name(info);
-    jw.startObject();
-  } else out += `#${info}\n`;
+  const d = new Dump(o, info, o.json);
   let h = 0;
   for (const n of kern) {
     let ovfl = false;
@@ -516,15 +496,37 @@ function dumpIncr(o: Opts, kern: Ent[], hist: Ent[], info: string): string {
     }
     if (!o.dumpZeros && val === 0n && n.rate === 0) continue;
     if (!matches(o, n.id)) continue;
-    if (jw) jw.uintField(n.id, val);
-    else out += textLine(n.id, val, n.rate, ovfl ? " (overflow)" : "");
+    d.line(n.id, val, n.rate, ovfl ? " (overflow)" : "");
   }
-  if (jw) {
-    jw.endObject();
-    jw.endObject();
-    return jw.finish();
+  return d.finish();
+}
+
+/** One dump's output, as text ("#info" then a line per counter) or as JSON ({"info": {id: value}}). */
+class Dump {
+  private readonly jw: JsonWriter | undefined;
+  private out = "";
+
+  constructor(o: Opts, info: string, json: boolean) {
+    this.jw = json ? new JsonWriter() : undefined;
+    if (this.jw) {
+      this.jw.startObject();
+      this.jw.setPretty(o.pretty);
+      this.jw.name(info);
+      this.jw.startObject();
+    } else this.out += `#${info}\n`;
   }
-  return out;
+
+  line(id: string, val: bigint, rate: number, suffix = ""): void {
+    if (this.jw) this.jw.uintField(id, val);
+    else this.out += textLine(id, val, rate, suffix);
+  }
+
+  finish(): string {
+    if (!this.jw) return this.out;
+    this.jw.endObject();
+    this.jw.endObject();
+    return this.jw.finish();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

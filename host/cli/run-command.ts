@@ -14,6 +14,10 @@
  *   --control PATH|none    the control socket (#6, host/router/control.ts), mode 0600; default
  *                          /run/wasmroute/NAME.sock (when that default cannot be made, a warning and no
  *                          socket; an explicit PATH that fails stops the start)
+ *   --overflow forward|kernel  at max_size keep forwarding uncached (default) or drop as the kernel
+ *                          ("dst cache overflow", gc_dst_overflow)
+ *   --gc-step-budget N     entries one GC step may free (default 2048, about 0.3 ms at 2 M entries;
+ *                          0 = the kernel's single unbounded step)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
  *                          off by default, HOST 127.0.0.1 when only a port is given
  *   --user NAME[:GROUP]    once everything above is open, hand the control socket and the statistics
@@ -39,7 +43,7 @@ import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpen
 import { capabilityNames } from "../router/capabilities.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--user NAME[:GROUP]]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--overflow forward|kernel] [--gc-step-budget N] [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
@@ -52,6 +56,8 @@ interface RunOptions {
   logFormat: LogFormat;
   control?: string;
   metrics?: { host: string; port: number };
+  overflow?: "forward" | "kernel";
+  gcStepBudget?: number;
   user?: UserSpec;
 }
 
@@ -88,7 +94,15 @@ function parseRunArgs(argv: string[]): RunOptions {
       o.logFormat = v;
     } else if (a === "--control") o.control = value();
     else if (a === "--metrics") o.metrics = parseListenAddress(value());
-    else if (a === "--user") o.user = parseUserSpec(value());
+    else if (a === "--overflow") {
+      const v = value();
+      if (v !== "forward" && v !== "kernel") throw new Error(`--overflow must be "forward" or "kernel", got "${v}"`);
+      o.overflow = v;
+    } else if (a === "--gc-step-budget") {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) throw new Error(`--gc-step-budget wants a number of entries (0 = unbounded, as the kernel), got "${v}"`);
+      o.gcStepBudget = Number(v);
+    } else if (a === "--user") o.user = parseUserSpec(value());
     else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
@@ -123,7 +137,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
-    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log, linkGuard });
+    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;

@@ -41,7 +41,8 @@ export interface CoreExports {
   cache_tick(now: number): void;
   cache_flush(value: number, now: number): void;
   cache_gc(now: number): number;
-  cache_release(entry: number): void;
+  cache_release(entry: number, holder: number): void;
+  cache_holders(now: number): number;
   cache_input_batch(keys: number, out: number, n: number, now: number, takeRef: number): void;
   cache_output_batch(keys: number, out: number, n: number, now: number, takeRef: number): void;
   cache_dump(out: number, max: number): number;
@@ -94,15 +95,24 @@ export function coreModule(flavor: BuildFlavor = "release"): WebAssembly.Module 
   return m;
 }
 
+/**
+ * Listener of the core's GC probe (assembly/cache/gc-probe.ts): kind 0 rt_garbage_collect's sweep,
+ * 1 rt_check_expire, 2 the dst garbage reaper; phase 0 begins, 1 ends with the work done.
+ */
+export type GcStepListener = (kind: number, phase: number, work: number) => void;
+
 /** A fresh core instance (its own memory). */
 export class Core {
   readonly x: CoreExports;
+  /** Called at each GC step's start and end (host/cache/gc-step-timer.ts times them); none by default. */
+  onGcStep: GcStepListener | undefined;
   private buf: ArrayBuffer;
   private u32v: Uint32Array;
   private i32v: Int32Array;
 
   constructor(flavor: BuildFlavor = (process.env.WASMROUTE_CORE as BuildFlavor) || "release") {
-    const inst = new WebAssembly.Instance(coreModule(flavor), {});
+    const imports = { env: { gc_step: (kind: number, phase: number, work: number) => this.onGcStep?.(kind, phase, work) } };
+    const inst = new WebAssembly.Instance(coreModule(flavor), imports);
     this.x = inst.exports as unknown as CoreExports;
     if (this.x.abi_version() !== ABI_VERSION) {
       throw new Error(`wasmroute: core ABI ${this.x.abi_version()} does not match host ABI ${ABI_VERSION}; rebuild`);

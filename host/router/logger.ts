@@ -13,6 +13,7 @@ export interface LogFields {
 
 export class Logger {
   private readonly last = new Map<string, number>();
+  private readonly suppressed = new Map<string, number>();
   private readonly format: LogFormat;
   private readonly sink: (line: string) => void;
   private readonly clock: () => number;
@@ -39,8 +40,13 @@ export class Logger {
   limited(level: LogLevel, event: string, msg: string, fields: LogFields = {}, intervalMs = 5000): void {
     const now = this.clock();
     const last = this.last.get(event);
-    if (last !== undefined && now - last < intervalMs) return;
+    if (last !== undefined && now - last < intervalMs) {
+      this.suppressed.set(event, (this.suppressed.get(event) ?? 0) + 1);
+      return;
+    }
     this.last.set(event, now);
-    this.log(level, event, msg, fields);
+    const suppressed = this.suppressed.get(event);
+    this.suppressed.delete(event);
+    this.log(level, event, msg, suppressed ? { ...fields, suppressed } : fields);
   }
 }

@@ -10,6 +10,7 @@ import { RouteCache } from "../cache/cache.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { bindSysctls } from "../cache/apply-params.ts";
 import { LeakAlarm } from "../cache/leak-alarm.ts";
+import { GcStepTimer } from "../cache/gc-step-timer.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { DataPlane, type DataPlaneExports } from "./dataplane.ts";
 import { openLink, type OpenedPort } from "./devices.ts";
@@ -40,6 +41,10 @@ export interface RouterOptions {
   buckets?: number;
   /** Receive batch size. */
   slots?: number;
+  /** At max_size: keep forwarding uncached ("forward", the default) or drop as the kernel ("kernel"). */
+  overflow?: "forward" | "kernel";
+  /** Entries one GC step may free (0 = the kernel's unbounded step; default 2048, about 0.3 ms). */
+  gcStepBudget?: number;
   /**
    * Asked before a reload opens a new link: a reason to refuse it, or undefined. `wasmroute run --user`
    * refuses what its dropped credentials cannot open (host/router/privilege.ts).
@@ -58,6 +63,8 @@ const TICK_MS = 20;
 export class Router {
   readonly fib: Fib;
   readonly cache: RouteCache;
+  /** Wall time of each GC step the core runs (the metrics histogram, host/cache/gc-step-timer.ts). */
+  readonly gcSteps: GcStepTimer;
   readonly dp: DataPlane;
   readonly neigh: NeighTable;
   readonly routeSysctls: RouteSysctls;
@@ -80,6 +87,9 @@ export class Router {
     this.ifSysctls = new IfSysctls(config.links.map((l) => l.name));
     const clock = opts.clock ?? (() => performance.now());
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
+    this.gcSteps = new GcStepTimer(this.fib.core);
+    if (opts.overflow) this.cache.set("overflowForward", opts.overflow === "forward" ? 1 : 0);
+    if (opts.gcStepBudget !== undefined) this.cache.set("gcStepBudget", opts.gcStepBudget);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,
@@ -226,6 +236,9 @@ export class Router {
   private everySecond(): void {
     const now = this.now();
     const ev = this.cache.takeEvents();
+    // The GC gave up at max_size `overflow` times; in forward mode each of those went on uncached, so
+    // only the rest were drops (the kernel's "dst cache overflow").
+    ev.overflow = Math.max(0, ev.overflow - ev.uncached);
     if (ev.overflow > 0) this.log.limited("warn", "dst_cache_overflow", "dst cache overflow", { drops: ev.overflow });
     if (ev.uncached > 0) this.log.limited("warn", "cache_full", "route cache full: forwarding without caching", { uncached: ev.uncached, allocated: this.cache.allocated });
     if (ev.rebuild > 0) this.log.log("warn", "emergency_rebuild", "Route hash chain too long! (emergency rebuild)", { count: ev.rebuild });
@@ -235,7 +248,7 @@ export class Router {
     if (nev.tableOverflows > 0) this.log.limited("warn", "neighbour_table_overflow", "Neighbour table overflow", { drops: nev.tableOverflows });
     if (now - this.lastLeakSample >= 10_000 || this.lastLeakSample === 0) {
       this.lastLeakSample = now || 1;
-      const alarm = this.leak.sample(this.cache.allocated, this.cache.hashed, this.cache.garbageOldestAgeMs(now));
+      const alarm = this.leak.sample(this.cache.allocated, this.cache.hashed, this.cache.garbageOldestAgeMs(now), this.cache.holders(now));
       if (alarm) this.log.log("error", "leak_suspected", alarm.message, { held: alarm.held, oldestHeldMs: alarm.oldestHeldMs });
     }
     if (this.opts.procDir) this.writeStats();

@@ -28,6 +28,8 @@ export interface SimOptions {
   seed: number;
   stepMs: number;
   overflow: "forward" | "kernel";
+  /** Entries one GC step may free (0 = the kernel's unbounded step). */
+  gcStepBudget: number;
   /** Invalidate the cache every this many seconds (0 = never): the ≤ 2.6.34 secret_interval re-key, or route churn. */
   flushInterval: number;
   /** Seconds between leak-alarm samples. */
@@ -62,7 +64,7 @@ export interface SimResult {
 
 export const SIM_DEFAULTS: SimOptions = {
   scenario: "steady", rate: 2000, duration: 3600, rhashEntries: 262144, kernel: "3.4", lifetime: 5, pps: 1, leakShare: 0.01,
-  seed: 1, stepMs: 100, overflow: "forward", flushInterval: 0, alarmInterval: 60,
+  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 2048, flushInterval: 0, alarmInterval: 60,
 };
 
 /** A hash to an address in 1.0.0.0–223.255.255.255 other than 10/8 and 127/8 (no martians, no multicast). */
@@ -92,6 +94,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   const cache = new RouteCache(fib, { buckets: o.rhashEntries, secret: fmix32(o.seed ^ 0x5eed), seed: o.seed, now: 0 });
   cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
   cache.set("overflowForward", o.overflow === "forward" ? 1 : 0);
+  cache.set("gcStepBudget", o.gcStepBudget);
   if (o.kernel === "2.6.39") cache.set("gcIntervalMs", 0);
   for (const [k, v] of Object.entries(o.params ?? {})) cache.set(k as keyof typeof o.params & string, v!);
   const x = fib.core.x;
@@ -122,7 +125,9 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   let alarmOn = 0;
   const hosts = Math.max(0, Math.floor(o.hosts ?? 0));
   const inFlightSteps = Math.max(0, Math.floor(o.inFlightSteps ?? 0));
-  const hold = inFlightSteps > 0 ? 1 : 0;
+  // Named holders of references, so the leak alarm can say who keeps the entries.
+  const hold = inFlightSteps > 0 ? cache.holder("packets in flight") : 0;
+  const leakHolder = leakEvery > 0 ? cache.holder("sockets that never release their route (leak scenario)") : 0;
   const inFlight: Uint32Array[] = []; // per step: the entries its packets still reference
   let inFlightRefs = 0;
 
@@ -180,7 +185,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     // Packets in flight since inFlightSteps ago are done: their references go back.
     if (inFlight.length >= inFlightSteps && inFlightSteps > 0) {
       const done = inFlight.shift()!;
-      for (let k = 0; k < done.length; k++) x.cache_release(done[k]!);
+      for (let k = 0; k < done.length; k++) x.cache_release(done[k]!, hold);
       inFlightRefs -= done.length;
     }
     const leakedHere = new Set<number>();
@@ -191,7 +196,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
       for (let k = firstNew; k < n; k++) {
         const id = nextFlow - (n - k);
         const leak = id % leakEvery === 0;
-        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, leak ? 1 : hold);
+        x.cache_input_batch(keys + k * 20, outs + k * 24, 1, now, leak ? leakHolder : hold);
         if (leak) {
           const e = fib.core.u32()[((outs + k * 24) >>> 2) + 5]!;
           if (e) leaked.push(e);
@@ -214,7 +219,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
     const second = (s + 1) / stepsPerSecond;
     if (o.flushInterval > 0 && (s + 1) % (stepsPerSecond * o.flushInterval) === 0) cache.flush(-1, now);
     if ((s + 1) % stepsPerSecond === 0 && second % o.alarmInterval === 0) {
-      const raised = alarm.sample(cache.allocated, cache.hashed, cache.garbageOldestAgeMs(now));
+      const raised = alarm.sample(cache.allocated, cache.hashed, cache.garbageOldestAgeMs(now), cache.holders(now));
       if (raised) alarms.push({ t_s: second, message: raised.message });
       alarmOn = alarm.active ? 1 : 0;
     }

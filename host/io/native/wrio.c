@@ -24,6 +24,10 @@
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
+ * A tap takes one frame per write: a batch for a tap goes out with one io_uring_enter (uring.c), or
+ * with write(2) per frame where io_uring is unavailable or WASMROUTE_NO_URING=1.
+ *   uring([enable])                            -> whether tap batches use io_uring (known after the first
+ *                                                      batch); enable false/true switches it (A/B runs).
  *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
  *   unwatch(handle), close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
@@ -32,6 +36,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include "uring.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -300,17 +306,7 @@ static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count)
     }
     return sent;
   }
-  for (int i = 0; i < count; i++) {
-    ssize_t w;
-    do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
-    if (w < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (frame_lost(errno)) continue;
-      return -errno;
-    }
-    sent++;
-  }
-  return sent;
+  return uring_write_frames(fd, frames, lens, count, frame_lost); /* a tap: one frame per write */
 }
 
 /* sendBatch(fd, buf, offset, slot, lens, n) */
@@ -374,6 +370,24 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
   free(frames);
   if (r < 0) return fail(env, "send", -r);
   return num(env, r);
+}
+
+/* uring([enable]) -> true when tap writes go through io_uring (after the first batch), false otherwise. */
+static napi_value uring(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) {
+    bool on;
+    if (napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+      napi_throw_type_error(env, NULL, "uring(enable): enable must be a boolean");
+      return NULL;
+    }
+    uring_enable(on);
+  }
+  napi_value v;
+  napi_get_boolean(env, uring_in_use() != 0, &v);
+  return v;
 }
 
 static napi_value close_fd(napi_env env, napi_callback_info info) {
@@ -475,7 +489,7 @@ void privilege_register(napi_env env, napi_value exports); /* privilege.c: --use
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch}, {"sendList", send_list},
-    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd},
+    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd}, {"uring", uring},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

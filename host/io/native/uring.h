@@ -1,0 +1,17 @@
+/* uring — batched writes to a tap through io_uring (see uring.c). */
+#ifndef WRIO_URING_H
+#define WRIO_URING_H
+#include <stdint.h>
+
+/*
+ * Writes count frames to fd with one io_uring_enter per 256 frames (write(2) per frame for one or two
+ * frames, and where io_uring cannot be used). Returns the frames the device took; frames it refused with an error lost(err) calls
+ * a lost frame are skipped; EAGAIN skips too (write(2): stops); another error returns -errno.
+ */
+int uring_write_frames(int fd, uint8_t *const *frames, const int32_t *lens, int count, int (*lost)(int err));
+
+/* 1 when batched writes go through io_uring, 0 when they use write(2) (known after the first call). */
+int uring_in_use(void);
+/* Switches batched writes to write(2) (0) and back (1): for A/B measurements in one process. */
+void uring_enable(int on);
+#endif
