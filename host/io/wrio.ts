@@ -17,7 +17,7 @@ export interface Wrio {
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
   close(fd: number): void;
-  /** Whether a tap's batches go out through io_uring (known after the first batch); enable switches it (A/B runs). */
+  /** Whether a tap's batches go out through io_uring (known after the first batch); enable switches it (A/B runs), and true sets the ring up now. */
   uring(enable?: boolean): boolean;
   // privilege.c (`wasmroute run --user`, host/router/privilege.ts)
   lookupUser(name: string): { name: string; uid: number; gid: number } | null;

@@ -170,6 +170,7 @@ export function heldCapabilities(): bigint {
  * thread's capabilities.
  */
 export function dropPrivileges(u: TargetUser, kept: bigint): { threads: number; unreachable: number } {
+  wrio().uring(true); // the tap send ring, set up while still root (kernel.io_uring_disabled = 1 allows only that)
   const { unreachable, signal } = wrio().dropPrivileges(u.uid, u.gid, u.groups, Number(kept));
   if (signal !== RESTRICT_SIGNAL) throw new Error(`the addon restricted threads with signal ${signal}, not ${RESTRICT_SIGNAL}`);
   const tasks = readTaskCredentials("self");

@@ -77,6 +77,7 @@ int uring_in_use(void) {
 void uring_enable(int on) {
   if (!on && ring.state == 1) ring.state = -2; /* switched off; the ring stays for switching back */
   else if (on && ring.state == -2) ring.state = 1;
+  else if (on && ring.state == 0) ring.state = ring_setup(); /* now, e.g. before dropping privileges */
 }
 
 /* One write(2) per frame: stops at EAGAIN, skips lost frames, returns -errno on another error. */

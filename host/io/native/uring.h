@@ -12,6 +12,8 @@ int uring_write_frames(int fd, uint8_t *const *frames, const int32_t *lens, int 
 
 /* 1 when batched writes go through io_uring, 0 when they use write(2) (known after the first call). */
 int uring_in_use(void);
-/* Switches batched writes to write(2) (0) and back (1): for A/B measurements in one process. */
+/* Switches batched writes to write(2) (0) and back (1): for A/B measurements in one process. 1 also
+   sets the ring up now if it was not yet (before a privilege drop, where io_uring_disabled = 1 would
+   refuse an unprivileged process). */
 void uring_enable(int on);
 #endif
