@@ -153,7 +153,7 @@ function differential(flavor: "release" | "debug", cfg: Config, seed: number, st
   }
 }
 
-describe.each(["release", "debug"] as const)("the neighbour table against the model (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("the neighbour table against the model (%s core)", (flavor) => {
   for (const cfg of CONFIGS) {
     const seeds = flavor === "release" ? [1, 2, 3] : [4];
     for (const seed of seeds) {
