@@ -5,10 +5,11 @@
 //
 // Host-visible header below memoryBase (bytes 0..65535 are never used by the compiler)
 // ┌────────┬──────┬─────────────────────────────────────────────────────────────┐
-// │      0 │ u32  │ ABI_VERSION                                                 │
+// │  0..15 │      │ null guard: never read or written (the checked build traps)  │
 // │     16 │ 16 B │ answer of the single-key fib_route() call (layout: rules.ts) │
+// │ 32..   │      │ unused up to memoryBase (the checked build traps)            │
 // └────────┴──────┴─────────────────────────────────────────────────────────────┘
-import { alloc, free, bytesInUse, bytesClaimed } from "./util/arena";
+import { alloc, free, bytesInUse, bytesClaimed, heapTop } from "./util/arena";
 import { tableCreate, tableDestroy, tableBytesOf, tableExists, dirOf, lookupIn, shortSet, shortDelete, scratchFor, rebuild } from "./fib/table";
 import { lookupBatch } from "./fib/lookup";
 import { reserveResults, reserveNexthops, setResult, setNexthop, flowHash } from "./fib/nexthop";
@@ -39,7 +40,6 @@ const ABI_VERSION: u32 = 1;
 const ROUTE1_OUT: usize = 16;
 
 export function abi_version(): u32 {
-  store<u32>(0, ABI_VERSION);
   return ABI_VERSION;
 }
 
@@ -48,6 +48,8 @@ export function mem_alloc(size: u32): u32 { return <u32>alloc(size); }
 export function mem_free(p: u32, size: u32): void { free(p, size); }
 export function mem_bytes_in_use(): u32 { return <u32>bytesInUse(); }
 export function mem_bytes_claimed(): u32 { return <u32>bytesClaimed(); }
+/** The arena's top (the end of memory ever handed out); the checked build's bound for every access. */
+export function mem_top(): u32 { return <u32>heapTop(); }
 
 // ── tables (control plane) ────────────────────────────────────────────────────
 export function fib_table_create(): i32 { return tableCreate(); }

@@ -1,9 +1,13 @@
 /**
  * Fuzzes the data plane (issue #7): random and mutated Ethernet frames, in batches, through the real
  * pipeline — a Router from a config with pcap ports, `router.dp.receive(ifindex, frames, flags)` — on
- * the debug core by default (assertions on) or the release core.
+ * every core build in turn by default (release, debug, and checked: every memory access and every
+ * frame access bounds-checked, host/core/bounds.ts), which must all give the same digest; or on one.
  *
- *   npm run fuzz [-- --frames N --seed S --core debug|release --batch B --quiet]
+ *   npm run fuzz [-- --frames N --seed S --core all|release|debug|checked --batch B --rounds R --quiet]
+ *
+ * --rounds R runs the cores R times over, alternating (release, debug, checked, release, …), and ends
+ * with each core's median rate: the way to compare their speed on a machine shared with other jobs.
  *
  * Frames: valid templates (forwarded UDP, echo to the router, ARP request/reply, big frames that
  * fragment or draw frag-needed, unresolved next hops that queue, TTL 1, no route, blackhole,
@@ -25,7 +29,7 @@ import { parseConfig } from "../host/router/config.ts";
 import { snmpIndex, DROP_REASONS } from "../host/router/snmp.ts";
 import { Logger } from "../host/router/logger.ts";
 import { parseMac } from "../host/router/devices.ts";
-import type { BuildFlavor } from "../host/core/load.ts";
+import { BUILD_FLAVORS, type BuildFlavor } from "../host/core/load.ts";
 
 export interface FuzzOptions {
   frames: number;
@@ -548,8 +552,12 @@ export function formatSummary(o: FuzzOptions, r: FuzzResult): string {
   return lines.join("\n") + "\n";
 }
 
-function parseArgs(argv: string[]): FuzzOptions {
-  const o: FuzzOptions = { frames: 10_000_000, seed: 1, core: "debug", batch: 256, progressEvery: 1_000_000 };
+const USAGE = "npm run fuzz [-- --frames N --seed S --core all|release|debug|checked --batch B --rounds R --quiet]";
+
+function parseArgs(argv: string[]): { o: FuzzOptions; cores: readonly BuildFlavor[]; rounds: number } {
+  const o: FuzzOptions = { frames: 10_000_000, seed: 1, core: "release", batch: 256, progressEvery: 1_000_000 };
+  let cores: readonly BuildFlavor[] = BUILD_FLAVORS;
+  let rounds = 1;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i];
@@ -562,23 +570,46 @@ function parseArgs(argv: string[]): FuzzOptions {
       case "--frames": o.frames = num(1, 1e10); break;
       case "--seed": o.seed = num(0, 2 ** 32 - 1); break;
       case "--batch": o.batch = num(1, 4096); break;
+      case "--rounds": rounds = num(1, 100); break;
       case "--core":
-        if (v !== "debug" && v !== "release") throw new Error(`--core must be debug or release, got ${v ?? "nothing"}`);
-        o.core = v;
+        if (v === "all") cores = BUILD_FLAVORS;
+        else if (BUILD_FLAVORS.includes(v as BuildFlavor)) cores = [v as BuildFlavor];
+        else throw new Error(`--core must be all, ${BUILD_FLAVORS.join(", ")}; got ${v ?? "nothing"}`);
         break;
       case "--quiet": o.progressEvery = 0; i--; break;
-      default: throw new Error(`unknown option ${a} (usage: npm run fuzz [-- --frames N --seed S --core debug|release --batch B --quiet])`);
+      default: throw new Error(`unknown option ${a} (usage: ${USAGE})`);
     }
   }
-  return o;
+  return { o, cores, rounds };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    const o = parseArgs(process.argv.slice(2));
-    const r = fuzz({ ...o, log: (l) => process.stderr.write(`${l}\n`) });
-    process.stdout.write(formatSummary(o, r));
-    process.exitCode = r.failures.length === 0 ? 0 : 1;
+    const { o, cores, rounds } = parseArgs(process.argv.slice(2));
+    const digests = new Map<BuildFlavor, string>();
+    const rates = new Map<BuildFlavor, number[]>(cores.map((c) => [c, []]));
+    let failed = false;
+    for (let round = 0; round < rounds; round++) {
+      for (const core of cores) {
+        const oc = { ...o, core };
+        const r = fuzz({ ...oc, log: (l) => process.stderr.write(`${core}: ${l}\n`) });
+        process.stdout.write(formatSummary(oc, r));
+        digests.set(core, r.digest);
+        rates.get(core)!.push(r.framesPerSecond);
+        failed ||= r.failures.length > 0;
+      }
+    }
+    if (cores.length > 1) {
+      const same = new Set(digests.values()).size === 1;
+      process.stdout.write(`digests: ${[...digests].map(([c, d]) => `${c} ${d}`).join(", ")}: ${same ? "equal" : "DIFFERENT (the builds disagree)"}\n`);
+      failed ||= !same;
+    }
+    if (rounds > 1) {
+      const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+      const base = median(rates.get(cores[0]!)!);
+      process.stdout.write(`median rates over ${rounds} alternating rounds: ${cores.map((c) => `${c} ${Math.round(median(rates.get(c)!))} frames/s (${(median(rates.get(c)!) / base).toFixed(2)}× ${cores[0]})`).join(", ")}\n`);
+    }
+    process.exitCode = failed ? 1 : 0;
   } catch (e) {
     process.stderr.write(`wasmroute fuzz: ${(e as Error).message}\n`);
     process.exitCode = 2;

@@ -30,7 +30,7 @@ function bytes(o: { ethDst: number[]; ethSrc: number[]; op: number; sha: number[
   return hex([...o.ethDst, ...o.ethSrc, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, o.op, ...o.sha, ...be(o.sip), ...o.tha, ...be(o.tip)]);
 }
 
-describe.each(["release", "debug"] as const)("ARP (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("ARP (%s core)", (flavor) => {
   it("answers a request for our address: the reply byte by byte, the sender learned STALE", () => {
     const rig = new NeighRig(flavor);
     const req = arpFrame(1, H, BCAST, HOST, ZERO, ip4("10.0.1.1"));

@@ -16,7 +16,7 @@ const C = { entries: 0, in_hit: 1, in_slow_tot: 2, in_slow_mc: 3, in_no_route: 4
 const RTCF_LOCAL = 0x80000000, RTCF_BROADCAST = 0x10000000, RTCF_DIRECTSRC = 0x04000000;
 
 /** A router with eth0 10.0.0.1/24, eth1 192.0.2.1/24, a default route, and a few special routes. */
-function router(opts: { buckets?: number; defaultRoute?: boolean; flavor?: "release" | "debug" } = {}) {
+function router(opts: { buckets?: number; defaultRoute?: boolean; flavor?: "release" | "debug" | "checked" } = {}) {
   const fib = new Fib({ flavor: opts.flavor });
   const on = (dev: string) => [{ gateway: 0, dev, weight: 1, onlink: false }];
   const via = (gw: string, dev: string) => [{ gateway: ip(gw), dev, weight: 1, onlink: false }];
@@ -48,7 +48,7 @@ function delta(cache: RouteCache, f: () => void): Record<string, number> {
 
 const key = (dst: string, src: string, iif = "eth0"): InputKey => ({ dst: ip(dst), src: ip(src), iif });
 
-describe.each(["release", "debug"] as const)("route cache input path (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("route cache input path (%s core)", (flavor) => {
   it("forwards through the slow path once, then hits", () => {
     const { cache } = router({ flavor });
     let a;
@@ -155,7 +155,7 @@ describe.each(["release", "debug"] as const)("route cache input path (%s core)",
   });
 });
 
-describe.each(["release", "debug"] as const)("route cache output path (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("route cache output path (%s core)", (flavor) => {
   it("routes the router's own traffic: slow path once, then out_hit; refuses foreign sources (§6.7)", () => {
     const { cache } = router({ flavor });
     const ifIndex = (n: string) => cache.fib.ifaces.index(n);

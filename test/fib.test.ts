@@ -79,7 +79,7 @@ function compare(fib: Fib, ref: RefRib, addrs: number[]): void {
 const ALL_LENS = Array.from({ length: 33 }, (_, i) => i);
 const NESTED_LENS = [0, 8, 12, 16, 16, 17, 20, 22, 24, 24, 24, 24, 25, 28, 30, 31, 32, 32];
 
-describe.each(["release", "debug"] as const)("FIB (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("FIB (%s core)", (flavor) => {
   it.each([1, 2, 3])("matches the reference model on random tables, adds, deletes to empty (seed %i)", (seed) => {
     const rand = prng(seed);
     const fib = new Fib({ flavor });

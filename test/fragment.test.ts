@@ -108,7 +108,7 @@ function expectSame(got: Uint8Array, want: Uint8Array, what: string): void {
   }
 }
 
-describe.each(["release", "debug"] as const)("fragmentation (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("fragmentation (%s core)", (flavor) => {
   const core = new Core(flavor);
   const x = core.x as unknown as FragmentExports;
   const inAt = core.alloc(70_000);
@@ -343,7 +343,7 @@ function partial(seg: Segment): Uint8Array {
   return f;
 }
 
-describe.each(["release", "debug"] as const)("checksum completion (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("checksum completion (%s core)", (flavor) => {
   const core = new Core(flavor);
   const x = core.x as unknown as FragmentExports;
   const at = core.alloc(70_000);

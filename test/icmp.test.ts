@@ -38,7 +38,7 @@ function echoRequest(n: number): number[] {
   return b;
 }
 
-describe.each(["release", "debug"] as const)("ICMP (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("ICMP (%s core)", (flavor) => {
   const core = new Core(flavor);
   const x = core.x;
   const inAt = core.alloc(2048), outAt = core.alloc(2048), mac = core.alloc(8), state = core.alloc(8);

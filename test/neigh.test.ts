@@ -13,6 +13,7 @@ import { NeighTable, formatNeigh, type NeighEntry } from "../host/router/neigh-t
 import { Fib } from "../host/fib/fib.ts";
 import { RouteCache } from "../host/cache/cache.ts";
 import { canUseNetns, createNetns, deleteNetns, ipIn, requireNetnsInCi } from "./lib/netns.ts";
+import type { BuildFlavor } from "../host/core/load.ts";
 
 const VALID = 0xde;
 const BCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
@@ -64,7 +65,7 @@ function compare(rig: NeighRig, model: NeighModel, T: number, what: string): voi
 
 const sentKeys = (s: Sent[]) => s.map((f) => `${f.oif}:${hex(f.bytes)}`).sort();
 
-function differential(flavor: "release" | "debug", cfg: Config, seed: number, steps: number): void {
+function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: number): void {
   const rnd = prng(seed);
   const r = (n: number) => rnd() % n;
   const chance = (p: number) => rnd() / 2 ** 32 < p;
@@ -153,7 +154,7 @@ function differential(flavor: "release" | "debug", cfg: Config, seed: number, st
   }
 }
 
-describe.each(["release", "debug"] as const)("the neighbour table against the model (%s core)", (flavor) => {
+describe.each(["release", "debug", "checked"] as const)("the neighbour table against the model (%s core)", (flavor) => {
   for (const cfg of CONFIGS) {
     const seeds = flavor === "release" ? [1, 2, 3] : [4];
     for (const seed of seeds) {

@@ -28,6 +28,7 @@ import {
   entryQueueTail, entryUpdated, locktimeMs, S_RCV_PROBES_MCAST, S_RCV_PROBES_UCAST, NUD_REACHABLE, NUD_STALE, UPD_OVERRIDE,
 } from "./neigh";
 import { be16, be32 } from "./bytes";
+import { frameRead, frameWrite } from "./window";
 
 export const ARP_FRAME_BYTES: u32 = 42;
 const ARPOP_REQUEST: u32 = 1;
@@ -53,6 +54,9 @@ function arpSend(op: u32, oif: u32, destIp: u32, srcIp: u32, destHw: usize, targ
   if (mac == 0) return false;
   const f = txAlloc(oif, ARP_FRAME_BYTES);
   if (f == 0) return false;
+  frameWrite(f, ARP_FRAME_BYTES);
+  if (destHw != 0) frameRead(destHw, 6);
+  if (targetHw != 0) frameRead(targetHw, 6);
   if (destHw != 0) memory.copy(f, destHw, 6);
   else memory.fill(f, 0xff, 6);
   memory.copy(f + 6, mac, 6);
@@ -91,6 +95,7 @@ export function arpSolicit(n: usize, ucastSolicit: u32): void {
 
 /** PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2, PACKET_OTHERHOST 3, by destination MAC. */
 function pktType(f: usize, mac: usize): u32 {
+  frameRead(f, 6);
   if (sameMac(f, mac)) return PACKET_HOST;
   if (isBroadcastMac(f)) return 1;
   if ((load<u8>(f) & 1) != 0) return 2;
@@ -102,6 +107,7 @@ function invalid(f: usize, len: u32): bool {
   if (len < ARP_FRAME_BYTES) return true;
   const hrd = be16(f + 14);
   if ((hrd != 1 && hrd != 6) || be16(f + 16) != 0x0800) return true;
+  frameRead(f + 18, 2);
   if (load<u8>(f, 18) != 6 || load<u8>(f, 19) != 4) return true;
   const op = be16(f + 20);
   if (op != ARPOP_REQUEST && op != ARPOP_REPLY) return true;
@@ -128,6 +134,8 @@ export function arpInput(f: usize, len: u32, iif: u32, now: u32): u8 {
   const sip = be32(f + 28);
   const tha = f + 32;
   const tip = be32(f + 38);
+  frameRead(sha, 6); // learned by neighUpdate, and tha below
+  frameRead(tha, 6);
   // RFC 2131 duplicate address detection: answered, nothing learned.
   if (sip == 0) {
     if (op == ARPOP_REQUEST && isLocalAddr(tip)) {

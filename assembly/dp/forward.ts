@@ -39,7 +39,8 @@ import {
   D_RUNT, D_ETHERTYPE, D_OTHERHOST, D_IP_HEADER, D_IP_TRUNCATED, D_MARTIAN_SRC, D_MARTIAN_DST, D_NO_ROUTE, D_BLACKHOLE,
   D_PROHIBIT, D_TTL_EXPIRED, D_FRAG_NEEDED, D_NOT_FORWARDING, D_NO_BUFS, D_MULTICAST, D_LOCAL_PROTO, D_FRAGMENT, D_TX_FULL,
 } from "./snmp";
-import { be16 } from "./bytes";
+import { be16, be32 } from "./bytes";
+import { rxRegion, rxFrame, frameRead } from "./window";
 
 export const CSUM_NOT_READY: u8 = 1;
 const EACCES: i32 = 13;
@@ -78,6 +79,7 @@ export function rxInit(n: u32, bytes: u32): usize {
   verdicts = flags + <usize>n;
   slots = n;
   slotBytes = bytes;
+  rxRegion(buf, buf + <usize>n * bytes);
   store<u32>(area, <u32>buf);
   store<u32>(area, <u32>lens, 4);
   store<u32>(area, <u32>flags, 8);
@@ -89,6 +91,7 @@ export function rxInit(n: u32, bytes: u32): usize {
 
 /** PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2, PACKET_OTHERHOST 3 (by destination MAC). */
 function pktType(f: usize, iif: u32): u32 {
+  frameRead(f, 6);
   const mac = portMac(iif);
   if (mac != 0 && load<u32>(f) == load<u32>(mac) && load<u16>(f, 4) == load<u16>(mac, 4)) return 0;
   if (load<u32>(f) == 0xffffffff && load<u16>(f, 4) == 0xffff) return 1;
@@ -107,8 +110,9 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
   // Pass 1: wire checks, ARP, and the cache keys of the IPv4 frames (ip_rcv's order and counters).
   for (let i: u32 = 0; i < n; i++) {
     const f = buf + <usize>i * slotBytes;
-    const len = <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), <i32>slotBytes));
+    const len = frameLength(i);
     const rec = parse + <usize>i * PARSE_BYTES;
+    rxFrame(f, len);
     const v = parseFrame(f, len, rec);
     let verdict: u8 = V_DELIVERED;
     if (v == V_RUNT) verdict = dropped(D_RUNT);
@@ -124,6 +128,7 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
         store<u32>(key, load<u32>(rec, 8), 4); // src
         store<u32>(key, iif, 8);
         store<u32>(key, 0, 12); // mark
+        frameRead(f + 15, 1);
         store<u32>(key, <u32>load<u8>(f, 15), 16); // tos
         store<u32>(keyFrame + (<usize>k << 2), i);
         k++;
@@ -143,16 +148,23 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
   for (let j: u32 = 0; j < k; j++) {
     const i = load<u32>(keyFrame + (<usize>j << 2));
     const f = buf + <usize>i * slotBytes;
-    const len = <u32>load<i32>(lens + (<usize>i << 2));
+    const len = frameLength(i);
     const rec = parse + <usize>i * PARSE_BYTES;
+    rxFrame(f, len);
     store<u8>(verdicts + i, decide(f, len, rec, answers + <usize>j * ANSWER_BYTES, iif, load<u8>(flags + i), now));
   }
+  rxFrame(0, 0);
   if (iif < MAX_PORTS) {
     let d: u32 = 0;
     for (let i: u32 = 0; i < n; i++) if (load<u8>(verdicts + i) >= 16) d++;
     store<u32>(portDrops + (<usize>iif << 2), load<u32>(portDrops + (<usize>iif << 2)) + d);
   }
   return txFinish();
+}
+
+/** Frame i's length as the host wrote it, clamped to [0, slot bytes] (both passes use this one value). */
+function frameLength(i: u32): u32 {
+  return <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), <i32>slotBytes));
 }
 
 /** What happens to one valid IPv4 frame, given the cache's answer. */
@@ -196,7 +208,7 @@ function ipError(f: usize, len: u32, err: i32, iif: u32, now: u32): u8 {
     code = 13;
     reason = D_PROHIBIT;
   }
-  if (reason != D_BLACKHOLE && isForwarding(iif) && errorAllowedFor(bswap<u32>(load<u32>(f, 26)), now)) {
+  if (reason != D_BLACKHOLE && isForwarding(iif) && errorAllowedFor(be32(f + 26), now)) {
     icmpError(f, len, 3, code, 0, now);
   }
   return dropped(reason);
@@ -276,6 +288,7 @@ function deliver(f: usize, len: u32, rec: usize, now: u32): u8 {
       mib(ICMP_IN_ERRORS);
       return dropped(D_IP_HEADER);
     }
+    frameRead(l4, 1);
     icmpIn(<u32>load<u8>(l4));
     if (sum16(l4, l4len) != 0xffff) {
       mib(ICMP_IN_CSUM_ERRORS);

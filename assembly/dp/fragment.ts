@@ -31,6 +31,7 @@
 // fragmentInto writes nothing at all when it returns a negative value.
 import { sum16 } from "./ipv4";
 import { be16, putBe16 } from "./bytes";
+import { frameRead, frameWrite, txBlock } from "./window";
 
 /** DF is set: the caller sends ICMP fragmentation needed (RFC 1191) instead. */
 export const FRAG_DF: i32 = -1;
@@ -43,6 +44,7 @@ export const FRAG_ROOM: i32 = -3;
 function ipv4HeaderLength(f: usize, len: u32): u32 {
   if (len < 34 || be16(f + 12) != 0x0800) return 0;
   const ip = f + 14;
+  frameRead(ip, 20);
   const vihl = <u32>load<u8>(ip);
   const hl = (vihl & 15) << 2;
   const total = be16(ip + 2);
@@ -57,6 +59,7 @@ function ipv4HeaderLength(f: usize, len: u32): u32 {
 function optionsFragment(opt: usize, n: u32): void {
   let i: u32 = 0;
   while (i < n) {
+    frameRead(opt + i, 1);
     const type = <u32>load<u8>(opt + i);
     if (type == 0) return; // EOL
     if (type == 1) { // NOP
@@ -64,9 +67,13 @@ function optionsFragment(opt: usize, n: u32): void {
       continue;
     }
     if (n - i < 2) return;
+    frameRead(opt + i + 1, 1);
     const olen = <u32>load<u8>(opt + i, 1);
     if (olen < 2 || olen > n - i) return;
-    if ((type & 0x80) == 0) memory.fill(opt + i, 1, olen);
+    if ((type & 0x80) == 0) {
+      frameWrite(opt + i, olen);
+      memory.fill(opt + i, 1, olen);
+    }
     i += olen;
   }
 }
@@ -112,6 +119,11 @@ export function fragmentInto(f: usize, len: u32, mtu: u32, out: usize, slot: u32
     const l = left > room ? chunk : left;
     const o = out + <usize>k * slot;
     const h = o + 14;
+    txBlock(o, slot);
+    frameWrite(o, 14 + hl + l);
+    frameRead(f, 14);
+    frameRead(hdr, hl);
+    frameRead(ptr, l);
     memory.copy(o, f, 14);
     memory.copy(h, hdr, hl);
     if (k == 1) {
@@ -142,6 +154,7 @@ export function finishChecksum(f: usize, len: u32): bool {
   if (hl == 0) return false;
   const ip = f + 14;
   if ((be16(ip + 6) & 0x3fff) != 0) return false; // MF or an offset: a fragment
+  frameRead(ip + 9, 1);
   const proto = load<u8>(ip, 9);
   let at: u32;
   if (proto == 6) at = 16;

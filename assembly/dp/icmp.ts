@@ -7,12 +7,14 @@
 // Frames are Ethernet II + IPv4 (no VLAN). Answers are built in a separate output frame.
 import { sum16 } from "./ipv4";
 import { be16, putBe16, putBe32 } from "./bytes";
+import { frameRead, frameWrite } from "./window";
 
 let ipId: u32 = 0;
 
 /** Why no error may be sent about this frame: 0 = may send, else a reason code (for counters/tests). */
 export function errorForbidden(f: usize, len: u32): u32 {
   if (len < 34) return 1; // not an IPv4 frame we could quote
+  frameRead(f, 34);
   if ((load<u8>(f) & 1) != 0) return 2; // link-level broadcast or multicast destination
   const ip = f + 14;
   const dst = bswap<u32>(load<u32>(ip, 16));
@@ -23,6 +25,7 @@ export function errorForbidden(f: usize, len: u32): u32 {
   if (load<u8>(ip, 9) == 1) {
     const hl = (<u32>load<u8>(ip) & 15) << 2;
     if (len < 14 + hl + 1) return 6;
+    frameRead(ip + hl, 1);
     const t = load<u8>(ip + hl);
     // Only queries may draw an error: echo reply/request, timestamp, info, address mask (0, 8, 13–18).
     if (!(t == 0 || t == 8 || (t >= 13 && t <= 18))) return 6;
@@ -41,6 +44,8 @@ export function buildError(f: usize, len: u32, type: u32, code: u32, info: u32, 
   const ip = f + 14;
   const total = min<u32>(be16(ip + 2), len - 14);
   const quoted = min<u32>(total, 576 - 20 - 8);
+  frameWrite(out, 14 + 20 + 8 + quoted);
+  frameRead(ip, quoted);
   // Ethernet: back to whoever sent it.
   memory.copy(out, f + 6, 6);
   memory.copy(out + 6, macPtr, 6);
@@ -73,9 +78,13 @@ export function buildError(f: usize, len: u32, type: u32, code: u32, info: u32, 
 export function buildEchoReply(f: usize, len: u32, macPtr: usize, out: usize): u32 {
   if (len < 14 + 20 + 8) return 0;
   const ip = f + 14;
+  frameRead(f, 14 + 20 + 8);
   const hl = (<u32>load<u8>(ip) & 15) << 2;
   const total = be16(ip + 2);
-  if (load<u8>(ip, 9) != 1 || hl < 20 || total < hl + 8 || total + 14 > len || load<u8>(ip + hl) != 8) return 0;
+  if (load<u8>(ip, 9) != 1 || hl < 20 || total < hl + 8 || total + 14 > len) return 0;
+  frameRead(ip, total);
+  if (load<u8>(ip + hl) != 8) return 0;
+  frameWrite(out, 14 + total);
   memory.copy(out, f + 6, 6);
   memory.copy(out + 6, macPtr, 6);
   putBe16(out + 12, 0x0800);

@@ -17,6 +17,7 @@
 // │ +12 │ u32 │ destination address (host order)                                               │
 // └─────┴─────┴──────────────────────────────────────────────────────────────────────────────┘
 import { be16, be32 } from "./bytes";
+import { frameRead, frameWrite } from "./window";
 
 export const V_IPV4: u8 = 0;
 export const V_ARP: u8 = 1;
@@ -28,6 +29,7 @@ export const PARSE_BYTES: u32 = 16;
 
 /** The Internet checksum over n bytes (n even or odd), folded, not inverted. */
 export function sum16(p: usize, n: u32): u32 {
+  frameRead(p, n);
   let s: u32 = 0;
   let i: u32 = 0;
   for (; i + 1 < n; i += 2) s += be16(p + i);
@@ -50,6 +52,7 @@ export function parseFrame(f: usize, len: u32, out: usize): u8 {
       const room = len - 14;
       if (room < 20) v = V_HDR_ERROR;
       else {
+        frameRead(ip, 20);
         const vihl = <u32>load<u8>(ip);
         const hl = (vihl & 15) << 2;
         const total = be16(ip + 2);
@@ -92,6 +95,7 @@ export function decrementTtl(f: usize): void {
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   const hc = ~s & 0xffff;
+  frameWrite(ip + 8, 4);
   store<u8>(ip, <u8>(m2 >>> 8), 8);
   store<u8>(ip, <u8>(hc >>> 8), 10);
   store<u8>(ip, <u8>hc, 11);

@@ -39,6 +39,7 @@ import { random } from "../cache/state";
 import { isMulticast } from "../cache/addr";
 import { portMac } from "./ports";
 import { txRef, txAlloc } from "./tx";
+import { frameRead, frameWrite } from "./window";
 import { dropped, V_FORWARDED, V_QUEUED, D_NEIGH_FAILED, D_NEIGH_TABLE_FULL, D_TX_FULL, D_NO_BUFS, D_QUEUE_OVERFLOW } from "./snmp";
 import { arpSolicit } from "./arp";
 import { icmpError } from "./local-out";
@@ -281,6 +282,7 @@ function enqueue(n: usize, frame: usize, len: u32): bool {
   }
   const b = alloc(8 + <usize>len);
   if (b == 0) return false;
+  frameRead(frame, len);
   store<u32>(b, 0);
   store<u32>(b, len, 4);
   memory.copy(b + 8, frame, len);
@@ -514,6 +516,7 @@ const mcastMac: usize = memory.data(8);
 
 // @ts-ignore: decorator
 @inline function writeMacs(frame: usize, dst: usize, src: usize): void {
+  frameWrite(frame, 12);
   memory.copy(frame, dst, 6);
   memory.copy(frame + 6, src, 6);
 }
@@ -575,6 +578,7 @@ function release(n: usize, now: u32): void {
       setFlags(n, flags(n) | F_HH);
       const out = txAlloc(oif, len);
       if (out != 0) {
+        frameWrite(out, len);
         memory.copy(out, h + 8, len);
         writeMacs(out, entryMac(n), portMac(oif));
       } else {

@@ -11,6 +11,7 @@
 // └──────────┴──────────────────────────────────────────────────────────────────────────┘
 import { sum16 } from "./ipv4";
 import { be16, putBe16 } from "./bytes";
+import { frameRead, frameWrite } from "./window";
 
 export const RESET_BYTES: u32 = 54;
 
@@ -23,6 +24,8 @@ export function buildReset(f: usize, len: u32, hl: u32, out: usize): u32 {
   const total = be16(ip + 2);
   if (total < hl + 20 || total + 14 > len) return 0;
   const t = ip + hl;
+  frameRead(ip, hl + 20);
+  frameWrite(out, RESET_BYTES);
   const flags = <u32>load<u8>(t, 13);
   if ((flags & 0x04) != 0) return 0; // RST: never answered
   const doff = (<u32>load<u8>(t, 12) >>> 4) << 2;

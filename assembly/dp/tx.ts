@@ -14,6 +14,7 @@
 // └─────────────┴───────────────────────────────────────────────────────────────────────────────┘
 import { alloc } from "../util/arena";
 import { MAX_PORTS } from "./ports";
+import { txRegion, txEmpty, txBlock } from "./window";
 
 export let txMax: u32 = 0;
 let arena: usize = 0;
@@ -34,13 +35,14 @@ export function txInit(maxFrames: u32, bytes: u32): i32 {
   txResult = alloc(16 + <usize>MAX_PORTS * 12);
   offsets = alloc(<usize>maxFrames * 4);
   lens = alloc(<usize>maxFrames * 4);
-  if (arena == 0 || list == 0 || txResult == 0 || offsets == 0 || lens == 0) return -12;
+  if (arena == 0 || list == 0 || txResult == 0 || offsets == 0 || lens == 0 || !txRegion(arena, bytes)) return -12;
   txMax = maxFrames;
   arenaBytes = bytes;
   return 0;
 }
 
 export function txReset(): void {
+  txEmpty();
   used = 0;
   n = 0;
 }
@@ -67,6 +69,7 @@ export function txAlloc(oif: u32, len: u32): usize {
   if (used + need > arenaBytes || n >= txMax || oif == 0 || oif >= MAX_PORTS) return 0;
   const p = arena + used;
   used += need;
+  txBlock(p, need);
   txRef(oif, p, len);
   return p;
 }
@@ -77,6 +80,7 @@ export function txScratch(len: u32): usize {
   if (used + need > arenaBytes) return 0;
   const p = arena + used;
   used += need;
+  txBlock(p, need);
   return p;
 }
 

@@ -96,6 +96,15 @@ export function free(p: usize, size: usize): void {
   liveBytes -= sz;
 }
 
+/**
+ * The allocator's top: every address from __heap_base up to here has been handed out at some time, none
+ * above it ever. The checked build (scripts/bounds-instrument.mjs) reads the global behind this, through
+ * the mem_top export, as the upper bound of legal memory accesses.
+ */
+export function heapTop(): usize {
+  return top;
+}
+
 /** Bytes in blocks currently handed out. */
 export function bytesInUse(): usize {
   return liveBytes;

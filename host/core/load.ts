@@ -1,5 +1,6 @@
 /**
- * Loads the WebAssembly core (wasm/release.wasm or wasm/debug.wasm) with a typed view of its ABI.
+ * Loads the WebAssembly core (wasm/release.wasm, wasm/debug.wasm or wasm/checked.wasm, the build whose
+ * memory accesses are bounds-checked: bounds.ts) with a typed view of its ABI.
  * No generated glue: one `WebAssembly.Instance`, exports called from monomorphic sites.
  * Memory can grow during control-plane calls, which detaches typed-array views: take views through
  * `u32()` / `i32()` after any call that may allocate.
@@ -8,6 +9,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { boundsImports } from "./bounds.ts";
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -16,6 +18,7 @@ export interface CoreExports {
   mem_free(p: number, size: number): void;
   mem_bytes_in_use(): number;
   mem_bytes_claimed(): number;
+  mem_top(): number;
   fib_table_create(): number;
   fib_table_destroy(t: number): void;
   fib_table_bytes(t: number): number;
@@ -65,7 +68,8 @@ export interface CoreExports {
   dp_redirect_allowed(state: number, now: number, loadMs: number, number: number, silenceMs: number): number;
 }
 
-export type BuildFlavor = "release" | "debug";
+export type BuildFlavor = "release" | "debug" | "checked";
+export const BUILD_FLAVORS: readonly BuildFlavor[] = ["release", "debug", "checked"];
 
 export const ABI_VERSION = 1;
 /** Byte offset of the single-key fib_route() answer in the header below memoryBase. */
@@ -111,8 +115,9 @@ export class Core {
   private i32v: Int32Array;
 
   constructor(flavor: BuildFlavor = (process.env.WASMROUTE_CORE as BuildFlavor) || "release") {
-    const imports = { env: { gc_step: (kind: number, phase: number, work: number) => this.onGcStep?.(kind, phase, work) } };
-    const inst = new WebAssembly.Instance(coreModule(flavor), imports);
+    const module = coreModule(flavor);
+    const gcProbe = { gc_step: (kind: number, phase: number, work: number) => this.onGcStep?.(kind, phase, work) };
+    const inst = new WebAssembly.Instance(module, { ...boundsImports(module), env: gcProbe });
     this.x = inst.exports as unknown as CoreExports;
     if (this.x.abi_version() !== ABI_VERSION) {
       throw new Error(`wasmroute: core ABI ${this.x.abi_version()} does not match host ABI ${ABI_VERSION}; rebuild`);

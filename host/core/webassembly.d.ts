@@ -5,9 +5,11 @@ declare namespace WebAssembly {
     constructor(bytes: BufferSource);
     static imports(m: Module): { module: string; name: string; kind: string }[];
     static exports(m: Module): { name: string; kind: string }[];
+    static customSections(m: Module, name: string): ArrayBuffer[];
   }
+  type Imports = Record<string, Record<string, unknown>>;
   class Instance {
-    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    constructor(module: Module, imports?: Imports);
     readonly exports: Record<string, unknown>;
   }
   class Memory {
