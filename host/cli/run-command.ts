@@ -7,6 +7,10 @@
  *                          net/stat/rt_cache, net/stat/arp_cache, net/arp), rewritten every second;
  *                          read it with `wasmroute lnstat --proc DIR` and `wasmroute nstat --proc DIR`
  *   --busy-poll            poll the ports in a loop instead of waiting for readiness (benchmarks)
+ *   --rhash-entries N      route cache hash buckets, as the kernel's boot parameter (rounded up to a
+ *                          power of two; gc_thresh = N and max_size = 16 × N unless the config sets them)
+ *   --overflow forward|kernel  at max_size: keep forwarding uncached (default), or drop with
+ *                          gc_dst_overflow and "dst cache overflow" as kernel 2.6/3.x did (§3.2)
  *   --pcap-in IF=FILE      replay a capture into link IF, as if received there (repeatable)
  *   --capture IF=FILE      record what link IF receives and sends, for tcpdump -r (repeatable)
  *   --duration SECONDS     stop by itself after this long (bounded runs, pcap pipelines)
@@ -31,13 +35,15 @@ import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--rhash-entries N] [--overflow forward|kernel] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT]";
 
 interface RunOptions {
   config?: string;
   name: string;
   procDir?: string;
   busyPoll: boolean;
+  rhashEntries?: number;
+  overflow: "forward" | "kernel";
   pcapIn: Map<string, string>;
   capture: Map<string, string>;
   durationS?: number;
@@ -47,7 +53,7 @@ interface RunOptions {
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { name: "default", busyPoll: false, pcapIn: new Map(), capture: new Map(), logFormat: "text" };
+  const o: RunOptions = { name: "default", busyPoll: false, overflow: "forward", pcapIn: new Map(), capture: new Map(), logFormat: "text" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -67,6 +73,15 @@ function parseRunArgs(argv: string[]): RunOptions {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.name)) throw new Error(`invalid router name "${o.name}"`);
     } else if (a === "--proc-dir") o.procDir = value();
     else if (a === "--busy-poll") o.busyPoll = true;
+    else if (a === "--rhash-entries") {
+      const v = value();
+      o.rhashEntries = Number(v);
+      if (!/^\d+$/.test(v) || o.rhashEntries < 1 || o.rhashEntries > 2 ** 26) throw new Error(`--rhash-entries wants a number of buckets from 1 to 67108864, got "${v}"`);
+    } else if (a === "--overflow") {
+      const v = value();
+      if (v !== "forward" && v !== "kernel") throw new Error(`--overflow must be "forward" or "kernel", got "${v}"`);
+      o.overflow = v;
+    }
     else if (a === "--pcap-in") pair(o.pcapIn);
     else if (a === "--capture") pair(o.capture);
     else if (a === "--duration") {
@@ -101,7 +116,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   try {
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
-    router = Router.start(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log });
+    router = Router.start(config, { name: o.name, procDir, busyPoll: o.busyPoll, rhashEntries: o.rhashEntries, overflow: o.overflow, pcapIn: o.pcapIn, capture: o.capture, logger: log });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;

@@ -38,6 +38,12 @@ export interface RouterOptions {
   logger?: Logger;
   /** Hash buckets of the route cache (rhash_entries); default: sized from RAM as §1.1. */
   buckets?: number;
+  /** The rhash_entries boot parameter (`--rhash-entries`): rounded up to a power of two, and gc_thresh /
+   * max_size follow it unless the config sets them (§1.1). Ignored when `buckets` is given. */
+  rhashEntries?: number;
+  /** At max_size (§3.2 step 8): "forward" (default) keeps forwarding uncached; "kernel" drops with
+   * ENOBUFS, gc_dst_overflow and "dst cache overflow", as 2.6/3.x did. */
+  overflow?: "forward" | "kernel";
   /** Receive batch size. */
   slots?: number;
   clock?: () => number;
@@ -74,7 +80,9 @@ export class Router {
     this.routeSysctls = new RouteSysctls();
     this.ifSysctls = new IfSysctls(config.links.map((l) => l.name));
     const clock = opts.clock ?? (() => performance.now());
+    if (opts.rhashEntries !== undefined) this.routeSysctls.set("rhash_entries", String(opts.rhashEntries));
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
+    this.cache.set("overflowForward", opts.overflow === "kernel" ? 0 : 1);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,
@@ -206,6 +214,9 @@ export class Router {
   private everySecond(): void {
     const now = this.now();
     const ev = this.cache.takeEvents();
+    // The GC reports every failure at max_size (gc_dst_overflow, §3.2 step 8); only the kernel mode turns
+    // it into a drop. In forward mode the same failures are the uncached decisions, logged below.
+    if (this.opts.overflow !== "kernel") ev.overflow = 0;
     if (ev.overflow > 0) this.log.limited("warn", "dst_cache_overflow", "dst cache overflow", { drops: ev.overflow });
     if (ev.uncached > 0) this.log.limited("warn", "cache_full", "route cache full: forwarding without caching", { uncached: ev.uncached, allocated: this.cache.allocated });
     if (ev.rebuild > 0) this.log.log("warn", "emergency_rebuild", "Route hash chain too long! (emergency rebuild)", { count: ev.rebuild });
