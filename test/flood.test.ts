@@ -33,7 +33,7 @@ function expectBoundedAndAlive(r: FloodResult): void {
   expect(r.legit.hits).toBeLessThanOrEqual(r.legit.sent);
   expect(r.routerAlive).toBe(true);
   expect(received(r.after.pingThrough)).toBeGreaterThanOrEqual(4); // of 5, through the router after the flood
-  expect(received(r.after.pingRouter)).toBeGreaterThanOrEqual(2); // of 3, to the router itself
+  expect(received(r.after.pingRouter)).toBeGreaterThanOrEqual(3); // of 5, from the attacker to the router itself
 }
 
 run("random-source flood through wasmroute run (three TAP ports)", () => {

@@ -337,7 +337,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     const hits = d("in_hit");
     if (hits > sent) throw new Error(`${hits} cache hits for ${sent} legit packets: something else hit the cache`);
     const pingThrough = spawnSync("ip", ["netns", "exec", ns[2]!, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.2.2"], { encoding: "utf8", timeout: 15_000 }).stdout ?? "";
-    const pingRouter = spawnSync("ip", ["netns", "exec", ns[0]!, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.201.1.1"], { encoding: "utf8", timeout: 15_000 }).stdout ?? "";
+    const pingRouter = spawnSync("ip", ["netns", "exec", ns[0]!, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.1.1"], { encoding: "utf8", timeout: 15_000 }).stdout ?? "";
     await sleep(1100); // the router logs its events once a second
     const alarm = await alarmEvents(routerOut);
     const final = await rtCache();
