@@ -77,7 +77,7 @@ for (let round = 0; round < o.rounds; round++) {
 const text = table(rows);
 const doc = {
   scenario: { seconds: o.seconds, rhashEntries: o.rhashEntries, maxSizes: o.maxSizes.map((m) => m ?? "16 × buckets"), legitPps: o.legitPps, rounds: o.rounds },
-  runs: rows.map(({ routerLog, after, ...r }) => ({ ...r, pingThroughReceived: Number(/(\d+) received/.exec(after.pingThrough)?.[1] ?? 0), pingRouterReceived: Number(/(\d+) received/.exec(after.pingRouter)?.[1] ?? 0), routerLogTail: routerLog.split("\n").slice(-6) })),
+  runs: rows.map(({ routerLog, after, ...r }) => ({ ...r, pingThroughReceived: Number(/(\d+) received/.exec(after.pingThrough)?.[1] ?? 0), pingRouterReceived: Number(/(\d+) received/.exec(after.pingRouter)?.[1] ?? 0), pingRouterSummary: after.pingRouter.trim().split("\n").slice(-2), routerLogTail: routerLog.split("\n").slice(-6) })),
 };
 if (o.json) {
   process.stderr.write(text + "\n");

@@ -26,7 +26,7 @@ function expectBoundedAndAlive(r: FloodResult): void {
   expect(r.maxSize).toBe(MAX_SIZE);
   expect(r.gcThresh).toBe(1024);
   expect(r.flood.accepted).toBeGreaterThan(10 * MAX_SIZE); // a flood, not a trickle
-  expect(r.allocated.samples).toBeGreaterThanOrEqual(20);
+  expect(r.allocated.samples).toBeGreaterThanOrEqual(5); // one every 0.25–0.9 s, depending on the load
   expect(r.allocated.max).toBeLessThanOrEqual(MAX_SIZE);
   expect(r.allocated.atMaxSize).toBeGreaterThanOrEqual(1); // max_size was really reached
   expect(r.counters.gc_dst_overflow).toBeGreaterThan(0); // and the GC gave up there (§3.2 step 8)
