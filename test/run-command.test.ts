@@ -72,3 +72,46 @@ describe("wasmroute run", () => {
     expect(n.out).toMatch(/^IcmpOutEchoReps\s+1\s/m);
   });
 });
+
+describe("wasmroute run --rhash-entries / --overflow", () => {
+  /** 600 frames from 600 sources through a cache of 16 buckets whose max_size is 64; returns forwarded and NoBufs drops. */
+  function overflowRun(mode: string): { forwarded: number; noBufs: number; err: string } {
+    const conf = join(dir, `overflow-${mode}.conf`);
+    writeFileSync(conf, [...PCAP_ROUTER_LINES, "sysctl net.ipv4.route.max_size=64", ""].join("\n"));
+    const input = join(dir, `overflow-${mode}.pcap`);
+    const w = new PcapWriter(input);
+    for (let i = 0; i < 600; i++) w.write(udpDatagram(H1_TO_ROUTER, ip("1.0.0.1") + i * 7919, ip("172.16.0.1"), 1000, 9, 20), Date.now());
+    w.close();
+    const out2 = join(dir, `overflow-${mode}-p2.pcap`);
+    const proc = join(dir, `proc-${mode}`);
+    const r = wasmroute(["run", "--config", conf, "--rhash-entries", "16", "--overflow", mode, "--pcap-in", `p1=${input}`, "--capture", `p2=${out2}`, "--proc-dir", proc, "--duration", "1.5"]);
+    expect(r.status).toBe(0);
+    const n = wasmroute(["nstat", "--proc", proc, "-a", "-s", "WrDropNoBufs"]);
+    return { forwarded: readPcap(out2).length, noBufs: Number(/^WrDropNoBufs\s+(\d+)/m.exec(n.out)?.[1] ?? 0), err: r.err };
+  }
+
+  it("refuses bad values with one line and starts nothing", () => {
+    for (const [args, msg] of [
+      [["--overflow", "drop"], /--overflow must be "forward" or "kernel", got "drop"/],
+      [["--rhash-entries", "0"], /--rhash-entries wants a number of buckets from 1 to 67108864, got "0"/],
+      [["--rhash-entries", "12x"], /got "12x"/],
+    ] as const) {
+      const r = wasmroute(["run", "--config", join(dir, "none.conf"), ...args]);
+      expect(r.status).toBe(2);
+      expect(r.err.trim().split("\n")[0]).toMatch(msg);
+      expect(r.out).toBe("");
+    }
+  });
+
+  it("at max_size, forward mode forwards uncached and kernel mode drops with ENOBUFS and \"dst cache overflow\"", () => {
+    const fwd = overflowRun("forward");
+    expect(fwd.forwarded).toBe(600);
+    expect(fwd.noBufs).toBe(0);
+    expect(fwd.err).toMatch(/route cache full: forwarding without caching/);
+    expect(fwd.err).not.toMatch(/dst cache overflow/);
+    const kern = overflowRun("kernel");
+    expect(kern.noBufs).toBeGreaterThan(0);
+    expect(kern.forwarded + kern.noBufs).toBe(600);
+    expect(kern.err).toMatch(/dst cache overflow \(drops=\d+\)/);
+  });
+});

@@ -7,6 +7,10 @@
  *                          net/stat/rt_cache, net/stat/arp_cache, net/arp), rewritten every second;
  *                          read it with `wasmroute lnstat --proc DIR` and `wasmroute nstat --proc DIR`
  *   --busy-poll            poll the ports in a loop instead of waiting for readiness (benchmarks)
+ *   --rhash-entries N      route cache hash buckets, as the kernel's boot parameter (rounded up to a
+ *                          power of two; gc_thresh = N and max_size = 16 × N unless the config sets them)
+ *   --overflow forward|kernel  at max_size: keep forwarding uncached (default), or drop with
+ *                          gc_dst_overflow and "dst cache overflow" as kernel 2.6/3.x did (§3.2)
  *   --pcap-in IF=FILE      replay a capture into link IF, as if received there (repeatable)
  *   --capture IF=FILE      record what link IF receives and sends, for tcpdump -r (repeatable)
  *   --duration SECONDS     stop by itself after this long (bounded runs, pcap pipelines)
@@ -14,8 +18,6 @@
  *   --control PATH|none    the control socket (#6, host/router/control.ts), mode 0600; default
  *                          /run/wasmroute/NAME.sock (when that default cannot be made, a warning and no
  *                          socket; an explicit PATH that fails stops the start)
- *   --overflow forward|kernel  at max_size keep forwarding uncached (default) or drop as the kernel
- *                          ("dst cache overflow", gc_dst_overflow)
  *   --gc-step-budget N     entries one GC step may free (default 2048, about 0.3 ms at 2 M entries;
  *                          0 = the kernel's single unbounded step)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
@@ -43,26 +45,27 @@ import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpen
 import { capabilityNames } from "../router/capabilities.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--overflow forward|kernel] [--gc-step-budget N] [--user NAME[:GROUP]]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
   name: string;
   procDir?: string;
   busyPoll: boolean;
+  rhashEntries?: number;
+  overflow: "forward" | "kernel";
   pcapIn: Map<string, string>;
   capture: Map<string, string>;
   durationS?: number;
   logFormat: LogFormat;
   control?: string;
   metrics?: { host: string; port: number };
-  overflow?: "forward" | "kernel";
   gcStepBudget?: number;
   user?: UserSpec;
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { name: "default", busyPoll: false, pcapIn: new Map(), capture: new Map(), logFormat: "text" };
+  const o: RunOptions = { name: "default", busyPoll: false, overflow: "forward", pcapIn: new Map(), capture: new Map(), logFormat: "text" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -82,6 +85,15 @@ function parseRunArgs(argv: string[]): RunOptions {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.name)) throw new Error(`invalid router name "${o.name}"`);
     } else if (a === "--proc-dir") o.procDir = value();
     else if (a === "--busy-poll") o.busyPoll = true;
+    else if (a === "--rhash-entries") {
+      const v = value();
+      o.rhashEntries = Number(v);
+      if (!/^\d+$/.test(v) || o.rhashEntries < 1 || o.rhashEntries > 2 ** 26) throw new Error(`--rhash-entries wants a number of buckets from 1 to 67108864, got "${v}"`);
+    } else if (a === "--overflow") {
+      const v = value();
+      if (v !== "forward" && v !== "kernel") throw new Error(`--overflow must be "forward" or "kernel", got "${v}"`);
+      o.overflow = v;
+    }
     else if (a === "--pcap-in") pair(o.pcapIn);
     else if (a === "--capture") pair(o.capture);
     else if (a === "--duration") {
@@ -94,11 +106,7 @@ function parseRunArgs(argv: string[]): RunOptions {
       o.logFormat = v;
     } else if (a === "--control") o.control = value();
     else if (a === "--metrics") o.metrics = parseListenAddress(value());
-    else if (a === "--overflow") {
-      const v = value();
-      if (v !== "forward" && v !== "kernel") throw new Error(`--overflow must be "forward" or "kernel", got "${v}"`);
-      o.overflow = v;
-    } else if (a === "--gc-step-budget") {
+    else if (a === "--gc-step-budget") {
       const v = value();
       if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) throw new Error(`--gc-step-budget wants a number of entries (0 = unbounded, as the kernel), got "${v}"`);
       o.gcStepBudget = Number(v);
@@ -137,7 +145,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
-    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
+    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;

@@ -39,10 +39,14 @@ export interface RouterOptions {
   logger?: Logger;
   /** Hash buckets of the route cache (rhash_entries); default: sized from RAM as §1.1. */
   buckets?: number;
+  /** The rhash_entries boot parameter (`--rhash-entries`): rounded up to a power of two, and gc_thresh /
+   * max_size follow it unless the config sets them (§1.1). Ignored when `buckets` is given. */
+  rhashEntries?: number;
+  /** At max_size (§3.2 step 8): "forward" (default) keeps forwarding uncached; "kernel" drops with
+   * ENOBUFS, gc_dst_overflow and "dst cache overflow", as 2.6/3.x did. */
+  overflow?: "forward" | "kernel";
   /** Receive batch size. */
   slots?: number;
-  /** At max_size: keep forwarding uncached ("forward", the default) or drop as the kernel ("kernel"). */
-  overflow?: "forward" | "kernel";
   /** Entries one GC step may free (0 = the kernel's unbounded step; default 2048, about 0.3 ms). */
   gcStepBudget?: number;
   /**
@@ -86,9 +90,10 @@ export class Router {
     this.routeSysctls = new RouteSysctls();
     this.ifSysctls = new IfSysctls(config.links.map((l) => l.name));
     const clock = opts.clock ?? (() => performance.now());
+    if (opts.rhashEntries !== undefined) this.routeSysctls.set("rhash_entries", String(opts.rhashEntries));
     this.cache = new RouteCache(this.fib, { buckets: opts.buckets ?? this.routeSysctls.buckets, now: clock() >>> 0 });
     this.gcSteps = new GcStepTimer(this.fib.core);
-    if (opts.overflow) this.cache.set("overflowForward", opts.overflow === "forward" ? 1 : 0);
+    this.cache.set("overflowForward", opts.overflow === "kernel" ? 0 : 1);
     if (opts.gcStepBudget !== undefined) this.cache.set("gcStepBudget", opts.gcStepBudget);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
@@ -236,9 +241,9 @@ export class Router {
   private everySecond(): void {
     const now = this.now();
     const ev = this.cache.takeEvents();
-    // The GC gave up at max_size `overflow` times; in forward mode each of those went on uncached, so
-    // only the rest were drops (the kernel's "dst cache overflow").
-    ev.overflow = Math.max(0, ev.overflow - ev.uncached);
+    // The GC reports every failure at max_size (gc_dst_overflow, §3.2 step 8); only the kernel mode turns
+    // it into a drop. In forward mode the same failures are the uncached decisions, logged below.
+    if (this.opts.overflow !== "kernel") ev.overflow = 0;
     if (ev.overflow > 0) this.log.limited("warn", "dst_cache_overflow", "dst cache overflow", { drops: ev.overflow });
     if (ev.uncached > 0) this.log.limited("warn", "cache_full", "route cache full: forwarding without caching", { uncached: ev.uncached, allocated: this.cache.allocated });
     if (ev.rebuild > 0) this.log.log("warn", "emergency_rebuild", "Route hash chain too long! (emergency rebuild)", { count: ev.rebuild });
