@@ -16,6 +16,8 @@
  *                          socket; an explicit PATH that fails stops the start)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
  *                          off by default, HOST 127.0.0.1 when only a port is given
+ *   --sync-from-kernel TABLE [netns NS]   mirror a kernel routing table (of a named namespace) into the
+ *                          same table, live (host/router/kernel-sync.ts): BIRD or FRR there feed the router
  *
  * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
  * (routes, rules, neighbours, knobs; link changes need a restart); a bad file changes nothing.
@@ -29,9 +31,10 @@ import { Logger, type LogFormat } from "../router/logger.ts";
 import { formatMac } from "../router/devices.ts";
 import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
+import { KernelSync, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]...";
 
 interface RunOptions {
   config?: string;
@@ -44,10 +47,11 @@ interface RunOptions {
   logFormat: LogFormat;
   control?: string;
   metrics?: { host: string; port: number };
+  sync: KernelSyncOptions[];
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { name: "default", busyPoll: false, pcapIn: new Map(), capture: new Map(), logFormat: "text" };
+  const o: RunOptions = { name: "default", busyPoll: false, pcapIn: new Map(), capture: new Map(), logFormat: "text", sync: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -79,6 +83,12 @@ function parseRunArgs(argv: string[]): RunOptions {
       o.logFormat = v;
     } else if (a === "--control") o.control = value();
     else if (a === "--metrics") o.metrics = parseListenAddress(value());
+    else if (a === "--sync-from-kernel") {
+      const table = value();
+      const ns = argv[i + 1] === "netns" ? argv.slice(i + 1, i + 3) : [];
+      i += ns.length;
+      o.sync.push(parseSyncOption(table, ns));
+    }
     else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
@@ -120,6 +130,10 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       }
     }
     if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
+    for (const s of o.sync) {
+      const k = await KernelSync.start(router, s);
+      process.stdout.write(`wasmroute ${o.name}: mirroring ${k.describe()}: ${k.mirror.count} routes${k.state === "synced" ? "" : ` (${k.state})`}\n`);
+    }
   } catch (e) {
     await control?.close();
     router.stop();

@@ -20,6 +20,8 @@
  *                                                       within the last 60 s), leak (the leak alarm),
  *                                                       caching_disabled (the cache's state)
  *   wasmroute_route_cache_leak_held_entries    gauge    entries held while the leak alarm is raised (else 0)
+ *   wasmroute_sync_routes{table,netns}         gauge    routes mirrored by --sync-from-kernel (host/router/kernel-sync.ts)
+ *   wasmroute_sync_up{table,netns}             gauge    1 while that mirror is in sync, 0 while it reconnects
  *   process_* and nodejs_*                             prom-client's default process metrics
  *
  * The core's counters are u32 (rt_cache) or u64 (MIB): a wrapped u32 shows as a counter reset.
@@ -154,6 +156,10 @@ export function routerRegistry(router: Router): Registry {
     ];
   });
   gauge("wasmroute_route_cache_leak_held_entries", "Entries held unhashed while the leak alarm is raised", [], () => [[{}, router.leakAlarm?.held ?? 0]]);
+
+  const sources = () => router.routeSources.map((x) => x.status());
+  gauge("wasmroute_sync_routes", "Routes mirrored from a kernel table (--sync-from-kernel)", ["table", "netns"], () => sources().map((x) => [{ table: x.table, netns: x.netns }, x.routes]));
+  gauge("wasmroute_sync_up", "1 while the mirror of a kernel table is in sync, 0 while it reconnects", ["table", "netns"], () => sources().map((x) => [{ table: x.table, netns: x.netns }, x.synced ? 1 : 0]));
 
   collectDefaultMetrics({ register: reg });
   return reg;

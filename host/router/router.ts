@@ -17,6 +17,7 @@ import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
 import type { RouterConfig, ConfigNeigh } from "./config.ts";
+import type { Route } from "../fib/types.ts";
 import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { NeighTable } from "./neigh-table.ts";
@@ -50,6 +51,27 @@ const PORT_UP = 1;
 const PORT_SEND_REDIRECTS = 2;
 const TICK_MS = 20;
 
+/**
+ * A source of routes the router holds besides its config (host/router/kernel-sync.ts): a SIGHUP
+ * reload leaves its routes alone, except where the new config adds a route at one of their keys.
+ */
+/** Where a route sits in the FIB: table, prefix and (when known) metric. */
+export type RouteSlot = Pick<Route, "table" | "prefix" | "len"> & { metric?: number };
+
+export interface RouteSource {
+  /**
+   * Inside the reload's FIB transaction, before the config's routes change: give up the routes at
+   * these keys (a slot without a metric: every metric of its prefix).
+   */
+  yieldTo(slots: readonly RouteSlot[]): void;
+  /** After every reload, applied or refused. */
+  afterReload(): void;
+  /** Called once by Router.stop(). */
+  stop(): void;
+  /** For the metrics: what it mirrors, how many routes it holds in the FIB, whether it is in sync. */
+  status(): { table: string; netns: string; routes: number; synced: boolean };
+}
+
 export class Router {
   readonly fib: Fib;
   readonly cache: RouteCache;
@@ -65,6 +87,8 @@ export class Router {
   private timers: NodeJS.Timeout[] = [];
   private lastLeakSample = 0;
   readonly ports = new Map<string, OpenedPort & { ifindex: number }>();
+  /** Run-time route sources (`--sync-from-kernel`), stopped with the router. */
+  readonly routeSources: RouteSource[] = [];
 
   private constructor(config: RouterConfig, opts: RouterOptions) {
     this.config = config;
@@ -317,6 +341,9 @@ export class Router {
     this.config = next;
     try {
       this.fib.transaction(() => {
+        // Selectors without a metric can take any route of their prefix: the sources give those up too.
+        const slots: RouteSlot[] = [...d.routesDel, ...d.routesAdd.map((r) => r.route), ...(d.addrsChanged ? next.addrs.flatMap((a) => addressRoutes(a)) : [])];
+        for (const s of this.routeSources) s.yieldTo(slots);
         for (const r of d.routesDel) this.fib.delRoute(r);
         if (d.addrsChanged) {
           for (const a of prev.addrs) for (const r of addressRoutes(a)) this.tryDelete(r);
@@ -329,6 +356,8 @@ export class Router {
     } catch (e) {
       this.config = prev;
       throw e;
+    } finally {
+      for (const s of this.routeSources) s.afterReload();
     }
     this.x.dp_addr_clear();
     for (const a of next.addrs) this.x.dp_addr_add(this.fib.ifaces.index(a.dev), a.addr, a.len);
@@ -353,6 +382,7 @@ export class Router {
 
   /** Stops the loop and timers and releases every device (taps disappear with their last fd). */
   stop(): void {
+    for (const s of this.routeSources.splice(0)) s.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.dp.stop();
