@@ -6,6 +6,10 @@ import { parseKernelRouteLine, routeKey } from "../host/router/kernel-route.ts";
 import { parseRouteAdd } from "../host/cli/parse-route.ts";
 import { formatIPv4, parseIPv4 } from "../host/fib/ipv4.ts";
 import { maskOf } from "../host/fib/fib.ts";
+import { spawnSync } from "node:child_process";
+import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ip } from "./lib/netns.ts";
+
+requireNetnsInCi();
 
 const MAIN = 254;
 const parse = (l: string, t = MAIN) => parseKernelRouteLine(l, t);
@@ -118,4 +122,71 @@ describe("kernel route lines", () => {
       { numRuns: 3000 },
     );
   });
+});
+
+// The same reader against the real kernel and iproute2: random routes added with `ip route add` in a wr-sy-
+// namespace, read back from `ip -4 -o -d route show table all`.
+(canUseNetns() ? describe : describe.skip)("kernel route lines from the real kernel", () => {
+  it("reads back every route the kernel took", () => {
+    const ns = `wr-sy-kr-${process.pid % 100000}`;
+    createNetns(ns);
+    try {
+      ip("-n", ns, "link", "add", "sya", "type", "veth", "peer", "name", "syb");
+      ip("-n", ns, "link", "set", "sya", "up");
+      ip("-n", ns, "link", "set", "syb", "up");
+      ip("-n", ns, "addr", "add", "10.77.0.1/24", "dev", "sya");
+      const gw = fc.integer({ min: 2, max: 254 }).map((n) => `10.77.0.${n}`);
+      const spec = fc.record({
+        type: fc.constantFrom("unicast", "unicast", "blackhole", "unreachable", "prohibit", "throw"),
+        addr: fc.integer({ min: 0x0b000000, max: 0xdfffffff }).map((n) => n >>> 0),
+        len: fc.integer({ min: 1, max: 32 }),
+        table: fc.constantFrom(MAIN, 100, 4242),
+        proto: fc.constantFrom("boot", "static", "bird", "zebra", "bgp", "ospf", "77"),
+        metric: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0xffffffff })),
+        hops: fc.array(fc.record({ gw, weight: fc.integer({ min: 1, max: 256 }) }), { minLength: 1, maxLength: 3 }),
+        onlink: fc.boolean(),
+        src: fc.boolean(),
+      });
+      const all = fc.sample(spec, { numRuns: 300, seed: 6 });
+      const byKey = new Map<string, (typeof all)[number] & { prefix: number }>();
+      for (const x of all) {
+        const prefix = (x.addr & maskOf(x.len)) >>> 0;
+        const key = routeKey(x.table, prefix, x.len, x.metric);
+        if (!byKey.has(key)) byKey.set(key, { ...x, prefix });
+      }
+      const cmds = [...byKey.values()].map((x) => {
+        const w = ["route", "add", x.type, `${formatIPv4(x.prefix)}/${x.len}`];
+        if (x.type === "unicast" && x.hops.length === 1) w.push("via", x.hops[0]!.gw, "dev", "sya", ...(x.onlink ? ["onlink"] : []));
+        w.push("table", String(x.table), "proto", x.proto, "metric", String(x.metric));
+        if (x.type === "unicast" && x.src) w.push("src", "10.77.0.1");
+        if (x.type === "unicast" && x.hops.length > 1) for (const h of x.hops) w.push("nexthop", "via", h.gw, "dev", "sya", "weight", String(h.weight));
+        return w.join(" ");
+      });
+      // One `ip` per route: in -batch, iproute2 6.1 caches a protocol name by pointer into its reused
+      // line buffer, so `proto ospf` after `proto 77` is stored as 77.
+      for (const c of cmds) {
+        const r = spawnSync("ip", ["-n", ns, ...c.split(" ")], { encoding: "utf8", timeout: 5000 });
+        expect(r.stderr, c).toBe("");
+      }
+      const dump = ip("-n", ns, "-4", "-o", "-d", "route", "show", "table", "all").split("\n");
+      let seen = 0;
+      for (const table of [MAIN, 100, 4242]) {
+        for (const l of dump) {
+          const got = parseKernelRouteLine(l, table);
+          if (got.kind === "ignore") continue;
+          expect(got.kind, l).toBe("route");
+          if (got.kind !== "route") continue;
+          const x = byKey.get(got.key);
+          expect(x, l).toBeDefined();
+          seen++;
+          expect([got.route.type, got.route.prefix, got.route.len, got.route.table, got.route.metric, got.route.proto], l).toEqual([x!.type, x!.prefix, x!.len, x!.table, x!.metric, x!.proto === "boot" ? undefined : x!.proto]);
+          const hops = x!.type !== "unicast" ? [] : x!.hops.length === 1 ? [[parseIPv4(x!.hops[0]!.gw), 1]] : x!.hops.map((h) => [parseIPv4(h.gw), h.weight]);
+          expect(got.route.nexthops.map((h) => [h.gateway, h.weight]), l).toEqual(hops);
+        }
+      }
+      expect(seen).toBe(byKey.size);
+    } finally {
+      deleteNetns(ns);
+    }
+  }, 60_000);
 });

@@ -41,13 +41,24 @@ class Rig {
   readonly h1 = `wr-sy-h1-${this.tag}`;
   readonly h2 = `wr-sy-h2-${this.tag}`;
   readonly ctl = `wr-sy-ctl-${this.tag}`;
-  readonly dir = mkdtempSync(join(tmpdir(), "wr-sy-"));
-  readonly sock = join(this.dir, "router.sock");
-  readonly configPath = join(this.dir, "router.conf");
+  /** Made by start(), removed by stop(). */
+  dir = "";
+  get sock(): string {
+    return join(this.dir, "router.sock");
+  }
+  get configPath(): string {
+    return join(this.dir, "router.conf");
+  }
   readonly children: ChildProcess[] = [];
   router: ChildProcess | undefined;
   stdout = "";
   stderr = "";
+  /** More `wasmroute run` options. */
+  readonly runArgs: string[];
+
+  constructor(runArgs: string[] = []) {
+    this.runArgs = runArgs;
+  }
 
   config(extra: string[] = []): string {
     return [
@@ -61,12 +72,13 @@ class Rig {
   }
 
   async start(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), "wr-sy-"));
     for (const ns of [this.h1, this.h2, this.ctl]) {
       createNetns(ns);
       ip("-n", ns, "link", "set", "lo", "up");
     }
     writeFileSync(this.configPath, this.config());
-    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--name", `sy${this.tag}`, "--proc-dir", join(this.dir, "proc"), "--control", this.sock, "--sync-from-kernel", "main", "netns", this.ctl], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--name", `sy${this.tag}`, "--proc-dir", join(this.dir, "proc"), "--control", this.sock, "--sync-from-kernel", "main", "netns", this.ctl, ...this.runArgs], { stdio: ["ignore", "pipe", "pipe"] });
     this.router = child;
     child.stdout!.on("data", (d) => (this.stdout += d));
     child.stderr!.on("data", (d) => (this.stderr += d));
@@ -120,7 +132,7 @@ class Rig {
     await sleep(100);
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     for (const ns of [this.h1, this.h2, this.ctl]) deleteNetns(ns);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -128,9 +140,9 @@ const TIMERS = "connect retry time 1; connect delay time 1; error wait time 1, 2
 
 run("--sync-from-kernel fed by BIRD over BGP", () => {
   const rig = new Rig();
-  const birdA = join(rig.dir, "a.ctl");
-  const birdB = join(rig.dir, "b.ctl");
-  const birdc = (sock: string, ...cmd: string[]) => spawnSync("birdc", ["-s", sock, ...cmd], { encoding: "utf8", timeout: 5000 }).stdout ?? "";
+  const birdA = () => join(rig.dir, "a.ctl");
+  const birdB = () => join(rig.dir, "b.ctl");
+  const birdc = (sock: () => string, ...cmd: string[]) => spawnSync("birdc", ["-s", sock(), ...cmd], { encoding: "utf8", timeout: 5000 }).stdout ?? "";
 
   beforeAll(async () => {
     await rig.start();
@@ -173,8 +185,8 @@ run("--sync-from-kernel fed by BIRD over BGP", () => {
     expect(before.ok).toBe(false);
     expect(before.out).toMatch(/From 10\.201\.1\.1 .*(Net Unreachable|Destination Net Unreachable)/i);
 
-    rig.background(rig.h2, ["bird", "-f", "-c", join(rig.dir, "a.conf"), "-s", birdA, "-P", join(rig.dir, "a.pid")]);
-    rig.background(rig.ctl, ["bird", "-f", "-c", join(rig.dir, "b.conf"), "-s", birdB, "-P", join(rig.dir, "b.pid")]);
+    rig.background(rig.h2, ["bird", "-f", "-c", join(rig.dir, "a.conf"), "-s", birdA(), "-P", join(rig.dir, "a.pid")]);
+    rig.background(rig.ctl, ["bird", "-f", "-c", join(rig.dir, "b.conf"), "-s", birdB(), "-P", join(rig.dir, "b.pid")]);
     const established = await until("BGP Established", 30_000, () => (/\sa\s+BGP\s.*Established/.test(birdc(birdB, "show", "protocols")) ? Date.now() : undefined), 50);
     // Timed by ping (a failing one returns at once with net unreachable), not by the control client,
     // whose process start alone takes longer than the mirror.
@@ -193,17 +205,18 @@ run("--sync-from-kernel fed by BIRD over BGP", () => {
 
     // A withdraws: the route leaves ctl's kernel and wasmroute, and h1 gets net unreachable again.
     expect(birdc(birdA, "disable", "st")).toMatch(/disabled/);
-    await until("the withdrawal in wasmroute", 10_000, () => !rig.routes().includes("203.0.113.0/24"));
+    await until("the withdrawal in wasmroute", 30_000, () => !rig.routes().includes("203.0.113.0/24"));
     expect(ip("-n", rig.ctl, "route", "show", "203.0.113.0/24")).toBe("");
     const after = rig.ping("203.0.113.5");
     expect(after.ok).toBe(false);
     expect(after.out).toMatch(/Net Unreachable/i);
     expect(rig.stderr).not.toMatch(/kernel_sync_lost|kernel sync .* lost/);
-  }, 90_000);
+  }, 150_000);
 });
 
 run("--sync-from-kernel when its monitor dies", () => {
-  const rig = new Rig();
+  const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const rig = new Rig(["--metrics", `127.0.0.1:${metricsPort}`]);
 
   beforeAll(async () => {
     await rig.start();
@@ -220,7 +233,10 @@ run("--sync-from-kernel when its monitor dies", () => {
   it("logs the loss, retries, resyncs by diff, and leaves no child behind", async () => {
     ip("-n", rig.ctl, "route", "add", "192.0.2.0/26", "via", "10.201.2.2", "proto", "zebra", "metric", "20");
     ip("-n", rig.ctl, "route", "add", "192.0.2.64/26", "via", "10.201.2.2");
-    await until("both routes mirrored", 10_000, () => rig.routes().includes("192.0.2.0/26") && rig.routes().includes("192.0.2.64/26"));
+    await until("both routes mirrored", 30_000, () => rig.routes().includes("192.0.2.0/26") && rig.routes().includes("192.0.2.64/26"));
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain(`wasmroute_sync_routes{table="main",netns="${rig.ctl}"} 2`);
+    expect(metrics).toContain(`wasmroute_sync_up{table="main",netns="${rig.ctl}"} 1`);
     const monitor = () => spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(rig.router!.pid)], { encoding: "utf8" }).stdout.trim();
     const first = monitor();
     expect(first).toMatch(/ip -n wr-sy-ctl-\d+ -4 -o -d monitor route/);
@@ -229,21 +245,38 @@ run("--sync-from-kernel when its monitor dies", () => {
     ip("-n", rig.ctl, "route", "del", "192.0.2.64/26");
     ip("-n", rig.ctl, "route", "add", "192.0.2.128/26", "via", "10.201.2.2");
     ip("-n", rig.ctl, "route", "replace", "192.0.2.0/26", "via", "10.201.2.3", "proto", "zebra", "metric", "20");
-    await until("the loss in the log", 5000, () => /kernel sync with kernel table main of netns wr-sy-ctl-\d+ lost \(ip monitor exited \(SIGKILL\)\); retrying in 1 s/.test(rig.stderr));
-    await until("the resync", 10_000, () => /resynced with kernel table main.*added=1 replaced=1 removed=1/.test(rig.stderr));
+    await until("the loss in the log", 15_000, () => /kernel sync with kernel table main of netns wr-sy-ctl-\d+ lost \(ip monitor exited \(SIGKILL\)\); retrying in 1 s/.test(rig.stderr));
+    await until("the resync", 30_000, () => /resynced with kernel table main.*added=1 replaced=1 removed=1/.test(rig.stderr));
     const routes = rig.routes();
     expect(routes).toContain("192.0.2.0/26 via 10.201.2.3 dev p2 proto zebra metric 20");
     expect(routes).toContain("192.0.2.128/26 via 10.201.2.2 dev p2");
     expect(routes).not.toContain("192.0.2.64/26");
     // Live again after the resync.
     ip("-n", rig.ctl, "route", "del", "192.0.2.128/26");
-    await until("the delete after the resync", 5000, () => !rig.routes().includes("192.0.2.128/26"));
+    await until("the delete after the resync", 20_000, () => !rig.routes().includes("192.0.2.128/26"));
     const second = monitor();
     expect(second).toMatch(/monitor route/);
     // Stopping the router ends its monitor.
     const pid = Number(second.split(/\s+/)[0]);
     const r = rig.router!;
     await new Promise<void>((resolve) => { r.once("exit", () => resolve()); r.kill("SIGTERM"); });
-    await until("the monitor gone", 3000, () => spawnSync("kill", ["-0", String(pid)]).status !== 0);
-  }, 60_000);
+    await until("the monitor gone", 10_000, () => spawnSync("kill", ["-0", String(pid)]).status !== 0);
+  }, 120_000);
+});
+
+describe("--sync-from-kernel options", () => {
+  const runWith = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", "/nonexistent.conf", ...args], { encoding: "utf8", timeout: 20_000 });
+  it("refuses a bad table or a missing namespace with one clear line, before starting anything", () => {
+    const cases: [string[], RegExp][] = [
+      [["--sync-from-kernel", "main", "netns", "wr-sy-no-such-ns"], /^wasmroute run: --sync-from-kernel: network namespace "wr-sy-no-such-ns" does not exist \(see ip netns list\)$/m],
+      [["--sync-from-kernel", "mian"], /^wasmroute run: --sync-from-kernel: "mian" is not a table \(a number, or main, default, local\)$/m],
+      [["--sync-from-kernel", "main", "netns"], /^wasmroute run: --sync-from-kernel main: expected "netns NS", got "netns"$/m],
+      [["--sync-from-kernel"], /^wasmroute run: option --sync-from-kernel needs a value$/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = runWith(...args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  }, 120_000);
 });
