@@ -6,8 +6,8 @@
 //
 // Before the session is up h1 cannot reach 203.0.113.5 (net unreachable from the router); once it is
 // established the route appears in wasmroute and ping goes through; a SIGHUP reload leaves it; when A
-// withdraws it, it goes again. A second case kills the router's `ip monitor` child and checks the
-// resync. Every wait is bounded; BIRD, the router and the namespaces are removed in afterAll.
+// withdraws it, it goes again; stopping the router stops its monitor. A second case kills the router's
+// `ip monitor` child and checks the resync, then kills the router and checks the monitor goes too. Every wait is bounded; BIRD, the router and the namespaces are removed in afterAll.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
@@ -211,6 +211,12 @@ run("--sync-from-kernel fed by BIRD over BGP", () => {
     expect(after.ok).toBe(false);
     expect(after.out).toMatch(/Net Unreachable/i);
     expect(rig.stderr).not.toMatch(/kernel_sync_lost|kernel sync .* lost/);
+    // Stopping the router (SIGTERM) stops its monitor.
+    const monitor = spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(rig.router!.pid)], { encoding: "utf8" }).stdout.trim();
+    expect(monitor).toMatch(/ip -n wr-sy-ctl-\d+ -4 -o -d monitor route/);
+    const r = rig.router!;
+    await new Promise<void>((resolve) => { r.once("exit", () => resolve()); r.kill("SIGTERM"); });
+    await until("the monitor gone", 10_000, () => spawnSync("kill", ["-0", monitor.split(/\s+/)[0]!]).status !== 0);
   }, 150_000);
 });
 
@@ -256,10 +262,10 @@ run("--sync-from-kernel when its monitor dies", () => {
     await until("the delete after the resync", 20_000, () => !rig.routes().includes("192.0.2.128/26"));
     const second = monitor();
     expect(second).toMatch(/monitor route/);
-    // Stopping the router ends its monitor.
+    // A router killed without a chance to stop still takes its monitor with it (PR_SET_PDEATHSIG).
     const pid = Number(second.split(/\s+/)[0]);
     const r = rig.router!;
-    await new Promise<void>((resolve) => { r.once("exit", () => resolve()); r.kill("SIGTERM"); });
+    await new Promise<void>((resolve) => { r.once("exit", () => resolve()); r.kill("SIGKILL"); });
     await until("the monitor gone", 10_000, () => spawnSync("kill", ["-0", String(pid)]).status !== 0);
   }, 120_000);
 });

@@ -12,7 +12,8 @@
  *
  * When the monitor dies (or the dump fails), the loss is logged, the child is killed, and a new monitor
  * and dump follow after 1 s, 2 s, 4 s … (at most 30 s); the fresh dump is diffed against what is
- * mirrored, so a resync changes only what differs. Router.stop() kills the child.
+ * mirrored, so a resync changes only what differs. Router.stop() kills the child, and the child gets
+ * SIGTERM from the kernel (PR_SET_PDEATHSIG, through setpriv) if wasmroute dies without stopping.
  *
  * Not seen by this design: what the kernel removes without a netlink message (IPv4 routes through a
  * device that goes down are flushed silently; the daemon, which watches links, normally withdraws them
@@ -33,6 +34,8 @@ export interface KernelSyncOptions {
   retryMs?: number;
   maxRetryMs?: number;
 }
+
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
 export type SyncState = "connecting" | "synced" | "retrying" | "stopped";
 
@@ -108,7 +111,10 @@ export class KernelSync implements RouteSource {
     this.state = "connecting";
     this.held = true;
     this.pending = [];
-    const child = spawn("ip", this.ipArgs("monitor", "route"), { stdio: ["ignore", "pipe", "pipe"] });
+    // setpriv (util-linux) execs ip with PR_SET_PDEATHSIG, so the monitor dies with wasmroute even when
+    // wasmroute is killed without a chance to stop it.
+    const argv = this.ipArgs("monitor", "route");
+    const child = SETPRIV ? spawn(SETPRIV, ["--pdeathsig", "TERM", "--", "ip", ...argv], { stdio: ["ignore", "pipe", "pipe"] }) : spawn("ip", argv, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     let stderr = "";
     let partial = "";
