@@ -123,6 +123,15 @@ describe("kernel route mirror", () => {
     expect(table()).toBe(["10.2.0.0/16 via 10.201.2.9 dev p2 proto bird ", "10.4.0.0/16 via 10.201.1.4 dev p1 "].join("\n"));
   });
 
+  it("a reload that changes sync lines is refused whole (they need a restart)", () => {
+    const { router, table } = rig(["sync from-kernel table main netns wr-a"]);
+    const before = table();
+    expect(() => router.reload(parseConfig([...BASE, "sync from-kernel table main netns wr-b", "route add 10.3.0.0/16 via 10.201.1.3", ""].join("\n"), "r.conf"))).toThrow(
+      /^sync lines changed \("sync from-kernel table main netns wr-a" → "sync from-kernel table main netns wr-b"\): restart wasmroute to apply them; nothing was reloaded$/,
+    );
+    expect(table()).toBe(before);
+  });
+
   it("ends where the kernel table ends, whatever the events and the resyncs (property)", () => {
     const { router, mirror, lines } = rig(["route add 10.0.3.0/24 via 10.201.1.7 metric 1"]);
     const prefixes = ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.0.0/16", "0.0.0.0/0"];

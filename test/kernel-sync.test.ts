@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ip } from "./lib/netns.ts";
+import { parseConfig, formatConfig } from "../host/router/config.ts";
 
 requireNetnsInCi();
 const haveBird = spawnSync("bird", ["--version"]).status === 0;
@@ -55,9 +56,12 @@ class Rig {
   stderr = "";
   /** More `wasmroute run` options. */
   readonly runArgs: string[];
+  /** Mirror ctl's table main by a `sync from-kernel` config line instead of --sync-from-kernel. */
+  readonly syncInConfig: boolean;
 
-  constructor(runArgs: string[] = []) {
+  constructor(runArgs: string[] = [], syncInConfig = false) {
     this.runArgs = runArgs;
+    this.syncInConfig = syncInConfig;
   }
 
   config(extra: string[] = []): string {
@@ -66,6 +70,7 @@ class Rig {
       `link add p2 type tap kernel-name wr-sy-t2-${this.tag} netns ${this.h2} address 02:77:00:00:02:01`,
       "addr add 10.201.1.1/24 dev p1",
       "addr add 10.201.2.1/24 dev p2",
+      ...(this.syncInConfig ? [`sync from-kernel table main netns ${this.ctl}`] : []),
       ...extra,
       "",
     ].join("\n");
@@ -78,7 +83,7 @@ class Rig {
       ip("-n", ns, "link", "set", "lo", "up");
     }
     writeFileSync(this.configPath, this.config());
-    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--name", `sy${this.tag}`, "--proc-dir", join(this.dir, "proc"), "--control", this.sock, "--sync-from-kernel", "main", "netns", this.ctl, ...this.runArgs], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", this.configPath, "--name", `sy${this.tag}`, "--proc-dir", join(this.dir, "proc"), "--control", this.sock, ...(this.syncInConfig ? [] : ["--sync-from-kernel", "main", "netns", this.ctl]), ...this.runArgs], { stdio: ["ignore", "pipe", "pipe"] });
     this.router = child;
     child.stdout!.on("data", (d) => (this.stdout += d));
     child.stderr!.on("data", (d) => (this.stderr += d));
@@ -220,9 +225,9 @@ run("--sync-from-kernel fed by BIRD over BGP", () => {
   }, 150_000);
 });
 
-run("--sync-from-kernel when its monitor dies", () => {
+run("sync from-kernel (config line) when its monitor dies", () => {
   const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
-  const rig = new Rig(["--metrics", `127.0.0.1:${metricsPort}`]);
+  const rig = new Rig(["--metrics", `127.0.0.1:${metricsPort}`], true);
 
   beforeAll(async () => {
     await rig.start();
@@ -270,7 +275,35 @@ run("--sync-from-kernel when its monitor dies", () => {
   }, 120_000);
 });
 
-describe("--sync-from-kernel options", () => {
+describe("--sync-from-kernel options and sync lines", () => {
+  it("parses, writes back and refuses sync lines", () => {
+    const base = "link add p1 type pcap\n";
+    const c = parseConfig(`${base}sync from-kernel table main netns wr-rtd\nsync from-kernel table 100\n`, "r.conf");
+    expect(c.syncs).toEqual([{ table: 254, netns: "wr-rtd", line: 2 }, { table: 100, netns: undefined, line: 3 }]);
+    expect(formatConfig(c).slice(-2)).toEqual(["sync from-kernel table main netns wr-rtd", "sync from-kernel table 100"]);
+    for (const [line, msg] of [
+      ["sync from-kernel netns x", /^r\.conf:2: "sync from-kernel" needs "table TABLE"$/],
+      ["sync to-kernel table main", /^r\.conf:2: expected "sync from-kernel table TABLE \[netns NS\]", got "sync to-kernel"$/],
+      ["sync from-kernel table mian", /^r\.conf:2: /],
+      ["sync from-kernel table main netns a/b", /^r\.conf:2: invalid netns name "a\/b"$/],
+      ["sync from-kernel table main proto bird", /^r\.conf:2: unknown word "proto" in "sync from-kernel"/],
+      ["sync from-kernel table main\nsync from-kernel table 254 netns y", /^r\.conf:3: table main is already mirrored \(line 2\): one source per table$/],
+    ] as const) expect(() => parseConfig(`${base}${line}\n`, "r.conf"), line).toThrow(msg);
+  });
+
+  it("refuses, at start, a sync line whose namespace does not exist", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wr-sy-"));
+    try {
+      const conf = join(dir, "r.conf");
+      writeFileSync(conf, "link add p1 type pcap\nsync from-kernel table main netns wr-sy-no-such-ns\n");
+      const r = spawnSync(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", conf, "--control", "none", "--proc-dir", join(dir, "proc")], { encoding: "utf8", timeout: 20_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toBe(`${conf}:2: network namespace "wr-sy-no-such-ns" does not exist (see ip netns list)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   const runWith = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "wasmroute.mjs"), "run", "--config", "/nonexistent.conf", ...args], { encoding: "utf8", timeout: 20_000 });
   it("refuses a bad table or a missing namespace with one clear line, before starting anything", () => {
     const cases: [string[], RegExp][] = [
@@ -278,6 +311,7 @@ describe("--sync-from-kernel options", () => {
       [["--sync-from-kernel", "mian"], /^wasmroute run: --sync-from-kernel: "mian" is not a table \(a number, or main, default, local\)$/m],
       [["--sync-from-kernel", "main", "netns"], /^wasmroute run: --sync-from-kernel main: expected "netns NS", got "netns"$/m],
       [["--sync-from-kernel"], /^wasmroute run: option --sync-from-kernel needs a value$/m],
+      [["--sync-from-kernel", "main", "--sync-from-kernel", "254"], /^wasmroute run: --sync-from-kernel: table 254 is given twice: one source per table$/m],
     ];
     for (const [args, message] of cases) {
       const r = runWith(...args);

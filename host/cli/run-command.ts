@@ -31,7 +31,8 @@ import { Logger, type LogFormat } from "../router/logger.ts";
 import { formatMac } from "../router/devices.ts";
 import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
-import { KernelSync, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
+import { KernelSync, netnsExists, noSuchNetns, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
+import { tableName } from "./words.ts";
 
 export const RUN_USAGE =
   "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]...";
@@ -87,7 +88,9 @@ function parseRunArgs(argv: string[]): RunOptions {
       const table = value();
       const ns = argv[i + 1] === "netns" ? argv.slice(i + 1, i + 3) : [];
       i += ns.length;
-      o.sync.push(parseSyncOption(table, ns));
+      const sync = parseSyncOption(table, ns);
+      if (o.sync.some((x) => x.table === sync.table)) throw new Error(`--sync-from-kernel: table ${table} is given twice: one source per table`);
+      o.sync.push(sync);
     }
     else throw new Error(`unknown option "${a}"`);
   }
@@ -108,8 +111,14 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   const configPath = o.config!;
   const procDir = o.procDir ?? join("/run/wasmroute", o.name);
   let router: Router;
+  let syncs: KernelSyncOptions[] = [];
   try {
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
+    for (const s of config.syncs) {
+      if (s.netns !== undefined && !netnsExists(s.netns)) throw new Error(`${configPath}:${s.line}: ${noSuchNetns(s.netns)}`);
+      if (o.sync.some((x) => x.table === s.table)) throw new Error(`${configPath}:${s.line}: table ${tableName(s.table)} is also given to --sync-from-kernel: one source per table`);
+    }
+    syncs = [...config.syncs.map((s) => ({ table: s.table, netns: s.netns })), ...o.sync];
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     router = Router.start(config, { name: o.name, procDir, busyPoll: o.busyPoll, pcapIn: o.pcapIn, capture: o.capture, logger: log });
   } catch (e) {
@@ -130,7 +139,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       }
     }
     if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
-    for (const s of o.sync) {
+    for (const s of syncs) {
       const k = await KernelSync.start(router, s);
       process.stdout.write(`wasmroute ${o.name}: mirroring ${k.describe()}: ${k.mirror.count} routes${k.state === "synced" ? "" : ` (${k.state})`}\n`);
     }

@@ -51,8 +51,17 @@ export function parseSyncOption(table: string | undefined, rest: readonly string
   if (rest.length === 0) return { table: id };
   const ns = rest[1];
   if (rest[0] !== "netns" || ns === undefined) throw new Error(`--sync-from-kernel ${table}: expected "netns NS", got "${rest.join(" ")}"`);
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(ns) || !existsSync(`/run/netns/${ns}`)) throw new Error(`--sync-from-kernel: network namespace "${ns}" does not exist (see ip netns list)`);
+  if (!netnsExists(ns)) throw new Error(`--sync-from-kernel: ${noSuchNetns(ns)}`);
   return { table: id, netns: ns };
+}
+
+/** A network namespace of that name exists (`ip netns add` made it). */
+export function netnsExists(ns: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(ns) && existsSync(`/run/netns/${ns}`);
+}
+
+export function noSuchNetns(ns: string): string {
+  return `network namespace "${ns}" does not exist (see ip netns list)`;
 }
 
 export class KernelSync implements RouteSource {

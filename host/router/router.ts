@@ -16,7 +16,7 @@ import { openLink, type OpenedPort } from "./devices.ts";
 import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
-import type { RouterConfig, ConfigNeigh } from "./config.ts";
+import { syncText, type RouterConfig, type ConfigNeigh } from "./config.ts";
 import type { Route } from "../fib/types.ts";
 import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
@@ -330,6 +330,8 @@ export class Router {
   reload(next: RouterConfig): { routes: number; rules: number; neighs: number; sysctls: number } {
     const d = diffConfig(this.config, next);
     if (d.links.length > 0) throw new Error(`links changed (${d.links.join(", ")}): restart wasmroute to apply link changes; nothing was reloaded`);
+    const syncs = (c: RouterConfig) => c.syncs.map(syncText).join("; ");
+    if (syncs(this.config) !== syncs(next)) throw new Error(`sync lines changed ("${syncs(this.config)}" → "${syncs(next)}"): restart wasmroute to apply them; nothing was reloaded`);
     // Validate knobs on scratch copies first, so a bad one changes nothing.
     const routeProbe = new RouteSysctls();
     const ifProbe = new IfSysctls(next.links.map((l) => l.name));
