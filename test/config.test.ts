@@ -141,7 +141,7 @@ describe("a full valid file", () => {
   });
 
   it("accepts an empty file, comments and blank lines", () => {
-    expect(cfg("")).toEqual({ fileName: "r.conf", links: [], addrs: [], neighs: [], routes: [], rules: [], sysctls: [] });
+    expect(cfg("")).toEqual({ fileName: "r.conf", links: [], addrs: [], neighs: [], routes: [], rules: [], sysctls: [], syncs: [] });
     expect(cfg("# nothing\n\n   \t# really\r\n").links).toEqual([]);
     expect(cfg("link add a type tap # trailing comment").links[0]!.name).toBe("a");
     // "#" starts a comment only at the start of a word, as in script.ts.
@@ -153,7 +153,7 @@ describe("errors: one line, FILE:LINE: what was wrong", () => {
   const L = "link add t0 type tap\n";
   const CASES: [string, string][] = [
     // directives
-    ["frobnicate all", `r.conf:1: unknown directive "frobnicate" (expected link, addr, neigh, route, rule or sysctl)`],
+    ["frobnicate all", `r.conf:1: unknown directive "frobnicate" (expected link, addr, neigh, route, rule, sysctl or sync)`],
     ["link del t0", `r.conf:1: "link del" is not allowed in a config file (only "link add")`],
     ["link", `r.conf:1: "link" needs a command (a config file takes "link add")`],
     // links

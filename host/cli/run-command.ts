@@ -26,6 +26,8 @@
  *                          directory to that user and become it, keeping only the capabilities a reload
  *                          still needs (host/router/privilege.ts); root only. Any failure: one line, exit 2,
  *                          before forwarding starts
+ *   --sync-from-kernel TABLE [netns NS]   mirror a kernel routing table (of a named namespace) into the
+ *                          same table, live (host/router/kernel-sync.ts): BIRD or FRR there feed the router
  *
  * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
  * (links added or removed, routes, rules, neighbours, knobs; a changed link needs a restart); a bad file
@@ -43,9 +45,11 @@ import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
 import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpenable, droppedLinkGuard, dropPrivileges, type UserSpec, type TargetUser } from "../router/privilege.ts";
 import { capabilityNames } from "../router/capabilities.ts";
+import { KernelSync, netnsExists, noSuchNetns, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
+import { tableName } from "./words.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--user NAME[:GROUP]]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
@@ -62,10 +66,11 @@ interface RunOptions {
   metrics?: { host: string; port: number };
   gcStepBudget?: number;
   user?: UserSpec;
+  sync: KernelSyncOptions[];
 }
 
 function parseRunArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { name: "default", busyPoll: false, overflow: "forward", pcapIn: new Map(), capture: new Map(), logFormat: "text" };
+  const o: RunOptions = { name: "default", busyPoll: false, overflow: "forward", pcapIn: new Map(), capture: new Map(), logFormat: "text", sync: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -111,6 +116,14 @@ function parseRunArgs(argv: string[]): RunOptions {
       if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) throw new Error(`--gc-step-budget wants a number of entries (0 = unbounded, as the kernel), got "${v}"`);
       o.gcStepBudget = Number(v);
     } else if (a === "--user") o.user = parseUserSpec(value());
+    else if (a === "--sync-from-kernel") {
+      const table = value();
+      const ns = argv[i + 1] === "netns" ? argv.slice(i + 1, i + 3) : [];
+      i += ns.length;
+      const sync = parseSyncOption(table, ns);
+      if (o.sync.some((x) => x.table === sync.table)) throw new Error(`--sync-from-kernel: table ${table} is given twice: one source per table`);
+      o.sync.push(sync);
+    }
     else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
@@ -132,6 +145,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   let router: Router;
   let target: TargetUser | undefined;
   let kept = 0n;
+  let syncs: KernelSyncOptions[] = [];
   try {
     if (o.user) {
       if (process.geteuid?.() !== 0) throw new Error(`wasmroute run: --user needs root (running as uid ${process.geteuid?.()})`);
@@ -143,6 +157,11 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       kept = keptCapabilities(heldCapabilities(), tunOpenable(target));
     }
     const config = parseConfig(readFileSync(configPath, "utf8"), configPath);
+    for (const s of config.syncs) {
+      if (s.netns !== undefined && !netnsExists(s.netns)) throw new Error(`${configPath}:${s.line}: ${noSuchNetns(s.netns)}`);
+      if (o.sync.some((x) => x.table === s.table)) throw new Error(`${configPath}:${s.line}: table ${tableName(s.table)} is also given to --sync-from-kernel: one source per table`);
+    }
+    syncs = [...config.syncs.map((s) => ({ table: s.table, netns: s.netns })), ...o.sync];
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
     router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
@@ -164,6 +183,10 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       }
     }
     if (o.metrics) metrics = await MetricsServer.start(router, o.metrics);
+    for (const s of syncs) {
+      const k = await KernelSync.start(router, s);
+      process.stdout.write(`wasmroute ${o.name}: mirroring ${k.describe()}: ${k.mirror.count} routes${k.state === "synced" ? "" : ` (${k.state})`}\n`);
+    }
     if (target) await becomeUser(target, kept, { router, control, procDir, ownProcDir: !o.procDir, configPath, log });
   } catch (e) {
     await Promise.all([control?.close(), metrics?.close()]);

@@ -358,6 +358,13 @@ export class Fib {
     });
   }
 
+  /** The routes of one prefix of a table, best (lowest metric) first; empty when there are none. */
+  routesAt(tableId: number, prefix: number, len: number): readonly Route[] {
+    const t = this.tables.get(tableId === 0 ? TABLE_MAIN : tableId);
+    const set = t && len >= 0 && len <= 32 ? t.sets[len]!.get(prefix | 0) : undefined;
+    return set ? set.entries.map((e) => e.route) : [];
+  }
+
   /** Every route of a table (or of all tables), in the kernel's dump order. */
   routes(which: number | "all"): Route[] {
     const ids = which === "all" ? this.tableIds() : [which === 0 ? TABLE_MAIN : which];

@@ -11,6 +11,7 @@
  *   route add|append|replace …                             (host/cli/parse-route.ts)
  *   rule add …                                             (host/cli/parse-rule.ts)
  *   sysctl [-w] NAME=VALUE                                 ("NAME = VALUE" spacing too)
+ *   sync from-kernel table TABLE [netns NS]                 mirror a kernel table (host/router/kernel-sync.ts)
  *
  * The file is checked as a whole and rejected on the first error, as `FILE:LINE: message` on one line
  * (ConfigError): nothing of a bad file is used. Besides the grammar:
@@ -38,7 +39,7 @@ import { parseNeighCommand, parseMacAddress, formatMacAddress, neighText, type N
 import { parseRouteCommand } from "../cli/parse-route.ts";
 import { parseRuleCommand, type NewRule } from "../cli/parse-rule.ts";
 import { splitCommandLine } from "../cli/script.ts";
-import { Seen, Words, parseNumber, q } from "../cli/words.ts";
+import { Seen, Words, parseNumber, parseTable, q, tableName } from "../cli/words.ts";
 import { canonicalSysctlName, RouteSysctls } from "../cache/sysctl.ts";
 import { addressRoutes, type InterfaceAddress } from "./addresses.ts";
 import { IfSysctls, sysctlPath } from "./if-sysctl.ts";
@@ -92,6 +93,13 @@ export interface ConfigSysctl {
   line: number;
 }
 
+export interface ConfigSync {
+  table: number;
+  /** A named network namespace; undefined: wasmroute's own. Its existence is checked at start. */
+  netns: string | undefined;
+  line: number;
+}
+
 export interface RouterConfig {
   fileName: string;
   links: ConfigLink[];
@@ -101,6 +109,8 @@ export interface RouterConfig {
   routes: ConfigRoute[];
   rules: ConfigRule[];
   sysctls: ConfigSysctl[];
+  /** `sync from-kernel` lines: kernel tables mirrored live (the same as --sync-from-kernel). */
+  syncs: ConfigSync[];
 }
 
 /** A rejected config: `FILE:LINE: message` on one line. */
@@ -118,7 +128,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DIRECTIVES = `expected link, addr, neigh, route, rule or sysctl`;
+const DIRECTIVES = `expected link, addr, neigh, route, rule, sysctl or sync`;
 const LINK_NAME_RE = /^[A-Za-z0-9_.-]+$/;
 const NETNS_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** What Interfaces (host/fib/interfaces.ts) accepts as a name. */
@@ -158,7 +168,7 @@ class Parser {
   private routeSysctls: RouteSysctls | undefined;
 
   constructor(fileName: string) {
-    this.config = { fileName, links: [], addrs: [], neighs: [], routes: [], rules: [], sysctls: [] };
+    this.config = { fileName, links: [], addrs: [], neighs: [], routes: [], rules: [], sysctls: [], syncs: [] };
   }
 
   private line = 0;
@@ -194,6 +204,8 @@ class Parser {
         return this.rule(rest);
       case "sysctl":
         return this.sysctl(rest);
+      case "sync":
+        return this.sync(rest);
       default:
         throw new Error(`unknown directive ${q(object)} (${DIRECTIVES})`);
     }
@@ -401,6 +413,36 @@ class Parser {
     }
     this.config.sysctls.push({ name: canonical, value, line: this.line });
   }
+
+  // ── sync ──
+
+  private sync(words: string[]): void {
+    if (words[0] !== "from-kernel") throw new Error(`expected "sync from-kernel table TABLE [netns NS]"${words[0] ? `, got ${q(`sync ${words[0]}`)}` : ""}`);
+    const w = new Words(words.slice(1), "sync from-kernel");
+    const seen = new Seen("sync from-kernel");
+    let table: number | undefined;
+    let netns: string | undefined;
+    while (w.more()) {
+      const word = w.next();
+      if (word === "table") {
+        seen.once(word);
+        table = parseTable(word, w.arg(word));
+      } else if (word === "netns") {
+        seen.once(word);
+        netns = w.arg(word);
+        if (!NETNS_RE.test(netns)) throw new Error(`invalid netns name ${q(netns)}`);
+      } else throw new Error(`unknown word ${q(word)} in "sync from-kernel" (table TABLE [netns NS])`);
+    }
+    if (table === undefined) throw new Error(`"sync from-kernel" needs "table TABLE"`);
+    const first = this.config.syncs.find((x) => x.table === table);
+    if (first) throw new Error(`table ${tableName(table)} is already mirrored (line ${first.line}): one source per table`);
+    this.config.syncs.push({ table, netns, line: this.line });
+  }
+}
+
+/** A `sync` line as the config writes it. */
+export function syncText(s: Pick<ConfigSync, "table" | "netns">): string {
+  return `sync from-kernel table ${tableName(s.table)}${s.netns !== undefined ? ` netns ${s.netns}` : ""}`;
 }
 
 function checkLinkName(name: string): void {
@@ -670,6 +712,7 @@ export function formatConfig(c: RouterConfig): string[] {
   for (const r of c.routes) out.push(`route ${r.mode} ${formatRouteSpec(r.route)}`);
   for (const r of c.rules) out.push(`rule ${r.words.join(" ")}`);
   for (const s of c.sysctls) out.push(`sysctl ${s.name}=${s.value}`);
+  for (const s of c.syncs) out.push(syncText(s));
   return out;
 }
 

@@ -24,6 +24,8 @@
  *                                                       (rt_garbage_collect's sweep), check_expire (the
  *                                                       periodic scan), dst_gc_task (the garbage reaper),
  *                                                       timed by the host around the core's GC probe
+ *   wasmroute_sync_routes{table,netns}         gauge    routes mirrored by --sync-from-kernel (host/router/kernel-sync.ts)
+ *   wasmroute_sync_up{table,netns}             gauge    1 while that mirror is in sync, 0 while it reconnects
  *   process_* and nodejs_*                             prom-client's default process metrics
  *
  * The core's counters are u32 (rt_cache) or u64 (MIB): a wrapped u32 shows as a counter reset.
@@ -168,6 +170,9 @@ export function routerRegistry(router: Router): Registry {
     registers,
   });
   router.gcSteps.onStep((s) => gcSteps.observe({ kind: s.kind }, s.seconds));
+  const sources = () => router.routeSources.map((x) => x.status());
+  gauge("wasmroute_sync_routes", "Routes mirrored from a kernel table (--sync-from-kernel)", ["table", "netns"], () => sources().map((x) => [{ table: x.table, netns: x.netns }, x.routes]));
+  gauge("wasmroute_sync_up", "1 while the mirror of a kernel table is in sync, 0 while it reconnects", ["table", "netns"], () => sources().map((x) => [{ table: x.table, netns: x.netns }, x.synced ? 1 : 0]));
 
   collectDefaultMetrics({ register: reg });
   return reg;

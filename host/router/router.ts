@@ -17,7 +17,8 @@ import { openLink, type OpenedPort } from "./devices.ts";
 import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
-import type { RouterConfig, ConfigNeigh, ConfigLink } from "./config.ts";
+import { syncText, type RouterConfig, type ConfigNeigh, type ConfigLink } from "./config.ts";
+import type { Route } from "../fib/types.ts";
 import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { NeighTable } from "./neigh-table.ts";
@@ -64,6 +65,27 @@ const PORT_UP = 1;
 const PORT_SEND_REDIRECTS = 2;
 const TICK_MS = 20;
 
+/**
+ * A source of routes the router holds besides its config (host/router/kernel-sync.ts): a SIGHUP
+ * reload leaves its routes alone, except where the new config adds a route at one of their keys.
+ */
+/** Where a route sits in the FIB: table, prefix and (when known) metric. */
+export type RouteSlot = Pick<Route, "table" | "prefix" | "len"> & { metric?: number };
+
+export interface RouteSource {
+  /**
+   * Inside the reload's FIB transaction, before the config's routes change: give up the routes at
+   * these keys (a slot without a metric: every metric of its prefix).
+   */
+  yieldTo(slots: readonly RouteSlot[]): void;
+  /** After every reload, applied or refused. */
+  afterReload(): void;
+  /** Called once by Router.stop(). */
+  stop(): void;
+  /** For the metrics: what it mirrors, how many routes it holds in the FIB, whether it is in sync. */
+  status(): { table: string; netns: string; routes: number; synced: boolean };
+}
+
 export class Router {
   readonly fib: Fib;
   readonly cache: RouteCache;
@@ -81,6 +103,8 @@ export class Router {
   private timers: NodeJS.Timeout[] = [];
   private lastLeakSample = 0;
   readonly ports = new Map<string, OpenedPort & { ifindex: number }>();
+  /** Run-time route sources (`--sync-from-kernel`), stopped with the router. */
+  readonly routeSources: RouteSource[] = [];
 
   private constructor(config: RouterConfig, opts: RouterOptions) {
     this.config = config;
@@ -352,6 +376,8 @@ export class Router {
       const why = this.opts.linkGuard?.(l) ?? (l.mtu + 14 > this.dp.slotBytes ? `mtu ${l.mtu} is larger than the receive slots sized at start` : undefined);
       if (why) throw new Error(`${next.fileName}:${l.line}: link ${l.name}: ${why}; nothing was reloaded`);
     }
+    const syncs = (c: RouterConfig) => c.syncs.map(syncText).join("; ");
+    if (syncs(this.config) !== syncs(next)) throw new Error(`sync lines changed ("${syncs(this.config)}" → "${syncs(next)}"): restart wasmroute to apply them; nothing was reloaded`);
     // Validate knobs on scratch copies first, so a bad one changes nothing.
     const routeProbe = new RouteSysctls();
     const ifProbe = new IfSysctls(next.links.map((l) => l.name));
@@ -364,6 +390,9 @@ export class Router {
     this.config = next;
     try {
       this.fib.transaction(() => {
+        // Selectors without a metric can take any route of their prefix: the sources give those up too.
+        const slots: RouteSlot[] = [...d.routesDel, ...d.routesAdd.map((r) => r.route), ...(d.addrsChanged ? next.addrs.flatMap((a) => addressRoutes(a)) : [])];
+        for (const s of this.routeSources) s.yieldTo(slots);
         for (const r of d.routesDel) this.fib.delRoute(r);
         if (d.addrsChanged) {
           for (const a of prev.addrs) for (const r of addressRoutes(a)) this.tryDelete(r);
@@ -377,6 +406,8 @@ export class Router {
       this.config = prev;
       for (const o of opened) o.port.device.close();
       throw e;
+    } finally {
+      for (const s of this.routeSources) s.afterReload();
     }
     for (const l of d.linksRemoved) this.closeLink(l);
     for (const o of opened) {
@@ -429,6 +460,7 @@ export class Router {
 
   /** Stops the loop and timers and releases every device (taps disappear with their last fd). */
   stop(): void {
+    for (const s of this.routeSources.splice(0)) s.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.dp.stop();
