@@ -16,7 +16,7 @@ import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
 import { check } from "./fib/check";
 import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
 import { flush as cacheFlush, release as cacheReleaseEntry, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
-import { inputBatch, setIfConf } from "./cache/input";
+import { inputBatch, hitStages, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
 import { parseBatch, decrementTtl } from "./dp/ipv4";
 import { buildError, buildEchoReply, errorForbidden } from "./dp/icmp";
@@ -109,6 +109,8 @@ export function cache_gc(now: u32): i32 { return garbageCollect(now); }
 export function cache_release(entry: u32): void { cacheReleaseEntry(entry); }
 /** n keys (20 B: dst, src, iif, mark, tos) → n answers (24 B, layout in cache/input.ts). */
 export function cache_input_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void { inputBatch(keys, out, n, now, takeRef != 0); }
+/** Benchmark probe (bench/cache.ts): the input fast path's passes up to `stage` (1..5, cache/input.ts). */
+export function cache_hit_stages(keys: u32, out: u32, n: u32, now: u32, stage: u32): void { hitStages(keys, out, n, now, stage); }
 /** n output keys (20 B: dst, src, oif, mark, tos) → n answers (24 B): routes for traffic the router sends. */
 export function cache_output_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void { outputBatch(keys, out, n, now, takeRef != 0); }
 export function cache_dump(out: u32, max: u32): u32 { return cacheDump(out, max); }
