@@ -18,7 +18,7 @@ import { check } from "./fib/check";
 import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
 import { releaseFor, noteTaken, holderOf, holderCensus } from "./cache/holders";
 import { flush as cacheFlush, garbageCount, garbageOldestAge, buckets as cacheBuckets, nBuckets } from "./cache/table";
-import { inputBatch, setIfConf } from "./cache/input";
+import { inputBatch, hitStages, setIfConf } from "./cache/input";
 import { outputBatch } from "./cache/output";
 import { parseBatch, decrementTtl } from "./dp/ipv4";
 import { buildError, buildEchoReply, errorForbidden } from "./dp/icmp";
@@ -119,6 +119,8 @@ export function cache_input_batch(keys: u32, out: u32, n: u32, now: u32, takeRef
   inputBatch(keys, out, n, now, takeRef != 0);
   noteTaken(out, n, 24, holderOf(takeRef));
 }
+/** Benchmark probe (bench/cache.ts): the input fast path's passes up to `stage` (1..5, cache/input.ts). */
+export function cache_hit_stages(keys: u32, out: u32, n: u32, now: u32, stage: u32): void { hitStages(keys, out, n, now, stage); }
 /** n output keys (20 B: dst, src, oif, mark, tos) → n answers (24 B): routes for traffic the router sends. */
 export function cache_output_batch(keys: u32, out: u32, n: u32, now: u32, takeRef: u32): void {
   outputBatch(keys, out, n, now, takeRef != 0);

@@ -17,7 +17,13 @@ describe("benchmarks (smoke)", () => {
 
   it("cache: hits, inserts, GC steps, bytes per entry, and the comparisons", () => {
     const j = bench("cache");
-    for (const k of ["hitsPerSec", "hitsResidentPerSec", "insertPerSec", "fibOnlyLookupsPerSec", "jsMapHitsPerSec"]) expect(j[k], k).toBeGreaterThan(0);
+    for (const k of ["hitsPerSec", "hitsShuffledPerSec", "hitsResidentPerSec", "insertPerSec", "fibOnlyLookupsPerSec", "jsMapHitsPerSec"]) expect(j[k], k).toBeGreaterThan(0);
+    // the hit's cost split by stage adds up to the whole fast path; the memory floor is measured beside it
+    const split = j.hitCostSplitNsPerKey;
+    expect(split.total).toBeGreaterThan(0);
+    expect(split.hash + split.bucketAndHeadLoad + split.chainWalk + split.keyCompare + split.useAndAnswerStores).toBeCloseTo(split.total, 6);
+    expect(j.memoryBound.oneRandomLoadNs).toBeGreaterThan(0);
+    expect(j.memoryBound.bucketThenEntryNs).toBeGreaterThan(0);
     expect(j.bytesPerEntry).toBe(64);
     expect(j.gc.freed).toBeGreaterThan(0);
     expect(j.gcBudgeted.freed).toBeGreaterThan(0);

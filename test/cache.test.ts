@@ -69,6 +69,58 @@ describe.each(["release", "debug", "checked"] as const)("route cache input path 
     expect(cache.hashed).toBe(40);
   });
 
+  it("hits over long chains (aliases, stale entries, new flows mid-batch) answer and count like keys one by one", () => {
+    // 8 buckets: chains of ~25 entries, with aliases that differ only in src, tos or mark (§1.3), so the
+    // batched walk (pass 2 stops at the first entry with the destination) must count like a walk from the head.
+    const a = router({ flavor, buckets: 8 });
+    const b = router({ flavor, buckets: 8 });
+    for (const c of [a.cache, b.cache]) c.set("gcElasticity", 1 << 20); // keep every entry: long chains
+    const dsts = Array.from({ length: 50 }, (_, i) => `8.8.${i % 13}.${i}`);
+    const flows: InputKey[] = [];
+    for (const [i, d] of dsts.entries()) {
+      flows.push(key(d, "10.0.0.5"), { ...key(d, "10.0.0.5"), tos: 0x10 }, { ...key(d, "10.0.0.5"), mark: 7 + i });
+      if (i % 3 === 0) flows.push(key(d, `10.0.0.${6 + (i % 50)}`));
+    }
+    for (const c of [a.cache, b.cache]) c.input(flows.slice(0, 120), 100); // some flows cached, the rest new
+    // a stale generation: flush(-1) bumps the genid and the old entries stay in the chains (§2) until an
+    // insert into their chain unlinks them
+    for (const c of [a.cache, b.cache]) {
+      c.flush(-1, 140);
+      c.input(flows.slice(120, 140), 150);
+    }
+    const order = flows.map((_, i) => (i * 37) % flows.length); // every flow, in an order unrelated to insertion
+    const batch = [...order, ...order.slice(0, 60)].map((i) => flows[i]!);
+    let batched: unknown[] = [];
+    const dBatch = delta(a.cache, () => (batched = a.cache.input(batch, 200)));
+    const single: unknown[] = [];
+    const dSingle = delta(b.cache, () => batch.forEach((k) => single.push(...b.cache.input([k], 200))));
+    expect(batched).toEqual(single);
+    expect(dBatch).toEqual(dSingle);
+    expect(dBatch.in_hlist_search).toBeGreaterThan(batch.length); // the chains were long
+    expect(dBatch.in_slow_tot).toBeGreaterThan(0); // and slow paths ran mid-batch
+    expect(a.cache.entries(300)).toEqual(b.cache.entries(300)); // same chains, order, use and lastuse
+  });
+
+  it("the benchmark's stage probe writes nothing below the last stage, and the last stage is the fast path", () => {
+    const { fib, cache } = router({ flavor, buckets: 16 });
+    cache.set("gcElasticity", 1 << 20); // chains of ~6: every flow stays cached
+    const flows = Array.from({ length: 100 }, (_, i) => key(`8.8.${i}.1`, "10.0.0.5"));
+    cache.input(flows, 100);
+    const x = fib.core.x;
+    const keys = fib.core.alloc(flows.length * 20);
+    const out = fib.core.alloc(flows.length * 24);
+    const m = fib.core.u32();
+    flows.forEach((k, i) => m.set([k.dst, k.src, fib.ifaces.index("eth0"), 0, 0], (keys >>> 2) + i * 5));
+    const outBefore = [...fib.core.u32().subarray(out >>> 2, (out >>> 2) + flows.length * 6)];
+    const entriesBefore = cache.entries(200);
+    for (const stage of [1, 2, 3, 4]) expect(delta(cache, () => x.cache_hit_stages(keys, out, flows.length, 200, stage))).toEqual({});
+    expect([...fib.core.u32().subarray(out >>> 2, (out >>> 2) + flows.length * 6)]).toEqual(outBefore);
+    expect(cache.entries(200)).toEqual(entriesBefore);
+    const d = delta(cache, () => x.cache_hit_stages(keys, out, flows.length, 200, 5));
+    expect(d.in_hit).toBe(100);
+    expect(cache.input(flows, 200).map((r) => r.gateway)).toEqual(flows.map(() => ip("192.0.2.254")));
+  });
+
   it("counts every outcome of §6.6 where the kernel does", () => {
     const { cache } = router({ flavor });
     const one = (k: InputKey) => {

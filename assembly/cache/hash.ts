@@ -7,7 +7,8 @@
   return (x << k) | (x >>> (32 - k));
 }
 
-export function jhash3(a0: u32, b0: u32, c0: u32, initval: u32): u32 {
+// @ts-ignore: decorator
+@inline export function jhash3(a0: u32, b0: u32, c0: u32, initval: u32): u32 {
   const iv = initval + 0xdeadbeef + (3 << 2);
   let a = a0 + iv;
   let b = b0 + iv;

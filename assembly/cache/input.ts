@@ -7,14 +7,17 @@
 //   bit 0 IPv4 enabled (in_device)   bit 1 forwarding   bits 2–3 rp_filter (max of all/<dev>)
 //   bit 4 has addresses             bit 5 accept_local  bit 6 src_valid_mark
 // Key, 20 bytes: dst, src, iif, mark, tos. Answer, 24 bytes: see decision.ts.
+// Batched fast path scratch (static, u32[128] each, per chunk of keys; see fastPath below):
+//   cur (bucket, then place in the chain)   steps (entries passed over)   pend, moved (chain-walk rounds)
 import { LOOPBACK, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_UNREACHABLE, EINVAL, EHOSTUNREACH, ENETUNREACH, EXDEV, isLoopback, isMulticast, isZeronet } from "./addr";
 import { routeOne } from "../fib/rules";
 import { results, nexthops, RESULT_BYTES, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
-import { lookupInput, hold, bucketOf } from "./table";
+import { lookupInput, hold, buckets, mask } from "./table";
+import { jhash3 } from "./hash";
 import { answer, drop, decide, addFlags, setDecision, finish } from "./decision";
 import { RTCF_BROADCAST, RTCF_DIRECTSRC, RTCF_DOREDIRECT, RTCF_LOCAL } from "./entry";
 import {
-  bump, addCounter, genid, cachingDisabled, C_IN_HIT, C_IN_HLIST_SEARCH, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC,
+  bump, addCounter, genid, secret, cachingDisabled, C_IN_HIT, C_IN_HLIST_SEARCH, C_IN_SLOW_TOT, C_IN_NO_ROUTE, C_IN_BRD, C_IN_MARTIAN_DST, C_IN_MARTIAN_SRC,
 } from "./state";
 
 export const MAX_IF: u32 = 4096;
@@ -162,16 +165,30 @@ function martianSrc(out: usize, errno: i32): void {
 }
 
 /**
- * n keys → n answers. The fast path is inlined here for the common case (noref lookups, caching on):
- * per chunk of 64 keys, pass 1 reads every key's chain head (and touches the head entry) so their cache
- * misses overlap; pass 2 walks the chains, answers hits, and sends misses to the slow path. Once a slow
- * path has run, later keys of the chunk re-read their head, so a batch behaves exactly like keys handled
- * one by one (a new flow's second packet in the same batch is a hit). in_hit and in_hlist_search are
- * kept in locals and added once per batch.
+ * n keys → n answers. The fast path is inlined here for the common case (noref lookups, caching on).
+ * A hit is memory-bound: for random flows the bucket, the head entry and, for about every second key,
+ * a further chain entry are cache misses (§1.1: a chain holds ~1 entry per bucket at gc_thresh). So a
+ * chunk of 128 keys goes through passes that are each short per key, so that the misses of all the
+ * chunk's keys are in flight together instead of one key's after another's:
+ *   1a. hash every key to its bucket (ALU only);
+ *   1b. load every bucket (the chain heads) and touch each head entry: a short loop whose store addresses
+ *       do not depend on its loads, so the head misses overlap like the bucket misses;
+ *   2.  walk every chain to its first entry with the key's destination, or to its end, all keys one step
+ *       per round: a round's loads do not depend on each other, and the keys that stepped go on;
+ *   3.  from that entry compare the whole key (dst, src, iif, tos, mark, genid: §6.1), answer hits, send
+ *       misses to the slow path.
+ * Entries passed over in pass 2 (different destination) are counted as searched, so in_hlist_search is
+ * what a walk from the head counts. Once a slow path has run, later keys of the chunk walk afresh from
+ * their head (and the genid), so a batch behaves exactly like keys handled one by one (a new flow's second
+ * packet in the same batch is a hit). in_hit and in_hlist_search are kept in locals and added once per batch.
  */
-const CHUNK: u32 = 64;
-const heads: usize = memory.data(<i32>CHUNK * 4); // pass 1's chain heads
-const warm: usize = memory.data(64); // a readable word for empty buckets
+const CHUNK: u32 = 128;
+const cur: usize = memory.data(<i32>CHUNK * 4); // per key: bucket (1a), then its place in the chain (1b, 2)
+const steps: usize = memory.data(<i32>CHUNK * 4); // per key: entries pass 2 passed over
+const pend: usize = memory.data(<i32>CHUNK * 4); // pass 2: the keys still walking
+const moved: usize = memory.data(<i32>CHUNK * 4); // pass 2: did the key step in this round
+const empty: usize = memory.data(64); // a zero line that 1b touches for an empty bucket
+const touchSink: usize = memory.data(4);
 
 export function inputBatch(keys: usize, out: usize, n: u32, now: u32, takeRef: bool): void {
   if (takeRef || cachingDisabled()) {
@@ -181,54 +198,132 @@ export function inputBatch(keys: usize, out: usize, n: u32, now: u32, takeRef: b
     }
     return;
   }
+  fastPath(keys, out, n, now, STAGE_ALL);
+}
+
+// Stages of the fast path, for the benchmark's cost split (hitStages): each runs the passes up to it.
+export const STAGE_HASH: u32 = 1; // 1a
+export const STAGE_BUCKET: u32 = 2; // + 1b (buckets and a touch of each head entry)
+export const STAGE_WALK: u32 = 3; // + 2
+export const STAGE_COMPARE: u32 = 4; // + 3's whole-key compare, without its stores
+export const STAGE_ALL: u32 = 5; // the fast path: + use/lastuse, answers, slow paths, counters
+const stageSink: usize = memory.data(4); // where a partial run leaves its hit count
+
+/**
+ * Benchmark probe: the fast path's passes up to `stage` over n keys. Below STAGE_ALL nothing is
+ * written but scratch (no answers, entries or counters), so the same keys can be run again and again.
+ */
+export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32): void {
+  if (cachingDisabled()) return;
+  fastPath(keys, out, n, now, min<u32>(stage, STAGE_ALL));
+}
+
+// @ts-ignore: decorator
+@inline function fastPath(keys: usize, out: usize, n: u32, now: u32, stage: u32): void {
+  const table = buckets;
+  const m0 = mask;
   let hits: u32 = 0;
   let searched: u32 = 0;
-  let sink: u32 = 0;
+  let touched: u32 = 0;
   for (let base: u32 = 0; base < n; base += CHUNK) {
-  const m = min<u32>(CHUNK, n - base);
-  let changed = false;
-  // Pass 1: every key's chain head, and a touch of the head entry, so the misses of the chunk overlap.
-  for (let i: u32 = 0; i < m; i++) {
-    const k = keys + <usize>(base + i) * KEY_BYTES;
-    const h = load<u32>(bucketOf(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8)));
-    store<u32>(heads + (<usize>i << 2), h);
-    sink ^= load<u32>(select<usize>(<usize>h, warm, h != 0), 4);
-  }
-  for (let i: u32 = 0; i < m; i++) {
-    const k = keys + <usize>(base + i) * KEY_BYTES;
-    const o = out + <usize>(base + i) * ANSWER_BYTES;
-    const dst = load<u32>(k);
-    const src = load<u32>(k, 4);
-    const iif = load<u32>(k, 8);
-    const mark = load<u32>(k, 12);
-    const tos = load<u32>(k, 16) & 0x1c;
-    const g = genid;
-    // After a slow path in this chunk the table may have changed (inserts, evictions, GC): read afresh.
-    let e = changed ? <usize>load<u32>(bucketOf(dst, src, iif)) : <usize>load<u32>(heads + (<usize>i << 2));
-    while (e != 0) {
-      if (load<u32>(e, 4) == dst && load<u32>(e, 8) == src && load<u32>(e, 12) == iif && <u32>load<u8>(e, 20) == tos &&
-          load<u32>(e, 16) == mark && load<u32>(e, 28) == g) break;
-      searched++;
-      e = <usize>load<u32>(e);
+    const m = min<u32>(CHUNK, n - base);
+    const kc = keys + <usize>base * KEY_BYTES;
+    const oc = out + <usize>base * ANSWER_BYTES;
+    let g = genid;
+    let seed = secret + g;
+    // 1a: buckets.
+    for (let i: u32 = 0; i < m; i++) {
+      const k = kc + <usize>i * KEY_BYTES;
+      store<u32>(cur + (<usize>i << 2), <u32>table + ((jhash3(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), seed) & m0) << 2));
     }
-    if (e != 0) {
-      store<u32>(e, load<u32>(e, 52) + 1, 52);
-      store<u32>(e, now, 56);
-      hits++;
-      const er = load<i32>(e, 44);
-      store<u32>(o, <u32>load<u8>(e, 21) | 0x100); // type, cached
-      store<i32>(o, er != 0 ? -er : 0, 4);
-      store<u64>(o, load<u64>(e, 36), 8); // gateway, oif
-      store<u32>(o, load<u32>(e, 24) & 0xffff0000, 16);
-      store<u32>(o, 0, 20);
-      continue;
+    if (stage < STAGE_BUCKET) continue;
+    // 1b: chain heads, and a touch of each head entry; then the keys with a non-empty chain walk in pass 2.
+    for (let i: u32 = 0; i < m; i++) {
+      const c = cur + (<usize>i << 2);
+      const h = load<u32>(<usize>load<u32>(c));
+      store<u32>(c, h);
+      store<u32>(steps + (<usize>i << 2), 0);
+      touched ^= load<u32>(select<usize>(<usize>h, empty, h != 0));
     }
-    inputSlow(dst, src, iif, mark, tos, now, false, o);
-    changed = true;
+    let np: u32 = 0;
+    for (let i: u32 = 0; i < m; i++) {
+      store<u32>(pend + (<usize>np << 2), i);
+      np += <u32>(load<u32>(cur + (<usize>i << 2)) != 0);
+    }
+    if (stage < STAGE_WALK) continue;
+    // 2: rounds. The stores' addresses do not depend on the loads, so a round's misses overlap.
+    while (np != 0) {
+      for (let j: u32 = 0; j < np; j++) {
+        const i = load<u32>(pend + (<usize>j << 2));
+        const c = cur + (<usize>i << 2);
+        const e = <usize>load<u32>(c);
+        const next = load<u32>(e);
+        const go = <u32>(load<u32>(e, 4) != load<u32>(kc + <usize>i * KEY_BYTES)) & <u32>(next != 0);
+        store<u32>(c, select<u32>(next, <u32>e, go != 0));
+        const st = steps + (<usize>i << 2);
+        store<u32>(st, load<u32>(st) + go);
+        store<u32>(moved + (<usize>j << 2), go);
+      }
+      let w: u32 = 0;
+      for (let j: u32 = 0; j < np; j++) {
+        store<u32>(pend + (<usize>w << 2), load<u32>(pend + (<usize>j << 2)));
+        w += load<u32>(moved + (<usize>j << 2));
+      }
+      np = w;
+    }
+    if (stage < STAGE_COMPARE) continue;
+    // 3: whole-key compare, answers, slow paths.
+    let changed = false;
+    for (let i: u32 = 0; i < m; i++) {
+      const k = kc + <usize>i * KEY_BYTES;
+      const o = oc + <usize>i * ANSWER_BYTES;
+      const dst = load<u32>(k);
+      const src = load<u32>(k, 4);
+      const iif = load<u32>(k, 8);
+      const mark = load<u32>(k, 12);
+      const tos = load<u32>(k, 16) & 0x1c;
+      let e: usize;
+      if (changed) {
+        // A slow path in this chunk may have changed the table (inserts, evictions, GC, a rebuild's new
+        // genid): walk from the head, as a key taken alone would.
+        e = <usize>load<u32>(table + (<usize>(jhash3(dst, src, iif, seed) & m0) << 2));
+      } else {
+        e = <usize>load<u32>(cur + (<usize>i << 2));
+        searched += load<u32>(steps + (<usize>i << 2));
+      }
+      while (e != 0) {
+        if (load<u32>(e, 4) == dst && load<u32>(e, 8) == src && load<u32>(e, 12) == iif && <u32>load<u8>(e, 20) == tos &&
+            load<u32>(e, 16) == mark && load<u32>(e, 28) == g) break;
+        searched++;
+        e = <usize>load<u32>(e);
+      }
+      if (stage < STAGE_ALL) {
+        hits += <u32>(e != 0);
+        continue;
+      }
+      if (e != 0) {
+        store<u32>(e, load<u32>(e, 52) + 1, 52);
+        store<u32>(e, now, 56);
+        hits++;
+        const er = load<i32>(e, 44);
+        store<u32>(o, <u32>load<u8>(e, 21) | 0x100); // type, cached
+        store<i32>(o, er != 0 ? -er : 0, 4);
+        store<u64>(o, load<u64>(e, 36), 8); // gateway, oif
+        store<u32>(o, load<u32>(e, 24) & 0xffff0000, 16);
+        store<u32>(o, 0, 20);
+        continue;
+      }
+      inputSlow(dst, src, iif, mark, tos, now, false, o);
+      changed = true;
+      g = genid;
+      seed = secret + g;
+    }
   }
+  store<u32>(touchSink, touched); // keeps 1b's touches
+  if (stage < STAGE_ALL) {
+    store<u32>(stageSink, hits + searched);
+    return;
   }
-  store<u32>(warm, sink);
   addCounter(C_IN_HIT, hits);
   addCounter(C_IN_HLIST_SEARCH, searched);
 }
-
