@@ -48,6 +48,7 @@ const DP = { errorCost: 0, errorBurst: 1, redirectLoad: 2, redirectNumber: 3, re
 /** Port flags of dp_port_set (assembly/dp/ports.ts). */
 const PORT_UP = 1;
 const PORT_SEND_REDIRECTS = 2;
+const PORT_OFFLOAD = 4;
 const TICK_MS = 20;
 
 export class Router {
@@ -169,7 +170,7 @@ export class Router {
       const mac = port?.mac ?? l.mac;
       const p = core.alloc(8);
       if (mac) new Uint8Array(core.x.memory.buffer, p, 6).set(mac);
-      const rc = this.x.dp_port_set(ifindex, p, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0));
+      const rc = this.x.dp_port_set(ifindex, p, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0) | (port?.device.offload ? PORT_OFFLOAD : 0));
       core.x.mem_free(p, 8);
       if (rc !== 0) throw new Error(`${l.name}: the data plane refused the port (ifindex ${ifindex}, mtu ${l.mtu})`);
     }
@@ -179,7 +180,7 @@ export class Router {
 
   private openPorts(): void {
     for (const l of this.config.links) {
-      const opened = openLink({ name: l.name, kind: l.kind, kernelName: l.kernelName, netns: l.netns, dev: l.dev, mac: l.mac });
+      const opened = openLink({ name: l.name, kind: l.kind, kernelName: l.kernelName, netns: l.netns, dev: l.dev, mac: l.mac, offload: l.offload });
       const ifindex = this.fib.ifaces.index(l.name);
       this.ports.set(l.name, { ...opened, ifindex });
       const cap = this.opts.capture?.get(l.name);

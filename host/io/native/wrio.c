@@ -3,7 +3,12 @@
  * them and a caller's buffer (typically the WebAssembly core's linear memory) in batches, and reports
  * readiness through the libuv loop (uv_poll), so the host never busy-spins.
  *
- *   tapOpen(name)                              -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking.
+ *   tapOpen(name[, offload])                   -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking. offload
+ *                                                      true: also IFF_VNET_HDR (TUNSETVNETHDRSZ 10, a struct
+ *                                                      virtio_net_hdr before every frame, both ways) and
+ *                                                      TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN):
+ *                                                      the kernel side may hand over and take TCPv4 GSO
+ *                                                      super-frames and unfinished checksums.
  *   packetOpen(ifname[, netnsPath])            -> fd   AF_PACKET bound to one interface (inside the
  *                                                      network namespace at netnsPath if given, e.g.
  *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
@@ -16,11 +21,18 @@
  *                                                      Uint8Array), on a packet socket: bit 0 = checksum
  *                                                      not ready (offloaded: the data plane must finish it),
  *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
+ *                                                      vnet (a Uint8Array, VNET_STRIDE bytes per frame), on
+ *                                                      an offload tap: frame i's virtio_net_hdr lands at
+ *                                                      vnet + i·VNET_STRIDE (readv), and bit 0 of flags is set
+ *                                                      when it says VIRTIO_NET_HDR_F_NEEDS_CSUM.
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
  *   sendList(fd, buf, offsets, lens, start, n) -> sent  frames anywhere in buf: frame k at buf + offsets[start+k]
  *                                                      (a Uint32Array), length lens[start+k]. A frame the
  *                                                      device refuses (down: EIO/ENETDOWN, ENOBUFS) is
  *                                                      skipped and not counted; EAGAIN stops the send.
+ *   sendList(..., vnet)                                on an offload tap: frame k goes out with the 10-byte
+ *                                                      virtio_net_hdr at vnet + (start+k)·VNET_STRIDE in
+ *                                                      front (one writev per frame).
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
@@ -40,6 +52,8 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <sched.h>
@@ -51,6 +65,10 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 #define MAX_BATCH 1024
+/* Bytes per frame in a vnet-header array (the 10-byte struct virtio_net_hdr, padded to 12). */
+#define VNET_STRIDE 12
+#define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 
 /* Whether fd is a socket (packet port) rather than a tap character device. */
 static int is_socket(int fd) {
@@ -102,25 +120,38 @@ static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
 }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   char name[IFNAMSIZ + 1];
   size_t n = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok || n == 0 || n >= IFNAMSIZ) {
-    napi_throw_type_error(env, NULL, "tapOpen(name): name must be 1..15 characters");
+    napi_throw_type_error(env, NULL, "tapOpen(name[, offload]): name must be 1..15 characters");
     return NULL;
   }
+  bool offload = false;
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return fail(env, "open /dev/net/tun", errno);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, n);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     close(fd);
     return fail(env, "TUNSETIFF", e);
+  }
+  if (offload) {
+    int hdr = VNET_BYTES;
+    const char *what = NULL;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) what = "TUNSETVNETHDRSZ";
+    else if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) < 0) what = "TUNSETOFFLOAD";
+    if (what) {
+      int e = errno;
+      close(fd);
+      return fail(env, what, e);
+    }
   }
   return num(env, fd);
 }
@@ -192,10 +223,10 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
-/* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
+/* recvBatch(fd, buf, offset, slot, max, lens[, flags[, vnet]]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, offset, slot, max;
   uint8_t *buf, *lensb;
@@ -214,6 +245,16 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[6], &ft);
     if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
       napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
+      return NULL;
+    }
+  }
+  uint8_t *vnet = NULL;
+  size_t vnetlen = 0;
+  if (argc >= 8) {
+    napi_valuetype vt;
+    napi_typeof(env, argv[7], &vt);
+    if (vt != napi_undefined && (!arg_bytes(env, argv[7], &vnet, &vnetlen) || vnetlen < (size_t)max * VNET_STRIDE)) {
+      napi_throw_range_error(env, NULL, "recvBatch: vnet must hold max × 12 bytes");
       return NULL;
     }
   }
@@ -252,10 +293,19 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     }
     return num(env, r);
   }
-  if (flags) memset(flags, 0, (size_t)max); /* a tap hands over finished frames */
+  if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    ssize_t r = read(fd, buf + offset + (size_t)i * slot, slot);
+    ssize_t r;
+    uint8_t *frame = buf + offset + (size_t)i * slot;
+    if (vnet) {
+      struct iovec v[2] = {{vnet + (size_t)i * VNET_STRIDE, VNET_BYTES}, {frame, (size_t)slot}};
+      r = readv(fd, v, 2);
+      if (r >= 0) r = r < VNET_BYTES ? 0 : r - VNET_BYTES;
+      if (r >= 0 && flags && (vnet[(size_t)i * VNET_STRIDE] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) flags[i] |= 1;
+    } else {
+      r = read(fd, frame, slot);
+    }
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -272,7 +322,7 @@ static int frame_lost(int err) {
 }
 
 /* Sends count frames (frames[k], lens[k]); returns how many went, -errno on a hard error. Stops at EAGAIN. */
-static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count) {
+static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count, const uint8_t *vnet) {
   int sent = 0;
   if (is_socket(fd)) {
     int done = 0;
@@ -302,7 +352,12 @@ static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count)
   }
   for (int i = 0; i < count; i++) {
     ssize_t w;
-    do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
+    if (vnet) {
+      struct iovec v[2] = {{(void *)(vnet + (size_t)i * VNET_STRIDE), VNET_BYTES}, {frames[i], (size_t)lens[i]}};
+      do w = writev(fd, v, 2); while (w < 0 && errno == EINTR);
+    } else {
+      do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
+    }
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (frame_lost(errno)) continue;
@@ -338,16 +393,16 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
     }
     frames[k] = buf + offset + (size_t)k * slot;
   }
-  int r = send_frames(fd, frames, lens, count);
+  int r = send_frames(fd, frames, lens, count, NULL);
   free(frames);
   if (r < 0) return fail(env, "send", -r);
   return num(env, r);
 }
 
-/* sendList(fd, buf, offsets, lens, start, n): frames at buf + offsets[start + k], lengths lens[start + k]. */
+/* sendList(fd, buf, offsets, lens, start, n[, vnet]): frames at buf + offsets[start + k], lengths lens[start + k]. */
 static napi_value send_list(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, start, count;
   uint8_t *buf, *offb, *lensb;
@@ -357,6 +412,17 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
       start < 0 || count < 0 || count > 65536 || offlen < ((size_t)start + (size_t)count) * 4 || lenslen < ((size_t)start + (size_t)count) * 4) {
     napi_throw_range_error(env, NULL, "sendList(fd, buf, offsets, lens, start, n): list out of bounds");
     return NULL;
+  }
+  uint8_t *vnet = NULL;
+  size_t vnetlen = 0;
+  if (argc >= 7) {
+    napi_valuetype vt;
+    napi_typeof(env, argv[6], &vt);
+    if (vt != napi_undefined && (!arg_bytes(env, argv[6], &vnet, &vnetlen) || vnetlen < ((size_t)start + (size_t)count) * VNET_STRIDE)) {
+      napi_throw_range_error(env, NULL, "sendList: vnet must hold (start + n) × 12 bytes");
+      return NULL;
+    }
+    if (vnet) vnet += (size_t)start * VNET_STRIDE;
   }
   const uint32_t *offs = (const uint32_t *)offb + start;
   const int32_t *lens = (const int32_t *)lensb + start;
@@ -370,7 +436,7 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
     }
     frames[k] = buf + offs[k];
   }
-  int r = send_frames(fd, frames, lens, count);
+  int r = send_frames(fd, frames, lens, count, vnet);
   free(frames);
   if (r < 0) return fail(env, "send", -r);
   return num(env, r);
