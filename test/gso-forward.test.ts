@@ -116,6 +116,14 @@ describe("GSO super-frames in the pipeline", () => {
     expect(mib("IpExt", "OutOctets") - oct0).toBe(f.length - 14);
   });
 
+  it("packs a batch on an offload port: 200 small frames and a super-frame in one call", () => {
+    const small = Array.from({ length: 200 }, (_, i) => ipv4Frame(toRouter, ip("10.202.1.2"), ip("172.17.0.9"), 17, new Uint8Array(8 + (i % 50)), { df: true }));
+    const r = router.dp.receive(port("p1"), [...small, superFrame("172.16.0.9", 30_000)], [...small.map(() => 0), 1], [...small.map(() => undefined), vnet(1448)]);
+    expect(r.verdicts).toEqual(new Array(201).fill(0));
+    expect(r.sent.filter((s) => s.oif === port("p3")).map((s) => s.frame.length)).toEqual(small.map((f) => f.length));
+    expect(r.sent.filter((s) => s.oif === port("p2")).map((s) => s.frame.length)).toEqual([14 + 20 + 32 + 30_000]);
+  });
+
   it("keeps the ECN bit of gso_type", () => {
     const r = router.dp.receive(port("p1"), [superFrame("172.16.0.9", 5000, { flags: 0x98 })], [1], [vnet(1448, 0x81)]);
     expect(r.sent[0]!.vnet[1]).toBe(0x81);

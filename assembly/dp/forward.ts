@@ -8,11 +8,13 @@
 //
 // Receive area (allocated once by rxInit; the host reads frames into it)
 // ┌──────────────────┬──────────────────────────────────────────────────────────────────────────┐
-// │ header (32 B)    │ +0 buf ptr, +4 lens ptr, +8 flags ptr, +12 verdicts ptr, +16 slots,       │
-// │                  │ +20 slot bytes, +24 vnet ptr, +28 GSO slots                               │
-// │ buf              │ max(slots × slot bytes, 2 × GSO_SLOT_BYTES): frame i at buf + i·slot; a   │
-// │                  │ batch from an offload port (PORT_OFFLOAD) lays the same bytes out as GSO  │
-// │                  │ slots of GSO_SLOT_BYTES (super-frames up to 14 + 65,535 bytes)            │
+// │ header (36 B)    │ +0 buf ptr, +4 lens ptr, +8 flags ptr, +12 verdicts ptr, +16 slots,       │
+// │                  │ +20 slot bytes, +24 vnet ptr, +28 buf bytes, +32 offs ptr                 │
+// │ buf              │ max(slots × slot bytes, 2 × GSO_FRAME_BYTES): frame i at buf + i·slot; a  │
+// │                  │ batch from an offload port (PORT_OFFLOAD) is packed instead: frame i at   │
+// │                  │ buf + offs[i], 64-byte aligned, the host reading while GSO_FRAME_BYTES    │
+// │                  │ still fit (hundreds of small frames, or about 7 super-frames of 64 KiB)   │
+// │ offs             │ u32[slots] packed frame offsets from buf (offload ports only)             │
 // │ lens             │ i32[slots] frame lengths (what recv wrote)                                │
 // │ flags            │ u8[slots] per-frame flags from the device (1 = checksum not ready)        │
 // │ vnet             │ u8[slots × 12] per-frame virtio_net_hdr (gso.ts), read only for a batch   │
@@ -50,8 +52,8 @@ import { be16 } from "./bytes";
 export const CSUM_NOT_READY: u8 = 1;
 const EACCES: i32 = 13;
 const MAX_FRAGS: u32 = 256;
-/** A receive slot for one GSO super-frame: 14 + 65,535 bytes, rounded up to 64. */
-export const GSO_SLOT_BYTES: u32 = 65600;
+/** The room a packed read needs: one GSO super-frame, 14 + 65,535 bytes, rounded up to 64. */
+export const GSO_FRAME_BYTES: u32 = 65600;
 /** At most this many segments from one super-frame (64 KiB at an MSS of 256 bytes). */
 const MAX_SEGS: u32 = 256;
 
@@ -63,7 +65,8 @@ let lens: usize = 0;
 let flags: usize = 0;
 let verdicts: usize = 0;
 let vnet: usize = 0;
-let gsoSlots: u32 = 0;
+let offs: usize = 0;
+let bufBytes: usize = 0;
 let parse: usize = 0;
 let keys: usize = 0;
 let answers: usize = 0;
@@ -77,12 +80,12 @@ export const portDrops: usize = memory.data(<i32>MAX_PORTS * 4);
 export function rxInit(n: u32, bytes: u32): usize {
   if (area != 0) return n <= slots && bytes <= slotBytes ? area : 0;
   if (n == 0 || bytes < 64 || bytes > 65536 + 64) return 0;
-  const per: usize = 4 + 1 + 1 + VNET_STRIDE + PARSE_BYTES + KEY_BYTES + ANSWER_BYTES + 4;
-  const bufBytes = max<usize>(<usize>n * bytes, 2 * <usize>GSO_SLOT_BYTES);
-  const p = alloc(32 + bufBytes + <usize>n * per + 64);
+  const per: usize = 4 + 4 + 1 + 1 + VNET_STRIDE + PARSE_BYTES + KEY_BYTES + ANSWER_BYTES + 4;
+  bufBytes = max<usize>(<usize>n * bytes, 2 * <usize>GSO_FRAME_BYTES);
+  const p = alloc(36 + bufBytes + <usize>n * per + 64);
   if (p == 0) return 0;
   area = p;
-  buf = (p + 32 + 63) & ~63;
+  buf = (p + 36 + 63) & ~63;
   lens = buf + bufBytes;
   keys = lens + <usize>n * 4;
   answers = keys + <usize>n * KEY_BYTES;
@@ -91,9 +94,9 @@ export function rxInit(n: u32, bytes: u32): usize {
   flags = parse + <usize>n * PARSE_BYTES;
   verdicts = flags + <usize>n;
   vnet = verdicts + <usize>n;
+  offs = (vnet + <usize>n * VNET_STRIDE + 3) & ~3;
   slots = n;
   slotBytes = bytes;
-  gsoSlots = min<u32>(n, <u32>(bufBytes / GSO_SLOT_BYTES));
   store<u32>(area, <u32>buf);
   store<u32>(area, <u32>lens, 4);
   store<u32>(area, <u32>flags, 8);
@@ -101,8 +104,16 @@ export function rxInit(n: u32, bytes: u32): usize {
   store<u32>(area, n, 16);
   store<u32>(area, bytes, 20);
   store<u32>(area, <u32>vnet, 24);
-  store<u32>(area, gsoSlots, 28);
+  store<u32>(area, <u32>bufBytes, 28);
+  store<u32>(area, <u32>offs, 32);
   return area;
+}
+
+/** Where frame i of the batch is: slot i, or for an offload port where offs[i] says (kept inside buf). */
+// @ts-ignore: decorator
+@inline function frameAt(packed: bool, i: u32): usize {
+  if (!packed) return buf + <usize>i * slotBytes;
+  return buf + min<usize>(<usize>load<u32>(offs + (<usize>i << 2)), bufBytes);
 }
 
 /** PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2, PACKET_OTHERHOST 3 (by destination MAC). */
@@ -121,13 +132,14 @@ function pktType(f: usize, iif: u32): u32 {
 export function dpInput(iif: u32, n0: u32, now: u32): u32 {
   txReset();
   const offload = (portFlags(iif) & PORT_OFFLOAD) != 0;
-  const slot = offload ? GSO_SLOT_BYTES : slotBytes;
-  const n = min<u32>(n0, offload ? gsoSlots : slots);
+  const n = min<u32>(n0, slots);
   let k: u32 = 0;
   // Pass 1: wire checks, ARP, and the cache keys of the IPv4 frames (ip_rcv's order and counters).
   for (let i: u32 = 0; i < n; i++) {
-    const f = buf + <usize>i * slot;
-    const len = <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), <i32>slot));
+    const f = frameAt(offload, i);
+    const room = offload ? <i32>(bufBytes - (f - buf)) : <i32>slotBytes;
+    const len = <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), room));
+    store<i32>(lens + (<usize>i << 2), <i32>len);
     const rec = parse + <usize>i * PARSE_BYTES;
     const v = parseFrame(f, len, rec);
     let verdict: u8 = V_DELIVERED;
@@ -162,7 +174,7 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
   // Pass 2: act on each decision.
   for (let j: u32 = 0; j < k; j++) {
     const i = load<u32>(keyFrame + (<usize>j << 2));
-    const f = buf + <usize>i * slot;
+    const f = frameAt(offload, i);
     const len = <u32>load<i32>(lens + (<usize>i << 2));
     const rec = parse + <usize>i * PARSE_BYTES;
     const meta = offload ? vnet + <usize>i * VNET_STRIDE : 0;

@@ -55,6 +55,15 @@ export class FramePort {
     return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags, this.offload ? vnet : undefined);
   }
 
+  /**
+   * An offload tap's receive: frames packed one after another (64-byte aligned) into bytes at offset,
+   * read while frameMax bytes still fit; frame i at offset + offs[i], its vnet header at vnet[12i …].
+   */
+  recvPacked(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number {
+    if (this.kind !== "tap") throw new Error(`${this.name}: packed receive is for a tap`);
+    return wrio().recvPacked(this.fd, buf, offset, bytes, frameMax, max, lens, flags, this.offload ? vnet : undefined, offs);
+  }
+
   /** Writes n frames laid out as recv lays them out. Returns how many went (fewer when the queue is full). */
   send(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number {
     return wrio().sendBatch(this.fd, buf, offset, slot, lens, n);

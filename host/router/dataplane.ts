@@ -4,16 +4,17 @@
  * port (one `sendList` per port), the timer tick (`dp_tick`), and pcap replay and capture. Frames move
  * between the devices and the core's linear memory without a JS copy and without a per-frame JS→WASM
  * call (docs/dataplane.md has the memory layout and the verdicts). An offload TAP (device.offload) is
- * read into the same receive buffer laid out as super-frame slots of GSO_SLOT_BYTES, each frame with its
- * vnet header, and written with the vnet header the core listed for each frame.
+ * read into the same receive buffer packed (frame after frame, while a 64 KiB super-frame still fits),
+ * each frame with its vnet header, and written with the vnet header the core listed for each frame.
  */
 import type { Core } from "../core/load.ts";
 import type { PcapWriter } from "../io/pcap.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
-  /** Frames come and go with a 12-byte vnet header each (an offload TAP). */
+  /** Frames come and go with a 12-byte vnet header each (an offload TAP); received with recvPacked. */
   readonly offload?: boolean;
+  recvPacked?(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number;
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array, vnet?: Uint8Array): number;
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   onReadable(callback: () => void): void;
@@ -70,8 +71,8 @@ export interface DataPlaneOptions {
   onPortError?: (port: string, message: string) => void;
 }
 
-/** A receive slot of an offload port: one GSO super-frame (assembly/dp/forward.ts GSO_SLOT_BYTES). */
-export const GSO_SLOT_BYTES = 65600;
+/** The room a packed read of an offload port needs: one GSO super-frame (assembly/dp/forward.ts GSO_FRAME_BYTES). */
+export const GSO_FRAME_BYTES = 65600;
 /** Bytes of one frame's vnet header slot (virtio_net_hdr, 10 bytes, padded). */
 export const VNET_STRIDE = 12;
 
@@ -99,8 +100,9 @@ export class DataPlane {
   private rxFlags = 0;
   private rxVerdicts = 0;
   private rxVnet = 0;
-  /** Super-frame slots an offload port's batch has (the receive buffer seen as GSO_SLOT_BYTES slots). */
-  readonly gsoSlots: number;
+  private rxOffs = 0;
+  /** Bytes of the receive buffer (an offload port's batch packs frames into them). */
+  readonly rxBytes: number;
   private collect: SentFrame[] | undefined;
   private verdictsView!: Uint8Array;
   private running = false;
@@ -110,6 +112,7 @@ export class DataPlane {
   private lensView!: Int32Array;
   private flagsView!: Uint8Array;
   private vnetView!: Uint8Array;
+  private offsView!: Uint32Array;
   private bytes!: Uint8Array;
 
   constructor(core: Core, opts: DataPlaneOptions = {}) {
@@ -128,7 +131,8 @@ export class DataPlane {
     this.rxFlags = u32[(area >>> 2) + 2]!;
     this.rxVerdicts = u32[(area >>> 2) + 3]!;
     this.rxVnet = u32[(area >>> 2) + 6]!;
-    this.gsoSlots = u32[(area >>> 2) + 7]!;
+    this.rxBytes = u32[(area >>> 2) + 7]!;
+    this.rxOffs = u32[(area >>> 2) + 8]!;
     // Every received frame may turn into a few (fragments, ICMP, released ARP queues): room for 4×.
     if (this.x.dp_tx_init(this.slots * 4, this.slots * 4 * this.slotBytes) !== 0) throw new Error("wasmroute: cannot allocate the transmit arena");
   }
@@ -152,26 +156,43 @@ export class DataPlane {
     this.flagsView = new Uint8Array(buf, this.rxFlags, this.slots);
     this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
     this.vnetView = new Uint8Array(buf, this.rxVnet, this.slots * VNET_STRIDE);
+    this.offsView = new Uint32Array(buf, this.rxOffs, this.slots);
   }
 
-  /** Bytes per receive slot and frames per batch for port p. */
-  private slotOf(p: Port): { slot: number; max: number } {
-    return p.device.offload ? { slot: GSO_SLOT_BYTES, max: this.gsoSlots } : { slot: this.slotBytes, max: this.slots };
+  /** Where frame i of the batch just received on p starts in linear memory (a slot, or packed). */
+  private frameAddr(p: Port, i: number): number {
+    return this.rxBuf + (p.device.offload ? this.offsView[i]! : i * this.slotBytes);
   }
 
-  /** Puts frames into the receive area as port p's device would (flags and vnet headers zero unless given). */
-  private load(p: Port, frames: readonly Uint8Array[], flags?: readonly number[], vnets?: readonly (Uint8Array | undefined)[]): void {
-    const { slot } = this.slotOf(p);
+  /**
+   * Puts frames into the receive area as port p's device would (flags and vnet headers zero unless
+   * given); returns how many fit (an offload port packs them while a super-frame still fits).
+   */
+  private load(p: Port, frames: readonly Uint8Array[], flags?: readonly number[], vnets?: readonly (Uint8Array | undefined)[]): number {
     this.views();
-    frames.forEach((frame, i) => {
-      const len = Math.min(frame.length, slot);
-      this.bytes.set(frame.subarray(0, len), this.rxBuf + i * slot);
+    let used = 0;
+    let n = 0;
+    for (const frame of frames) {
+      const i = n;
+      if (i >= this.slots) break;
+      let at = this.rxBuf + i * this.slotBytes;
+      let len = Math.min(frame.length, this.slotBytes);
+      if (p.device.offload) {
+        if (used + GSO_FRAME_BYTES > this.rxBytes) break;
+        len = Math.min(frame.length, GSO_FRAME_BYTES);
+        this.offsView[i] = used;
+        at = this.rxBuf + used;
+        used += (len + 63) & ~63;
+      }
+      n++;
+      this.bytes.set(frame.subarray(0, len), at);
       this.lensView[i] = len;
       this.flagsView[i] = flags?.[i] ?? 0;
       this.vnetView.fill(0, i * VNET_STRIDE, (i + 1) * VNET_STRIDE);
       const v = vnets?.[i];
       if (v) this.vnetView.set(v.subarray(0, VNET_STRIDE), i * VNET_STRIDE);
-    });
+    }
+    return n;
   }
 
   /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
@@ -223,19 +244,21 @@ export class DataPlane {
   /** Reads and processes batches from one port until it is empty or its turn is over. */
   pump(p: Port): void {
     if (p.failed) return;
-    const { slot, max } = this.slotOf(p);
     for (let b = 0; b < BATCHES_PER_TURN; b++) {
       this.views();
+      const mem = this.core.x.memory.buffer;
       let n: number;
       try {
-        n = p.device.recv(this.core.x.memory.buffer, this.rxBuf, slot, max, this.lensView, this.flagsView, p.device.offload ? this.vnetView : undefined);
+        n = p.device.offload && p.device.recvPacked
+          ? p.device.recvPacked(mem, this.rxBuf, this.rxBytes, GSO_FRAME_BYTES, this.slots, this.lensView, this.flagsView, this.vnetView, this.offsView)
+          : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
       } catch (e) {
         this.portFailed(p, e);
         return;
       }
       if (n <= 0) return;
       this.process(p, n);
-      if (n < max) return;
+      if (n < this.slots && !p.device.offload) return; // a packed batch also ends when the room is used up
     }
   }
 
@@ -247,8 +270,7 @@ export class DataPlane {
     p.stats.rxBytes += bytes;
     if (p.capture) {
       const wall = Date.now();
-      const { slot } = this.slotOf(p);
-      for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.rxBuf + i * slot, this.rxBuf + i * slot + this.lensView[i]!), wall);
+      for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.frameAddr(p, i), this.frameAddr(p, i) + this.lensView[i]!), wall);
     }
     const groups = this.x.dp_input(p.ifindex, n, now);
     this.send(groups);
@@ -262,9 +284,7 @@ export class DataPlane {
   receive(ifindex: number, frames: readonly Uint8Array[], flags?: readonly number[], vnets?: readonly (Uint8Array | undefined)[]): { verdicts: number[]; sent: SentFrame[] } {
     const p = this.ports.get(ifindex);
     if (!p) throw new Error(`no port with index ${ifindex}`);
-    const { max } = this.slotOf(p);
-    if (frames.length > max) throw new Error(`at most ${max} frames per batch`);
-    this.load(p, frames, flags, vnets);
+    if (this.load(p, frames, flags, vnets) < frames.length) throw new Error(`at most ${this.slots} frames per batch (or ${Math.floor(this.rxBytes / GSO_FRAME_BYTES)} on an offload port)`);
     const sent: SentFrame[] = [];
     this.collect = sent;
     try {
@@ -294,9 +314,9 @@ export class DataPlane {
       this.replaying = undefined;
       for (const p of this.ports.values()) {
         if (p.replay.length === 0) continue;
-        const batch = p.replay.splice(0, this.slotOf(p).max);
-        this.load(p, batch);
-        this.process(p, batch.length);
+        const n = this.load(p, p.replay.slice(0, this.slots));
+        p.replay.splice(0, n);
+        this.process(p, n);
       }
       this.scheduleReplay();
     });

@@ -25,6 +25,12 @@
  *                                                      an offload tap: frame i's virtio_net_hdr lands at
  *                                                      vnet + i·VNET_STRIDE (readv), and bit 0 of flags is set
  *                                                      when it says VIRTIO_NET_HDR_F_NEEDS_CSUM.
+ *   recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) -> n   a tap only: frames
+ *                                                      packed one after another (64-byte aligned) into
+ *                                                      bytes at buf + offset, read while frameMax bytes
+ *                                                      still fit: frame i at offset + offs[i], length lens[i],
+ *                                                      its vnet header (if vnet) and flags as recvBatch.
+ *                                                      Small frames fill a batch, super-frames take room.
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
  *   sendList(fd, buf, offsets, lens, start, n) -> sent  frames anywhere in buf: frame k at buf + offsets[start+k]
  *                                                      (a Uint32Array), length lens[start+k]. A frame the
@@ -223,6 +229,15 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
+/* Reads one frame (with its vnet header into hdr if hdr) from a tap into frame (room bytes): length, -1 errno. */
+static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
+  if (!hdr) return read(fd, frame, room);
+  struct iovec v[2] = {{hdr, VNET_BYTES}, {frame, room}};
+  ssize_t r = readv(fd, v, 2);
+  if (r < 0) return r;
+  return r < VNET_BYTES ? 0 : r - VNET_BYTES;
+}
+
 /* recvBatch(fd, buf, offset, slot, max, lens[, flags[, vnet]]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
   size_t argc = 8;
@@ -296,22 +311,54 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
   if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    ssize_t r;
-    uint8_t *frame = buf + offset + (size_t)i * slot;
-    if (vnet) {
-      struct iovec v[2] = {{vnet + (size_t)i * VNET_STRIDE, VNET_BYTES}, {frame, (size_t)slot}};
-      r = readv(fd, v, 2);
-      if (r >= 0) r = r < VNET_BYTES ? 0 : r - VNET_BYTES;
-      if (r >= 0 && flags && (vnet[(size_t)i * VNET_STRIDE] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) flags[i] |= 1;
-    } else {
-      r = read(fd, frame, slot);
-    }
+    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
+    ssize_t r = tap_read(fd, hdr, buf + offset + (size_t)i * slot, (size_t)slot);
+    if (r >= 0 && flags && hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) flags[i] |= 1;
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return fail(env, "read", errno);
     }
     lens[i++] = (int32_t)r;
+  }
+  return num(env, i);
+}
+
+/* recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) */
+static napi_value recv_packed(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, offset, bytes, frameMax, max;
+  uint8_t *buf, *lensb, *flags, *offsb, *vnet = NULL;
+  size_t buflen, lenslen, flagslen, offslen, vnetlen = 0;
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 9) napi_typeof(env, argv[8], &vt);
+  if (argc < 10 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
+      !arg_i32(env, argv[3], &bytes) || !arg_i32(env, argv[4], &frameMax) || !arg_i32(env, argv[5], &max) ||
+      !arg_bytes(env, argv[6], &lensb, &lenslen) || !arg_bytes(env, argv[7], &flags, &flagslen) ||
+      (vt != napi_undefined && !arg_bytes(env, argv[8], &vnet, &vnetlen)) || !arg_bytes(env, argv[9], &offsb, &offslen) ||
+      offset < 0 || bytes <= 0 || frameMax <= 0 || max < 0 || (size_t)offset + (size_t)bytes > buflen || lenslen < (size_t)max * 4 ||
+      flagslen < (size_t)max || offslen < (size_t)max * 4 || (vnet && vnetlen < (size_t)max * VNET_STRIDE)) {
+    napi_throw_range_error(env, NULL, "recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs): area out of bounds");
+    return NULL;
+  }
+  int32_t *lens = (int32_t *)lensb;
+  uint32_t *offs = (uint32_t *)offsb;
+  size_t used = 0;
+  int i = 0;
+  while (i < max && used + (size_t)frameMax <= (size_t)bytes) {
+    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
+    ssize_t r = tap_read(fd, hdr, buf + offset + used, (size_t)frameMax);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return fail(env, "read", errno);
+    }
+    flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
+    offs[i] = (uint32_t)used;
+    lens[i++] = (int32_t)r;
+    used += ((size_t)r + 63) & ~(size_t)63;
   }
   return num(env, i);
 }
@@ -538,7 +585,7 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
-    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch}, {"sendList", send_list},
+    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
     {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
