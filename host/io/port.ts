@@ -49,10 +49,11 @@ export class FramePort {
    * Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many.
    * flags[i], if given: CSUM_NOT_READY when the sender left the checksum to offload (the data plane
    * must finish it before the frame leaves by another port), CSUM_VALID when the kernel verified it.
-   * vnet (an offload tap only): frame i's virtio_net_hdr at vnet[12i …].
+   * An offload tap is read with recvPacked (its frames come with a vnet header).
    */
-  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array, vnet?: Uint8Array): number {
-    return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags, this.offload ? vnet : undefined);
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number {
+    if (this.offload) throw new Error(`${this.name}: an offload tap is read with recvPacked`);
+    return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags);
   }
 
   /**

@@ -15,7 +15,7 @@ export interface FrameDevice {
   /** Frames come and go with a 12-byte vnet header each (an offload TAP); received with recvPacked. */
   readonly offload?: boolean;
   recvPacked?(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number;
-  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array, vnet?: Uint8Array): number;
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   onReadable(callback: () => void): void;
   stopWatching(): void;

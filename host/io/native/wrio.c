@@ -21,15 +21,12 @@
  *                                                      Uint8Array), on a packet socket: bit 0 = checksum
  *                                                      not ready (offloaded: the data plane must finish it),
  *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
- *                                                      vnet (a Uint8Array, VNET_STRIDE bytes per frame), on
- *                                                      an offload tap: frame i's virtio_net_hdr lands at
- *                                                      vnet + i·VNET_STRIDE (readv), and bit 0 of flags is set
- *                                                      when it says VIRTIO_NET_HDR_F_NEEDS_CSUM.
  *   recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) -> n   a tap only: frames
  *                                                      packed one after another (64-byte aligned) into
  *                                                      bytes at buf + offset, read while frameMax bytes
  *                                                      still fit: frame i at offset + offs[i], length lens[i],
- *                                                      its vnet header (if vnet) and flags as recvBatch.
+ *                                                      its virtio_net_hdr (if vnet) at vnet + i·VNET_STRIDE
+ *                                                      (readv), flags[i] bit 0 when it says NEEDS_CSUM.
  *                                                      Small frames fill a batch, super-frames take room.
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
  *   sendList(fd, buf, offsets, lens, start, n) -> sent  frames anywhere in buf: frame k at buf + offsets[start+k]
@@ -238,10 +235,10 @@ static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
   return r < VNET_BYTES ? 0 : r - VNET_BYTES;
 }
 
-/* recvBatch(fd, buf, offset, slot, max, lens[, flags[, vnet]]) */
+/* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, offset, slot, max;
   uint8_t *buf, *lensb;
@@ -260,16 +257,6 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[6], &ft);
     if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
       napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
-      return NULL;
-    }
-  }
-  uint8_t *vnet = NULL;
-  size_t vnetlen = 0;
-  if (argc >= 8) {
-    napi_valuetype vt;
-    napi_typeof(env, argv[7], &vt);
-    if (vt != napi_undefined && (!arg_bytes(env, argv[7], &vnet, &vnetlen) || vnetlen < (size_t)max * VNET_STRIDE)) {
-      napi_throw_range_error(env, NULL, "recvBatch: vnet must hold max × 12 bytes");
       return NULL;
     }
   }
@@ -311,9 +298,7 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
   if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
-    ssize_t r = tap_read(fd, hdr, buf + offset + (size_t)i * slot, (size_t)slot);
-    if (r >= 0 && flags && hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) flags[i] |= 1;
+    ssize_t r = read(fd, buf + offset + (size_t)i * slot, (size_t)slot);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
