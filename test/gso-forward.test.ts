@@ -124,6 +124,14 @@ describe("GSO super-frames in the pipeline", () => {
     expect(r.sent.filter((s) => s.oif === port("p2")).map((s) => s.frame.length)).toEqual([14 + 20 + 32 + 30_000]);
   });
 
+  it("segments a super-frame whose vnet header does not mark its checksum partial, with full checksums", () => {
+    const v = vnet(1448);
+    v[0] = 0;
+    const r = router.dp.receive(port("p1"), [superFrame("172.16.0.9", 5000)], [0], [v]);
+    expect(r.sent).toHaveLength(Math.ceil(5000 / 1448));
+    expect(r.sent.every((s) => s.oif === port("p2") && s.frame.length <= 1514 && tcpChecksumState(s.frame) === "complete")).toBe(true);
+  });
+
   it("keeps the ECN bit of gso_type", () => {
     const r = router.dp.receive(port("p1"), [superFrame("172.16.0.9", 5000, { flags: 0x98 })], [1], [vnet(1448, 0x81)]);
     expect(r.sent[0]!.vnet[1]).toBe(0x81);

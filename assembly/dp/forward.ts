@@ -32,7 +32,7 @@ import { ENOBUFS } from "../cache/decision";
 import { portMac, portMtu, portFlags, isLocalAddr, PORT_SEND_REDIRECTS, PORT_OFFLOAD, MAX_PORTS } from "./ports";
 import { txReset, txFinish, txScratch, txVnetFor } from "./tx";
 import { neighOutput, neighTick, neighValid } from "./neigh";
-import { VNET_STRIDE, GSO_ECN, vnetGsoSize, vnetGsoForeign, tcpHeaderLength, vnetWrite, gsoSegment, gsoSegSlot, gsoSegments, GSO_ROOM } from "./gso";
+import { VNET_STRIDE, GSO_ECN, vnetGsoSize, vnetGsoForeign, tcpHeaderLength, vnetWriteTcp4, gsoSegment, gsoSegSlot, gsoSegments, GSO_ROOM } from "./gso";
 import { arpInput } from "./arp";
 import { fragmentInto, finishChecksum } from "./fragment";
 import { icmpError, echoReply, tcpReset } from "./local-out";
@@ -279,10 +279,12 @@ function forward(f: usize, len: u32, rec: usize, a: usize, iif: u32, fl: u8, met
   mib(IP_FORW_DATAGRAMS);
   mibAdd(IPX_OUT_OCTETS, total);
   if (gso != 0) {
-    // Whole to an offload TAP whose neighbour is known (a held frame would lose its vnet header);
-    // anywhere else cut into segments here (validate_xmit_skb → skb_gso_segment).
-    if (fits && (portFlags(oif) & PORT_OFFLOAD) != 0 && neighValid(oif, gw)) {
-      vnetWrite(txVnetFor(f), f, hl, thl, gso, (load<u8>(meta, 1) & GSO_ECN) != 0, true);
+    // Whole to an offload TAP whose neighbour is known (a held frame would lose its vnet header), its
+    // TCP checksum partial as TSO leaves it; anywhere else, or with a checksum not marked partial, cut
+    // into segments here with full checksums (validate_xmit_skb → skb_gso_segment).
+    const partial = (fl & CSUM_NOT_READY) != 0;
+    if (fits && partial && (portFlags(oif) & PORT_OFFLOAD) != 0 && neighValid(oif, gw)) {
+      vnetWriteTcp4(txVnetFor(f), hl, thl, gso, (load<u8>(meta, 1) & GSO_ECN) != 0);
       return neighOutput(oif, gw, f, size, now);
     }
     return segmentOut(f, size, hl, thl, gso, mtu, oif, gw, now);

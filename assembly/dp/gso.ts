@@ -65,22 +65,18 @@ export function tcpHeaderLength(f: usize, size: u32, hl: u32): u32 {
 }
 
 /**
- * Writes the vnet header a forwarded frame leaves by an offload TAP with: a TCPv4 super-frame with
- * gso_size (0: an ordinary frame), its checksum partial (NEEDS_CSUM at the TCP checksum field) when
- * partial is true.
+ * Writes the vnet header a TCPv4 super-frame leaves whole by an offload TAP with (IPv4 header hl bytes,
+ * TCP header thl): TCPV4 (ECN kept), gso_size, hdr_len, and its checksum partial (NEEDS_CSUM at the TCP
+ * checksum field), as the sender's TSO left it.
  */
-export function vnetWrite(v: usize, f: usize, hl: u32, thl: u32, gsoSize: u32, ecn: bool, partial: bool): void {
-  memory.fill(v, 0, VNET_STRIDE);
-  if (partial) {
-    store<u8>(v, VNET_NEEDS_CSUM);
-    store<u16>(v, <u16>(14 + hl), 6);
-    store<u16>(v, <u16>(load<u8>(f + 14, 9) == 17 ? 6 : 16), 8);
-  }
-  if (gsoSize != 0) {
-    store<u8>(v, GSO_TCPV4 | (ecn ? GSO_ECN : 0), 1);
-    store<u16>(v, <u16>(14 + hl + thl), 2);
-    store<u16>(v, <u16>gsoSize, 4);
-  }
+export function vnetWriteTcp4(v: usize, hl: u32, thl: u32, gsoSize: u32, ecn: bool): void {
+  store<u8>(v, VNET_NEEDS_CSUM);
+  store<u8>(v, GSO_TCPV4 | (ecn ? GSO_ECN : 0), 1);
+  store<u16>(v, <u16>(14 + hl + thl), 2);
+  store<u16>(v, <u16>gsoSize, 4);
+  store<u16>(v, <u16>(14 + hl), 6);
+  store<u16>(v, 16, 8);
+  store<u16>(v, 0, 10);
 }
 
 /** Bytes one segment of a super-frame takes in the output area (frame size rounded up to 8). */
