@@ -26,7 +26,7 @@ import { errorAllowed, errorInit, redirectAllowed } from "./dp/limit";
 import { allocated, hashed } from "./cache/entry";
 import { expire as gcExpire, equilibrium as gcEquilibrium, garbageCollect } from "./cache/gc";
 import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachingDisabled } from "./cache/state";
-import { txInit, txReset, txFinish, txResult } from "./dp/tx";
+import { txInit, txReset, txFinish, txResult, txVnets } from "./dp/tx";
 import { portSet, addrAdd, addrClear } from "./dp/ports";
 import { snmp, SNMP_COUNT } from "./dp/snmp";
 import { rxInit, dpInput, dpTick, portDrops } from "./dp/forward";
@@ -35,6 +35,7 @@ import { peersClear } from "./dp/peer";
 
 export * from "./abi/neigh";
 export * from "./abi/fragment";
+export * from "./abi/gso";
 
 const ABI_VERSION: u32 = 1;
 const ROUTE1_OUT: usize = 16;
@@ -189,6 +190,8 @@ export function dp_tx_reset(): void { txReset(); }
 /** Groups the transmit list by port; returns the number of groups (result at dp_tx_result()). */
 export function dp_tx_finish(): u32 { return txFinish(); }
 export function dp_tx_result(): u32 { return <u32>txResult; }
+/** u8[12] per listed frame, grouped as the result's offsets: the vnet header an offload TAP sends it with (dp/tx.ts). */
+export function dp_tx_vnet(): u32 { return <u32>txVnets(); }
 /** u64[SNMP_COUNT] MIB counters (docs/dataplane.md). */
 export function dp_snmp(): u32 { return <u32>snmp; }
 export function dp_snmp_count(): u32 { return SNMP_COUNT; }

@@ -12,10 +12,11 @@
  *   --table FILE|none   routes: a CIDR list (default bench/data/bgp-ipv4-2024-01.txt.gz), or `none`:
  *                       the connected routes and one covering default route
  *   --flows LIST        destination counts (default 1,1000,100000)
- *   --modes LIST        wasmroute modes, tap and/or packet (default tap,packet)
+ *   --modes LIST        wasmroute modes: tap (offload TAPs: GSO), tap-nogso (TAPs with `offload off`),
+ *                       packet (default tap,packet)
  *   --runs N            runs per configuration (default 3)
  *   --window S          seconds counted per run (default 3, after 1 s of warm-up)
- *   --no-tcp, --no-ping skip those parts
+ *   --no-tcp, --no-ping skip those parts; --no-pps skips the trafgen pps runs (TCP and ping only)
  *   --profile           one extra run per wasmroute configuration under `perf stat` (syscalls, task-clock)
  *   --busy-poll         run wasmroute with --busy-poll
  *   --router-node-args OPTS   node options for the wasmroute processes (e.g. "--trace-gc")
@@ -42,13 +43,14 @@ const DEFAULT_TABLE = join(import.meta.dirname, "data", "bgp-ipv4-2024-01.txt.gz
 interface Options {
   table: string;
   flows: number[];
-  modes: ("tap" | "packet")[];
+  modes: ("tap" | "tap-nogso" | "packet")[];
   runs: number;
   window: number;
   warm: number;
   tcp: boolean;
   tcpSeconds: number;
   ping: boolean;
+  pps: boolean;
   profile: boolean;
   busyPoll: boolean;
   nodeOptions: string | undefined;
@@ -71,6 +73,7 @@ function parseArgs(args: string[]): Options {
     tcp: true,
     tcpSeconds: quick ? 2 : 5,
     ping: true,
+    pps: true,
     profile: false,
     busyPoll: false,
     nodeOptions: undefined,
@@ -97,11 +100,12 @@ function parseArgs(args: string[]): Options {
     else if (a === "--flows") o.flows = v().split(",").map((x) => Math.floor(num(x, 1)));
     else if (a === "--modes") {
       o.modes = v().split(",") as Options["modes"];
-      for (const m of o.modes) if (m !== "tap" && m !== "packet") throw new Error(`--modes: "${m}" is not tap or packet`);
+      for (const m of o.modes) if (m !== "tap" && m !== "tap-nogso" && m !== "packet") throw new Error(`--modes: "${m}" is not tap, tap-nogso or packet`);
     } else if (a === "--runs") o.runs = Math.floor(num(v(), 1));
     else if (a === "--window") o.window = num(v(), 0.2);
     else if (a === "--no-tcp") o.tcp = false;
     else if (a === "--no-ping") o.ping = false;
+    else if (a === "--no-pps") o.pps = false;
     else if (a === "--profile") o.profile = true;
     else if (a === "--busy-poll") o.busyPoll = true;
     else if (a === "--router-node-args") o.nodeOptions = v();
@@ -146,7 +150,7 @@ function pickDestinations(addrs: Uint32Array, lens: Uint8Array, n: number): Uint
 }
 
 interface Row {
-  router: "tap" | "packet";
+  router: "tap" | "tap-nogso" | "packet";
   flows: number;
   /** Median forwarded pps of wasmroute. */
   pps: number;
@@ -259,7 +263,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     // ── pps ──
     const res = new Map<string, PpsRun[]>();
     const key = (k: RouterKind, n: number) => `${k}/${n}`;
-    for (const n of o.flows) {
+    for (const n of o.pps ? o.flows : []) {
       for (let r = 0; r < o.runs; r++) {
         const order = r % 2 === 0 ? topos : [...topos].reverse();
         for (const t of order) {
@@ -271,7 +275,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     const rows: Row[] = [];
     for (const m of o.modes) {
-      for (const n of o.flows) {
+      for (const n of o.pps ? o.flows : []) {
         const w = res.get(key(m, n))!;
         const k = res.get(key("kernel", n))!;
         const pps = median(w.map((x) => x.pps));

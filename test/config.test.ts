@@ -54,9 +54,9 @@ describe("a full valid file", () => {
     const c = cfg(FULL);
     expect(c.fileName).toBe("r.conf");
     expect(c.links).toEqual([
-      { name: "tap0", kind: "tap", kernelName: "wr-t0", netns: "h1", dev: undefined, mac: mac(0x02, 0x77, 0x72, 0, 1, 1), mtu: 1500, line: 2 },
-      { name: "p0", kind: "packet", kernelName: undefined, netns: "h2", dev: "eth1", mac: undefined, mtu: 9000, line: 3 },
-      { name: "cap", kind: "pcap", kernelName: undefined, netns: undefined, dev: undefined, mac: undefined, mtu: 1500, line: 4 },
+      { name: "tap0", kind: "tap", kernelName: "wr-t0", netns: "h1", dev: undefined, mac: mac(0x02, 0x77, 0x72, 0, 1, 1), mtu: 1500, offload: true, line: 2 },
+      { name: "p0", kind: "packet", kernelName: undefined, netns: "h2", dev: "eth1", mac: undefined, mtu: 9000, offload: false, line: 3 },
+      { name: "cap", kind: "pcap", kernelName: undefined, netns: undefined, dev: undefined, mac: undefined, mtu: 1500, offload: false, line: 4 },
     ]);
     expect(c.addrs).toEqual([
       { dev: "tap0", addr: ip(10, 0, 1, 1), len: 24, broadcast: undefined, line: 6 },
@@ -168,7 +168,7 @@ describe("errors: one line, FILE:LINE: what was wrong", () => {
     ["link add t0 type veth", `r.conf:1: unknown link type "veth" (expected tap, packet or pcap)`],
     ["link add t0 mtu 1400", `r.conf:1: "link add t0" needs "type tap|packet|pcap"`],
     ["link add t0 type tap type tap", `r.conf:1: duplicate "type" in link command`],
-    ["link add t0 type tap color blue", `r.conf:1: unknown word "color" in link command (type, kernel-name, netns, dev, address, mtu)`],
+    ["link add t0 type tap color blue", `r.conf:1: unknown word "color" in link command (type, kernel-name, netns, dev, address, mtu, offload)`],
     ["link add t0 type tap netns", `r.conf:1: missing argument after "netns" in "link add"`],
     ["link add t0 type tap netns bad/ns", `r.conf:1: invalid netns name "bad/ns" (1..64 of letters, digits, "_", "." and "-")`],
     [`link add t0 type tap netns ${"n".repeat(65)}`, `r.conf:1: invalid netns name "${"n".repeat(64)}…" (1..64 of letters, digits, "_", "." and "-")`],

@@ -238,6 +238,12 @@ export function find(ifindex: u32, ip: u32): usize {
   return 0;
 }
 
+/** Whether (ifindex, ip) has a valid entry: a frame sent to it now goes out at once, never held. */
+export function neighValid(ifindex: u32, ip: u32): bool {
+  const n = find(ifindex, ip);
+  return n != 0 && (entryState(n) & NUD_VALID) != 0;
+}
+
 /** neigh_lookup: counts lookups and hits. */
 export function lookup(ifindex: u32, ip: u32): usize {
   stat(S_LOOKUPS);

@@ -7,7 +7,8 @@
 // ┌─────┬────────┬───────────────────────────────────────────────┐
 // │  +0 │ u8[6]  │ MAC                                           │
 // │  +6 │ u16    │ MTU (IPv4 bytes; 0 = no such port)            │
-// │  +8 │ u32    │ flags (PORT_UP, PORT_SEND_REDIRECTS)          │
+// │  +8 │ u32    │ flags (PORT_UP, PORT_SEND_REDIRECTS,          │
+// │     │        │ PORT_OFFLOAD)                                 │
 // │ +12 │ u32    │ primary address (first added; 0 = none)       │
 // └─────┴────────┴───────────────────────────────────────────────┘
 // Address record, 12 bytes, MAX_ADDRS of them: +0 u32 ifindex, +4 u32 address, +8 u32 prefix length.
@@ -16,6 +17,8 @@ export const MAX_PORTS: u32 = 256;
 export const MAX_ADDRS: u32 = 1024;
 export const PORT_UP: u32 = 1;
 export const PORT_SEND_REDIRECTS: u32 = 2; // net.ipv4.conf.IF.send_redirects
+/** An offload TAP: frames come and go with a vnet header; TCPv4 GSO super-frames and partial checksums both ways. */
+export const PORT_OFFLOAD: u32 = 4;
 const PORT_BYTES: u32 = 16;
 const ports: usize = memory.data(<i32>(MAX_PORTS * PORT_BYTES));
 const addrs: usize = memory.data(<i32>(MAX_ADDRS * 12));

@@ -110,6 +110,7 @@ export const D_MULTICAST: u8 = 19;
 export const D_LOCAL_PROTO: u8 = 20;
 export const D_FRAGMENT: u8 = 21;
 export const D_QUEUE_OVERFLOW: u8 = 22;
+export const D_GSO_BAD: u8 = 24; // 23 is the host's "Broadcast"
 
 /** Counts drop reason r and returns its verdict code (16 + r). */
 export function dropped(r: u8): u8 {

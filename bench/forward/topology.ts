@@ -20,7 +20,9 @@ import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type RouterKind = "kernel" | "tap" | "packet";
+/** tap: offload TAPs (vnet headers, GSO super-frames whole); tap-nogso: the same with `offload off`. */
+export type RouterKind = "kernel" | "tap" | "tap-nogso" | "packet";
+const KIND_LETTER: Record<RouterKind, string> = { kernel: "k", tap: "t", "tap-nogso": "g", packet: "p" };
 
 export const MAC = {
   h1: "02:77:00:00:01:02",
@@ -134,23 +136,26 @@ export class Topology {
   routerOut = "";
   routerErr = "";
   readonly dir: string;
+  /** A TAP topology (with or without offloads). */
+  readonly isTap: boolean;
 
   constructor(kind: RouterKind, tag: string) {
     this.kind = kind;
-    const k = kind[0]!;
+    this.isTap = kind === "tap" || kind === "tap-nogso";
+    const k = KIND_LETTER[kind];
     this.h1 = `wr-bf-${tag}-${k}-h1`;
     this.h2 = `wr-bf-${tag}-${k}-h2`;
-    this.r = kind === "tap" ? undefined : `wr-bf-${tag}-${k}-r`;
+    this.r = this.isTap ? undefined : `wr-bf-${tag}-${k}-r`;
     this.if1 = `wr-${tag}-${k}1h`;
     this.if2 = `wr-${tag}-${k}2h`;
-    this.r1 = kind === "tap" ? undefined : `wr-${tag}-${k}1r`;
-    this.r2 = kind === "tap" ? undefined : `wr-${tag}-${k}2r`;
+    this.r1 = this.isTap ? undefined : `wr-${tag}-${k}1r`;
+    this.r2 = this.isTap ? undefined : `wr-${tag}-${k}2r`;
     this.dir = mkdtempSync(join(tmpdir(), `wr-bf-${kind}-`));
     cleanup.dir(this.dir);
   }
 
   get label(): string {
-    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : "wasmroute AF_PACKET";
+    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : this.kind === "tap-nogso" ? "wasmroute TAP, offload off" : "wasmroute AF_PACKET";
   }
 
   /** Builds the topology and loads the routes; resolves once traffic can flow. */
@@ -158,7 +163,7 @@ export class Topology {
     createNs(this.h1);
     createNs(this.h2);
     if (this.r) createNs(this.r);
-    if (this.kind !== "tap") {
+    if (!this.isTap) {
       sh("ip", ["link", "add", this.if1, "netns", this.h1, "address", MAC.h1, "type", "veth", "peer", "name", this.r1!, "netns", this.r!, "address", MAC.r1]);
       sh("ip", ["link", "add", this.if2, "netns", this.h2, "address", MAC.h2, "type", "veth", "peer", "name", this.r2!, "netns", this.r!, "address", MAC.r2]);
       sh("ip", ["-n", this.r!, "link", "set", this.r1!, "up"]);
@@ -186,9 +191,9 @@ export class Topology {
         ethtool(r, this.r1!, "gro", "off");
         ethtool(r, this.r2!, "gro", "off");
       }
-      const links =
-        this.kind === "tap"
-          ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}`]
+      const off = this.kind === "tap-nogso" ? " offload off" : "";
+      const links = this.isTap
+          ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}${off}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}${off}`]
           : [`link add p1 type packet dev ${this.r1} netns ${this.r}`, `link add p2 type packet dev ${this.r2} netns ${this.r}`];
       const config = [
         ...links,
@@ -201,7 +206,7 @@ export class Topology {
       ].join("\n");
       writeFileSync(join(this.dir, "router.conf"), config);
       await this.startRouter(opts.readyTimeoutMs, opts.busyPoll ?? false, opts.nodeOptions);
-      if (this.kind === "tap") {
+      if (this.isTap) {
         sh("ip", ["-n", this.h1, "link", "set", this.if1, "address", MAC.h1]);
         sh("ip", ["-n", this.h2, "link", "set", this.if2, "address", MAC.h2]);
       }
@@ -226,8 +231,9 @@ export class Topology {
   }
 
   /**
-   * Offloads on or off on every veth of the topology (kernel: all four; tap: nothing to change — a tap
-   * without IFF_VNET_HDR only ever carries ≤ MTU frames; packet: the hosts' ends stay off, else TCP breaks).
+   * Offloads on or off on every veth of the topology (kernel: all four; tap: nothing to change — an
+   * offload TAP (IFF_VNET_HDR + TUNSETOFFLOAD) hands h1's TSO super-frames to the router whole, one with
+   * `offload off` only ever carries ≤ MTU frames; packet: the hosts' ends stay off, else TCP breaks).
    */
   setOffloads(on: boolean): void {
     if (this.kind !== "kernel") return;

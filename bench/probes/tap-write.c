@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
         uring_enable(mode == 0);
         double t0 = now();
         for (long done = 0; done < total; done += batch)
-          if (uring_write_frames(fd, ptrs, lens, batch, never_lost) != batch) {
+          if (uring_write_frames(fd, ptrs, lens, batch, NULL, never_lost) != batch) {
             fprintf(stderr, "short write\n");
             return 1;
           }

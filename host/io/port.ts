@@ -1,7 +1,9 @@
 /**
  * A router port as the host sees it: a device that moves Ethernet frames in batches, with readiness
  * from the event loop (no busy polling). Two kinds, one interface:
- *   FramePort.tap(name)           a TAP device. Open (attach) it in the process's own namespace BEFORE
+ *   FramePort.tap(name, offload)  a TAP device; offload: with IFF_VNET_HDR + TUNSETOFFLOAD (TCPv4 GSO
+ *                                 super-frames and partial checksums both ways, each frame with its
+ *                                 12-byte vnet header slot, assembly/dp/gso.ts). Open (attach) it in the process's own namespace BEFORE
  *                                 moving its kernel side elsewhere (`ip link set NAME netns NS`): after
  *                                 a move, TUNSETIFF by name silently creates a new, unrelated tap here
  *                                 (testbed.md §4.2). The tap lives as long as it is open.
@@ -21,32 +23,46 @@ export class FramePort {
   readonly kind: PortKind;
   readonly name: string;
   readonly fd: number;
+  /** A tap with vnet headers: recv and sendList take a vnet array (12 bytes a frame). */
+  readonly offload: boolean;
   private watcher: object | undefined;
 
-  private constructor(kind: PortKind, name: string, fd: number) {
+  private constructor(kind: PortKind, name: string, fd: number, offload: boolean) {
     this.kind = kind;
     this.name = name;
     this.fd = fd;
+    this.offload = offload;
   }
 
-  /** Creates the tap `name`, or attaches to it if it exists in this namespace. */
-  static tap(name: string): FramePort {
-    return new FramePort("tap", name, wrio().tapOpen(name));
+  /** Creates the tap `name`, or attaches to it if it exists in this namespace; offload: vnet headers, GSO. */
+  static tap(name: string, offload = false): FramePort {
+    return new FramePort("tap", name, wrio().tapOpen(name, offload), offload);
   }
 
   /** A packet socket bound to interface `ifname` (in network namespace `netns`, by name, if given). */
   static packet(ifname: string, netns?: string): FramePort {
     if (netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new Error(`invalid namespace name "${netns}"`);
-    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`));
+    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`), false);
   }
 
   /**
    * Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many.
    * flags[i], if given: CSUM_NOT_READY when the sender left the checksum to offload (the data plane
    * must finish it before the frame leaves by another port), CSUM_VALID when the kernel verified it.
+   * An offload tap is read with recvPacked (its frames come with a vnet header).
    */
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number {
+    if (this.offload) throw new Error(`${this.name}: an offload tap is read with recvPacked`);
     return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags);
+  }
+
+  /**
+   * An offload tap's receive: frames packed one after another (64-byte aligned) into bytes at offset,
+   * read while frameMax bytes still fit; frame i at offset + offs[i], its vnet header at vnet[12i …].
+   */
+  recvPacked(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number {
+    if (this.kind !== "tap") throw new Error(`${this.name}: packed receive is for a tap`);
+    return wrio().recvPacked(this.fd, buf, offset, bytes, frameMax, max, lens, flags, this.offload ? vnet : undefined, offs);
   }
 
   /** Writes n frames laid out as recv lays them out. Returns how many went (fewer when the queue is full). */
@@ -55,8 +71,9 @@ export class FramePort {
   }
 
   /** Writes n frames lying anywhere in buf: frame k at offsets[start + k], length lens[start + k]. Returns how many went. */
-  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number): number {
-    return wrio().sendList(this.fd, buf, offsets, lens, start, n);
+  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number {
+    if (this.offload && !vnet) throw new Error(`${this.name}: an offload tap needs each frame's vnet header`);
+    return wrio().sendList(this.fd, buf, offsets, lens, start, n, this.offload ? vnet : undefined);
   }
 
   /** Calls back whenever frames are waiting. One watcher per port. */

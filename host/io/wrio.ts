@@ -9,11 +9,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface Wrio {
-  tapOpen(name: string): number;
+  tapOpen(name: string, offload?: boolean): number;
   packetOpen(ifname: string, netnsPath?: string): number;
   recvBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
+  recvPacked(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array | undefined, offs: Uint32Array): number;
   sendBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number;
-  sendList(fd: number, buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number): number;
+  sendList(fd: number, buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
   close(fd: number): void;

@@ -136,6 +136,7 @@ function linkFields(l: ConfigLink): [string, string][] {
     ["netns", l.netns ?? "-"],
     ["address", l.mac ? formatMacAddress(l.mac) : "auto"],
     ["mtu", String(l.mtu)],
+    ["offload", l.offload ? "on" : "off"],
   ];
 }
 

@@ -3,9 +3,10 @@
  * Blank lines and comments (from a word starting with "#" to the end of the line) are skipped, and a
  * leading `ip` word is allowed.
  *
- *   link add NAME type tap [kernel-name IFNAME] [netns NS] [address MAC] [mtu N]
+ *   link add NAME type tap [kernel-name IFNAME] [netns NS] [address MAC] [mtu N] [offload on|off]
  *   link add NAME type packet dev IFNAME [netns NS] [address MAC] [mtu N]
- *   link add NAME type pcap [address MAC] [mtu N]          (no device: --pcap-in / --capture only)
+ *   link add NAME type pcap [address MAC] [mtu N] [offload on|off]  (no device: --pcap-in / --capture only;
+ *                                                          offload on: it takes GSO super-frames whole, as an offload tap)
  *   addr|address add ADDR[/LEN] dev NAME [broadcast|brd ADDR|+]
  *   neigh|neighbor|neighbour add|replace ADDR lladdr MAC dev NAME [nud permanent|noarp|reachable|stale]
  *   route add|append|replace …                             (host/cli/parse-route.ts)
@@ -57,6 +58,8 @@ export interface ConfigLink {
   /** Six bytes; undefined = generated later (or the interface's own for a packet link). */
   mac: Uint8Array | undefined;
   mtu: number;
+  /** Vnet header offloads (GSO super-frames, partial checksums): a tap's on unless `offload off`, a pcap link's off unless `offload on`; never for packet links. */
+  offload: boolean;
   line: number;
 }
 
@@ -243,6 +246,7 @@ class Parser {
     let dev: string | undefined;
     let mac: Uint8Array | undefined;
     let mtu = 1500;
+    let offload: boolean | undefined;
     while (w.more()) {
       const word = w.next();
       switch (word) {
@@ -276,8 +280,15 @@ class Parser {
           seen.once(word);
           mtu = parseNumber(word, w.arg(word), 68, 65535);
           break;
+        case "offload": {
+          seen.once(word);
+          const v = w.arg(word);
+          if (v !== "on" && v !== "off") throw new Error(`"offload" takes on or off, not ${q(v)}`);
+          offload = v === "on";
+          break;
+        }
         default:
-          throw new Error(`unknown word ${q(word)} in link command (type, kernel-name, netns, dev, address, mtu)`);
+          throw new Error(`unknown word ${q(word)} in link command (type, kernel-name, netns, dev, address, mtu, offload)`);
       }
     }
     if (kind === undefined) throw new Error(`"link add ${name}" needs "type tap|packet|pcap"`);
@@ -287,6 +298,7 @@ class Parser {
     }
     if (kind === "packet" && dev === undefined) throw new Error(`a packet link needs "dev IFNAME" (the interface to bind)`);
     if (kind === "pcap" && netns !== undefined) throw new Error(`"netns" is not for a pcap link (it has no device)`);
+    if (kind === "packet" && offload !== undefined) throw new Error(`"offload" is not for a packet link (it takes wire-sized frames: the core segments for it)`);
     if (kind === "tap") kernelName ??= name;
     for (const l of this.links.values()) {
       if (kind === "tap" && l.kind === "tap" && l.kernelName === kernelName) {
@@ -296,7 +308,7 @@ class Parser {
         throw new Error(`interface ${q(dev!)}${netns ? ` in netns ${q(netns)}` : ""} is already bound by link ${q(l.name)} (line ${l.line})`);
       }
     }
-    const link: ConfigLink = { name, kind, kernelName, netns, dev, mac, mtu, line: this.line };
+    const link: ConfigLink = { name, kind, kernelName, netns, dev, mac, mtu, offload: kind === "tap" ? offload !== false : offload === true, line: this.line };
     this.ifSysctls.addInterface(name);
     this.links.set(name, link);
     this.config.links.push(link);
@@ -705,6 +717,8 @@ export function formatConfig(c: RouterConfig): string[] {
     if (l.netns !== undefined) s += ` netns ${l.netns}`;
     if (l.mac) s += ` address ${formatMacAddress(l.mac)}`;
     if (l.mtu !== 1500) s += ` mtu ${l.mtu}`;
+    if (l.kind === "tap" && !l.offload) s += " offload off";
+    if (l.kind === "pcap" && l.offload) s += " offload on";
     out.push(s);
   }
   for (const a of c.addrs) out.push(addrText(a));

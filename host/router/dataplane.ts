@@ -3,15 +3,20 @@
  * batch per readable port, one `dp_input` call per batch), the transmit list sent back out grouped by
  * port (one `sendList` per port), the timer tick (`dp_tick`), and pcap replay and capture. Frames move
  * between the devices and the core's linear memory without a JS copy and without a per-frame JS→WASM
- * call (docs/dataplane.md has the memory layout and the verdicts).
+ * call (docs/dataplane.md has the memory layout and the verdicts). An offload TAP (device.offload) is
+ * read into the same receive buffer packed (frame after frame, while a 64 KiB super-frame still fits),
+ * each frame with its vnet header, and written with the vnet header the core listed for each frame.
  */
 import type { Core } from "../core/load.ts";
 import type { PcapWriter } from "../io/pcap.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
+  /** Frames come and go with a 12-byte vnet header each (an offload TAP); received with recvPacked. */
+  readonly offload?: boolean;
+  recvPacked?(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number;
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
-  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number): number;
+  sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   onReadable(callback: () => void): void;
   stopWatching(): void;
   close(): void;
@@ -23,6 +28,7 @@ export interface DataPlaneExports {
   dp_input(iif: number, n: number, now: number): number;
   dp_tick(now: number): number;
   dp_tx_result(): number;
+  dp_tx_vnet(): number;
   dp_port_set(ifindex: number, macPtr: number, mtu: number, flags: number): number;
   dp_addr_add(ifindex: number, addr: number, plen: number): number;
   dp_addr_clear(): void;
@@ -65,6 +71,18 @@ export interface DataPlaneOptions {
   onPortError?: (port: string, message: string) => void;
 }
 
+/** The room a packed read of an offload port needs: one GSO super-frame (assembly/dp/forward.ts GSO_FRAME_BYTES). */
+export const GSO_FRAME_BYTES = 65600;
+/** Bytes of one frame's vnet header slot (virtio_net_hdr, 10 bytes, padded). */
+export const VNET_STRIDE = 12;
+
+/** A frame the core sent: its output port, its bytes, the vnet header it left with (all zero: none). */
+export interface SentFrame {
+  oif: number;
+  frame: Uint8Array;
+  vnet: Uint8Array;
+}
+
 /** Batches one readable port may take before the loop gives others a turn. */
 const BATCHES_PER_TURN = 16;
 
@@ -81,7 +99,11 @@ export class DataPlane {
   private rxLens = 0;
   private rxFlags = 0;
   private rxVerdicts = 0;
-  private collect: { oif: number; frame: Uint8Array }[] | undefined;
+  private rxVnet = 0;
+  private rxOffs = 0;
+  /** Bytes of the receive buffer (an offload port's batch packs frames into them). */
+  readonly rxBytes: number;
+  private collect: SentFrame[] | undefined;
   private verdictsView!: Uint8Array;
   private running = false;
   private polling: NodeJS.Immediate | undefined;
@@ -89,6 +111,8 @@ export class DataPlane {
   private mem: ArrayBuffer | undefined;
   private lensView!: Int32Array;
   private flagsView!: Uint8Array;
+  private vnetView!: Uint8Array;
+  private offsView!: Uint32Array;
   private bytes!: Uint8Array;
 
   constructor(core: Core, opts: DataPlaneOptions = {}) {
@@ -106,6 +130,9 @@ export class DataPlane {
     this.rxLens = u32[(area >>> 2) + 1]!;
     this.rxFlags = u32[(area >>> 2) + 2]!;
     this.rxVerdicts = u32[(area >>> 2) + 3]!;
+    this.rxVnet = u32[(area >>> 2) + 6]!;
+    this.rxBytes = u32[(area >>> 2) + 7]!;
+    this.rxOffs = u32[(area >>> 2) + 8]!;
     // Every received frame may turn into a few (fragments, ICMP, released ARP queues): room for 4×.
     if (this.x.dp_tx_init(this.slots * 4, this.slots * 4 * this.slotBytes) !== 0) throw new Error("wasmroute: cannot allocate the transmit arena");
   }
@@ -128,6 +155,44 @@ export class DataPlane {
     this.lensView = new Int32Array(buf, this.rxLens, this.slots);
     this.flagsView = new Uint8Array(buf, this.rxFlags, this.slots);
     this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
+    this.vnetView = new Uint8Array(buf, this.rxVnet, this.slots * VNET_STRIDE);
+    this.offsView = new Uint32Array(buf, this.rxOffs, this.slots);
+  }
+
+  /** Where frame i of the batch just received on p starts in linear memory (a slot, or packed). */
+  private frameAddr(p: Port, i: number): number {
+    return this.rxBuf + (p.device.offload ? this.offsView[i]! : i * this.slotBytes);
+  }
+
+  /**
+   * Puts frames into the receive area as port p's device would (flags and vnet headers zero unless
+   * given); returns how many fit (an offload port packs them while a super-frame still fits).
+   */
+  private load(p: Port, frames: readonly Uint8Array[], flags?: readonly number[], vnets?: readonly (Uint8Array | undefined)[]): number {
+    this.views();
+    let used = 0;
+    let n = 0;
+    for (const frame of frames) {
+      const i = n;
+      if (i >= this.slots) break;
+      let at = this.rxBuf + i * this.slotBytes;
+      let len = Math.min(frame.length, this.slotBytes);
+      if (p.device.offload) {
+        if (used + GSO_FRAME_BYTES > this.rxBytes) break;
+        len = Math.min(frame.length, GSO_FRAME_BYTES);
+        this.offsView[i] = used;
+        at = this.rxBuf + used;
+        used += (len + 63) & ~63;
+      }
+      n++;
+      this.bytes.set(frame.subarray(0, len), at);
+      this.lensView[i] = len;
+      this.flagsView[i] = flags?.[i] ?? 0;
+      this.vnetView.fill(0, i * VNET_STRIDE, (i + 1) * VNET_STRIDE);
+      const v = vnets?.[i];
+      if (v) this.vnetView.set(v.subarray(0, VNET_STRIDE), i * VNET_STRIDE);
+    }
+    return n;
   }
 
   /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
@@ -191,16 +256,19 @@ export class DataPlane {
     if (p.failed) return;
     for (let b = 0; b < BATCHES_PER_TURN; b++) {
       this.views();
+      const mem = this.core.x.memory.buffer;
       let n: number;
       try {
-        n = p.device.recv(this.core.x.memory.buffer, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
+        n = p.device.offload && p.device.recvPacked
+          ? p.device.recvPacked(mem, this.rxBuf, this.rxBytes, GSO_FRAME_BYTES, this.slots, this.lensView, this.flagsView, this.vnetView, this.offsView)
+          : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
       } catch (e) {
         this.portFailed(p, e);
         return;
       }
       if (n <= 0) return;
       this.process(p, n);
-      if (n < this.slots) return;
+      if (n < this.slots && !p.device.offload) return; // a packed batch also ends when the room is used up
     }
   }
 
@@ -212,7 +280,7 @@ export class DataPlane {
     p.stats.rxBytes += bytes;
     if (p.capture) {
       const wall = Date.now();
-      for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.rxBuf + i * this.slotBytes, this.rxBuf + i * this.slotBytes + this.lensView[i]!), wall);
+      for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.frameAddr(p, i), this.frameAddr(p, i) + this.lensView[i]!), wall);
     }
     const groups = this.x.dp_input(p.ifindex, n, now);
     this.send(groups);
@@ -221,19 +289,13 @@ export class DataPlane {
   /**
    * Hands frames to the core as if port ifindex had received them, now, and returns each frame's
    * verdict and every frame the call sent (also sent to the devices as usual). For tests and tools.
+   * vnets: the frames' vnet headers, as an offload port hands them over (read only on such a port).
    */
-  receive(ifindex: number, frames: readonly Uint8Array[], flags?: readonly number[]): { verdicts: number[]; sent: { oif: number; frame: Uint8Array }[] } {
+  receive(ifindex: number, frames: readonly Uint8Array[], flags?: readonly number[], vnets?: readonly (Uint8Array | undefined)[]): { verdicts: number[]; sent: SentFrame[] } {
     const p = this.ports.get(ifindex);
     if (!p) throw new Error(`no port with index ${ifindex}`);
-    if (frames.length > this.slots) throw new Error(`at most ${this.slots} frames per batch`);
-    this.views();
-    frames.forEach((frame, i) => {
-      const len = Math.min(frame.length, this.slotBytes);
-      this.bytes.set(frame.subarray(0, len), this.rxBuf + i * this.slotBytes);
-      this.lensView[i] = len;
-      this.flagsView[i] = flags?.[i] ?? 0;
-    });
-    const sent: { oif: number; frame: Uint8Array }[] = [];
+    if (this.load(p, frames, flags, vnets) < frames.length) throw new Error(`at most ${this.slots} frames per batch (or ${Math.floor(this.rxBytes / GSO_FRAME_BYTES)} on an offload port)`);
+    const sent: SentFrame[] = [];
     this.collect = sent;
     try {
       this.process(p, frames.length);
@@ -245,8 +307,8 @@ export class DataPlane {
   }
 
   /** Runs the timers now and returns what they sent (tests and tools). */
-  tickCollect(): { oif: number; frame: Uint8Array }[] {
-    const sent: { oif: number; frame: Uint8Array }[] = [];
+  tickCollect(): SentFrame[] {
+    const sent: SentFrame[] = [];
     this.collect = sent;
     try {
       this.tick();
@@ -262,15 +324,9 @@ export class DataPlane {
       this.replaying = undefined;
       for (const p of this.ports.values()) {
         if (p.replay.length === 0) continue;
-        this.views();
-        const batch = p.replay.splice(0, this.slots);
-        batch.forEach((frame, i) => {
-          const len = Math.min(frame.length, this.slotBytes);
-          this.bytes.set(frame.subarray(0, len), this.rxBuf + i * this.slotBytes);
-          this.lensView[i] = len;
-          this.flagsView[i] = 0;
-        });
-        this.process(p, batch.length);
+        const n = this.load(p, p.replay.slice(0, this.slots));
+        p.replay.splice(0, n);
+        this.process(p, n);
       }
       this.scheduleReplay();
     });
@@ -303,18 +359,23 @@ export class DataPlane {
     const frames = u32[res + 1]!;
     const offsets = new Uint32Array(buf, u32[res + 2]!, frames);
     const lens = new Int32Array(buf, u32[res + 3]!, frames);
+    const vnets = new Uint8Array(buf, this.x.dp_tx_vnet(), frames * VNET_STRIDE);
     const wall = Date.now();
     for (let g = 0; g < groups; g++) {
       const oif = u32[res + 4 + g * 3]!;
       const first = u32[res + 5 + g * 3]!;
       const count = u32[res + 6 + g * 3]!;
       const p = this.ports.get(oif);
-      if (this.collect) for (let k = first; k < first + count; k++) this.collect.push({ oif, frame: new Uint8Array(buf, offsets[k]!, lens[k]!).slice() });
+      if (this.collect) {
+        for (let k = first; k < first + count; k++) {
+          this.collect.push({ oif, frame: new Uint8Array(buf, offsets[k]!, lens[k]!).slice(), vnet: vnets.slice(k * VNET_STRIDE, (k + 1) * VNET_STRIDE) });
+        }
+      }
       if (!p) continue;
       let sent = 0;
       if (!p.failed) {
         try {
-          sent = p.device.sendList(buf, offsets, lens, first, count);
+          sent = p.device.sendList(buf, offsets, lens, first, count, p.device.offload ? vnets : undefined);
         } catch (e) {
           this.portFailed(p, e);
         }
@@ -343,9 +404,15 @@ export class DataPlane {
 
 /**
  * A port with no device (`link add NAME type pcap`): it receives only what `--pcap-in` replays into it,
- * and what it sends goes nowhere but its `--capture` file. The pipeline runs without privileges.
+ * and what it sends goes nowhere but its `--capture` file. The pipeline runs without privileges. With
+ * offload it stands where an offload TAP would: the core sends it GSO super-frames whole.
  */
 export class PcapDevice implements FrameDevice {
+  readonly offload: boolean;
+  constructor(offload = false) {
+    this.offload = offload;
+  }
+
   recv(): number {
     return 0;
   }

@@ -20,6 +20,8 @@ export interface LinkSpec {
   netns?: string;
   dev?: string;
   mac?: Uint8Array;
+  /** A tap with vnet header offloads (default false here; the config turns it on for taps). */
+  offload?: boolean;
 }
 
 function ip(args: string[]): string {
@@ -57,17 +59,17 @@ export interface OpenedPort {
 
 /** Opens the device of one link. */
 export function openLink(l: LinkSpec): OpenedPort {
-  if (l.kind === "pcap") return { device: new PcapDevice(), mac: l.mac ?? generatedMac(l.name), note: "pcap only" };
+  if (l.kind === "pcap") return { device: new PcapDevice(l.offload ?? false), mac: l.mac ?? generatedMac(l.name), note: l.offload ? "pcap only (offload: GSO, checksum)" : "pcap only" };
   if (l.kind === "tap") {
     const kname = l.kernelName ?? l.name;
-    const port = FramePort.tap(kname);
+    const port = FramePort.tap(kname, l.offload ?? false);
     try {
       if (l.netns) ip(["link", "set", kname, "netns", l.netns]);
     } catch (e) {
       port.close();
       throw e;
     }
-    return { device: port, mac: l.mac ?? generatedMac(l.name), note: `tap ${kname}${l.netns ? ` in netns ${l.netns}` : ""}` };
+    return { device: port, mac: l.mac ?? generatedMac(l.name), note: `tap ${kname}${port.offload ? " (offload: GSO, checksum)" : ""}${l.netns ? ` in netns ${l.netns}` : ""}` };
   }
   const dev = l.dev!;
   const nsArgs = l.netns ? ["-n", l.netns] : [];

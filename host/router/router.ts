@@ -63,6 +63,7 @@ const DP = { errorCost: 0, errorBurst: 1, redirectLoad: 2, redirectNumber: 3, re
 /** Port flags of dp_port_set (assembly/dp/ports.ts). */
 const PORT_UP = 1;
 const PORT_SEND_REDIRECTS = 2;
+const PORT_OFFLOAD = 4;
 const TICK_MS = 20;
 
 /**
@@ -217,7 +218,8 @@ export class Router {
       const eff = this.ifSysctls.effective(l.name);
       const hasAddresses = this.config.addrs.some((a) => a.dev === l.name);
       this.cache.setInterface(l.name, { forwarding: eff.forwarding, rpFilter: eff.rpFilter, hasAddresses, acceptLocal: eff.acceptLocal, srcValidMark: eff.srcValidMark });
-      const rc = this.setCorePort(ifindex, this.ports.get(l.name)?.mac ?? l.mac, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0));
+      const port = this.ports.get(l.name);
+      const rc = this.setCorePort(ifindex, port?.mac ?? l.mac, l.mtu, PORT_UP | (eff.sendRedirects ? PORT_SEND_REDIRECTS : 0) | (port?.device.offload ? PORT_OFFLOAD : 0));
       if (rc !== 0) throw new Error(`${l.name}: the data plane refused the port (ifindex ${ifindex}, mtu ${l.mtu})`);
     }
   }

@@ -66,15 +66,15 @@ export const ICMPMSG_FIELDS = [
 ] as readonly string[];
 
 /**
- * The drop reasons r = 0 … 23 of docs/dataplane.md (verdict 16 + r). Slots 24–31 have no reason yet;
- * they are printed as Reason24 … Reason31 so that a core counting a reason the host cannot name yet
+ * The drop reasons r = 0 … 24 of docs/dataplane.md (verdict 16 + r). Slots 25–31 have no reason yet;
+ * they are printed as Reason25 … Reason31 so that a core counting a reason the host cannot name yet
  * still shows it.
  */
 export const DROP_REASONS = [
   "Runt", "Ethertype", "OtherHost", "IpHeader", "IpTruncated", "MartianSrc", "MartianDst", "NoRoute",
   "Blackhole", "Prohibit", "TtlExpired", "FragNeeded", "NotForwarding", "NeighFailed", "NeighTableFull",
   "TxFull", "NoBufs", "ArpInvalid", "ArpIgnored", "Multicast", "LocalProto", "Fragment", "QueueOverflow",
-  "Broadcast",
+  "Broadcast", "GsoBad",
 ] as const;
 
 /** `WrDrop:` fields: the 32 drop-reason slots (indexes 586–617). */

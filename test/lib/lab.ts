@@ -13,19 +13,24 @@ import { createNetns, deleteNetns, ip } from "./netns.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export interface LabOptions {
+  /** Port 1's kind (towards h1), and port 2's unless kind2 says otherwise. */
   kind: "tap" | "packet";
+  kind2?: "tap" | "packet";
+  /** Extra words for port 1's / port 2's `link add` line (e.g. "offload off"). */
+  link1?: string;
+  link2?: string;
+  /** Namespace and interface name prefix (default "wr-"); the tag is shortened to keep names ≤ 15 characters. */
+  prefix?: string;
+  /** Run the router inside its own namespace (the lab's `r`) instead of the test's. */
+  routerNetns?: boolean;
+  /** More `wasmroute run` options (e.g. --user, --control). */
+  routerArgs?: string[];
   /** Extra config lines for the router (routes, sysctls …). */
   extra?: string[];
   /** MTU of the router's port towards h2. */
   mtu2?: number;
   /** Run the router with --busy-poll (poll the ports in a loop instead of waiting for readiness). */
   busyPoll?: boolean;
-  /** Prefix of the lab's namespace and interface names (default "wr-"; a branch's own, e.g. "wr-pv-"). */
-  prefix?: string;
-  /** Run the router inside its own namespace (the lab's `r`) instead of the test's. */
-  routerNetns?: boolean;
-  /** More `wasmroute run` options (e.g. --user, --control). */
-  routerArgs?: string[];
 }
 
 export interface Run {
@@ -35,7 +40,8 @@ export interface Run {
 }
 
 export class Lab {
-  readonly tag = `${process.pid % 100000}${Math.floor(Math.random() * 90 + 10)}`.slice(-7);
+  readonly tag: string;
+  readonly prefix: string;
   readonly h1: string;
   readonly h2: string;
   readonly r: string;
@@ -51,28 +57,39 @@ export class Lab {
 
   constructor(opts: LabOptions) {
     this.opts = opts;
-    const p = opts.prefix ?? "wr-";
-    this.h1 = `${p}h1-${this.tag}`;
-    this.h2 = `${p}h2-${this.tag}`;
-    this.r = `${p}r-${this.tag}`;
-    this.ifName = (kind, i) => `${p}${kind}${i}-${this.tag.slice(-(15 - p.length - 3))}`; // at most 15 bytes
-    this.if1 = this.ifName(opts.kind === "tap" ? "t" : "a", 1);
-    this.if2 = this.ifName(opts.kind === "tap" ? "t" : "a", 2);
+    this.prefix = opts.prefix ?? "wr-";
+    this.tag = `${process.pid % 100000}${Math.floor(Math.random() * 90 + 10)}`.slice(-Math.min(7, 15 - this.prefix.length - 3));
+    this.h1 = `${this.prefix}h1-${this.tag}`;
+    this.h2 = `${this.prefix}h2-${this.tag}`;
+    this.r = `${this.prefix}r-${this.tag}`;
+    this.if1 = this.name(1, this.kindOf(1) === "tap" ? "t" : "a");
+    this.if2 = this.name(2, this.kindOf(2) === "tap" ? "t" : "a");
   }
 
-  /** An interface name of this lab: prefix, kind letter, number, tag (shortened to fit 15 bytes). */
-  readonly ifName: (kind: string, i: number) => string;
+  /** Port i's kind. */
+  kindOf(i: 1 | 2): "tap" | "packet" {
+    return i === 1 ? this.opts.kind : (this.opts.kind2 ?? this.opts.kind);
+  }
+
+  /** An interface name of this lab: letter + port number, e.g. wr-t1-TAG. */
+  private name(i: 1 | 2, letter: string): string {
+    return this.ifName(letter, i);
+  }
+
+  /** An interface name of this lab: prefix, kind letter, number, tag (≤ 15 bytes). */
+  ifName(letter: string, i: number): string {
+    return `${this.prefix}${letter}${i}-${this.tag}`;
+  }
 
   /** The router's config for this topology. */
   config(extra: string[] = this.opts.extra ?? []): string {
-    const mtu2 = this.opts.mtu2 ? ` mtu ${this.opts.mtu2}` : "";
-    const links =
-      this.opts.kind === "tap"
-        ? [
-            `link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address 02:77:00:00:01:01`,
-            `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address 02:77:00:00:02:01${mtu2}`,
-          ]
-        : [`link add p1 type packet dev ${this.ifName("b", 1)} netns ${this.r}`, `link add p2 type packet dev ${this.ifName("b", 2)} netns ${this.r}${mtu2}`];
+    const links = ([1, 2] as const).map((i) => {
+      const words = [i === 2 && this.opts.mtu2 ? `mtu ${this.opts.mtu2}` : "", (i === 1 ? this.opts.link1 : this.opts.link2) ?? ""].filter(Boolean).join(" ");
+      const tail = words ? ` ${words}` : "";
+      return this.kindOf(i) === "tap"
+        ? `link add p${i} type tap kernel-name ${i === 1 ? this.if1 : this.if2} netns ${i === 1 ? this.h1 : this.h2} address 02:77:00:00:0${i}:01${tail}`
+        : `link add p${i} type packet dev ${this.name(i, "b")} netns ${this.r}${tail}`;
+    });
     return [...links, "addr add 10.201.1.1/24 dev p1", "addr add 10.201.2.1/24 dev p2", ...extra, ""].join("\n");
   }
 
@@ -80,19 +97,22 @@ export class Lab {
   async start(): Promise<void> {
     createNetns(this.h1);
     createNetns(this.h2);
-    if (this.opts.kind === "packet" || this.opts.routerNetns) createNetns(this.r);
-    if (this.opts.kind === "packet") {
+    if (this.kindOf(1) === "packet" || this.kindOf(2) === "packet" || this.opts.routerNetns) createNetns(this.r);
+    if (this.kindOf(1) === "packet" || this.kindOf(2) === "packet") {
       ip("-n", this.r, "link", "set", "lo", "up");
       ip("netns", "exec", this.r, "sysctl", "-qw", "net.ipv4.ip_forward=0");
-      for (const i of [1, 2]) {
-        const h = i === 1 ? this.h1 : this.h2;
-        ip("link", "add", this.ifName("a", i), "netns", h, "type", "veth", "peer", "name", this.ifName("b", i), "netns", this.r);
-        ip("-n", this.r, "link", "set", this.ifName("b", i), "up");
-        // Frames the size of the MTU on the wire (no GSO super-frames); checksums may stay offloaded:
-        // the router finishes them (PACKET_AUXDATA).
-        spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", this.ifName("a", i), "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
-        spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", this.ifName("b", i), "gro", "off"], { timeout: 5000 });
-      }
+    }
+    for (const i of [1, 2] as const) {
+      if (this.kindOf(i) !== "packet") continue;
+      const h = i === 1 ? this.h1 : this.h2;
+      const a = this.name(i, "a");
+      const b = this.name(i, "b");
+      ip("link", "add", a, "netns", h, "type", "veth", "peer", "name", b, "netns", this.r);
+      ip("-n", this.r, "link", "set", b, "up");
+      // Frames the size of the MTU on the wire (no GSO super-frames); checksums may stay offloaded:
+      // the router finishes them (PACKET_AUXDATA).
+      spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", a, "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
+      spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", b, "gro", "off"], { timeout: 5000 });
     }
     writeFileSync(this.configPath, this.config());
     await this.startRouter();

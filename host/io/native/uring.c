@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <linux/io_uring.h>
 
 #define RING_ENTRIES 256
@@ -80,12 +81,18 @@ void uring_enable(int on) {
   else if (on && ring.state == 0) ring.state = ring_setup(); /* now, e.g. before dropping privileges */
 }
 
-/* One write(2) per frame: stops at EAGAIN, skips lost frames, returns -errno on another error. */
-static int write_loop(int fd, uint8_t *const *frames, const int32_t *lens, int count, int (*lost)(int err)) {
+/* One write(2) per frame (writev with its vnet header first, when given): stops at EAGAIN, skips lost
+   frames, returns -errno on another error. */
+static int write_loop(int fd, uint8_t *const *frames, const int32_t *lens, int count, const struct uring_vnet *vnet, int (*lost)(int err)) {
   int sent = 0;
   for (int i = 0; i < count; i++) {
     ssize_t w;
-    do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
+    if (vnet) {
+      struct iovec v[2] = {{(void *)(vnet->headers + (size_t)i * vnet->stride), vnet->bytes}, {frames[i], (size_t)lens[i]}};
+      do w = writev(fd, v, 2); while (w < 0 && errno == EINTR);
+    } else {
+      do w = write(fd, frames[i], (size_t)lens[i]); while (w < 0 && errno == EINTR);
+    }
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (lost(errno)) continue;
@@ -117,19 +124,28 @@ static int reap(int submitted, int32_t *res) {
   return 0;
 }
 
-/* Queues want entries of one opcode (frames[k], lens[k]) and enters them; returns how many the kernel took. */
-static int submit(int opcode, int fd, uint8_t *const *frames, const int32_t *lens, int want) {
+/* Queues want writes (frames[k], lens[k]; with vnet, a writev of header k then frame k, iov holding
+   2 × want entries that live until reaped) and enters them; returns how many the kernel took. */
+static int submit(int fd, uint8_t *const *frames, const int32_t *lens, int want, const struct uring_vnet *vnet, struct iovec *iov) {
   unsigned tail = *ring.sq_tail;
   for (int k = 0; k < want; k++) {
     unsigned idx = (tail + (unsigned)k) & *ring.sq_mask;
     struct io_uring_sqe *e = &ring.sqes[idx];
     memset(e, 0, sizeof *e);
-    e->opcode = (unsigned char)opcode;
     e->fd = fd;
-    e->addr = (unsigned long)frames[k];
-    e->len = (unsigned)lens[k];
     e->off = (unsigned long long)-1; /* the file position, as write(2): a tap has none */
     e->user_data = (unsigned long long)k;
+    if (vnet) {
+      iov[2 * k] = (struct iovec){(void *)(vnet->headers + (size_t)k * vnet->stride), vnet->bytes};
+      iov[2 * k + 1] = (struct iovec){frames[k], (size_t)lens[k]};
+      e->opcode = IORING_OP_WRITEV;
+      e->addr = (unsigned long)&iov[2 * k];
+      e->len = 2;
+    } else {
+      e->opcode = IORING_OP_WRITE;
+      e->addr = (unsigned long)frames[k];
+      e->len = (unsigned)lens[k];
+    }
     ring.sq_array[idx] = idx;
   }
   __atomic_store_n(ring.sq_tail, tail + (unsigned)want, __ATOMIC_RELEASE);
@@ -146,16 +162,19 @@ static int submit(int opcode, int fd, uint8_t *const *frames, const int32_t *len
   return submitted;
 }
 
-int uring_write_frames(int fd, uint8_t *const *frames, const int32_t *lens, int count, int (*lost)(int err)) {
-  if (count < URING_MIN_BATCH) return write_loop(fd, frames, lens, count, lost);
+int uring_write_frames(int fd, uint8_t *const *frames, const int32_t *lens, int count, const struct uring_vnet *vnet, int (*lost)(int err)) {
+  if (count < URING_MIN_BATCH) return write_loop(fd, frames, lens, count, vnet, lost);
   if (ring.state == 0) ring.state = ring_setup();
-  if (ring.state != 1) return write_loop(fd, frames, lens, count, lost);
+  if (ring.state != 1) return write_loop(fd, frames, lens, count, vnet, lost);
   int32_t res[RING_ENTRIES];
+  struct iovec iov[2 * RING_ENTRIES];
   int sent = 0;
   int hard = 0;
   for (int done = 0; done < count;) {
     int want = count - done < RING_ENTRIES ? count - done : RING_ENTRIES;
-    int submitted = submit(IORING_OP_WRITE, fd, frames + done, lens + done, want);
+    struct uring_vnet part;
+    if (vnet) part = (struct uring_vnet){vnet->headers + (size_t)done * vnet->stride, vnet->stride, vnet->bytes};
+    int submitted = submit(fd, frames + done, lens + done, want, vnet ? &part : NULL, iov);
     int rc = reap(submitted, res);
     if (rc < 0) return rc;
     for (int k = 0; k < submitted; k++) {
@@ -164,7 +183,8 @@ int uring_write_frames(int fd, uint8_t *const *frames, const int32_t *lens, int 
     }
     done += submitted;
     if (ring.state != 1) {
-      int rest = write_loop(fd, frames + done, lens + done, count - done, lost);
+      if (vnet) part = (struct uring_vnet){vnet->headers + (size_t)done * vnet->stride, vnet->stride, vnet->bytes};
+      int rest = write_loop(fd, frames + done, lens + done, count - done, vnet ? &part : NULL, lost);
       if (rest < 0) return rest;
       sent += rest;
       break;

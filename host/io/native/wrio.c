@@ -3,7 +3,12 @@
  * them and a caller's buffer (typically the WebAssembly core's linear memory) in batches, and reports
  * readiness through the libuv loop (uv_poll), so the host never busy-spins.
  *
- *   tapOpen(name)                              -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking.
+ *   tapOpen(name[, offload])                   -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking. offload
+ *                                                      true: also IFF_VNET_HDR (TUNSETVNETHDRSZ 10, a struct
+ *                                                      virtio_net_hdr before every frame, both ways) and
+ *                                                      TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN):
+ *                                                      the kernel side may hand over and take TCPv4 GSO
+ *                                                      super-frames and unfinished checksums.
  *   packetOpen(ifname[, netnsPath])            -> fd   AF_PACKET bound to one interface (inside the
  *                                                      network namespace at netnsPath if given, e.g.
  *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
@@ -16,11 +21,21 @@
  *                                                      Uint8Array), on a packet socket: bit 0 = checksum
  *                                                      not ready (offloaded: the data plane must finish it),
  *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
+ *   recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) -> n   a tap only: frames
+ *                                                      packed one after another (64-byte aligned) into
+ *                                                      bytes at buf + offset, read while frameMax bytes
+ *                                                      still fit: frame i at offset + offs[i], length lens[i],
+ *                                                      its virtio_net_hdr (if vnet) at vnet + i·VNET_STRIDE
+ *                                                      (readv), flags[i] bit 0 when it says NEEDS_CSUM.
+ *                                                      Small frames fill a batch, super-frames take room.
  *   sendBatch(fd, buf, offset, slot, lens, n)  -> sent frames written (stops at EAGAIN; write or sendmmsg).
  *   sendList(fd, buf, offsets, lens, start, n) -> sent  frames anywhere in buf: frame k at buf + offsets[start+k]
  *                                                      (a Uint32Array), length lens[start+k]. A frame the
  *                                                      device refuses (down: EIO/ENETDOWN, ENOBUFS) is
  *                                                      skipped and not counted; EAGAIN stops the send.
+ *   sendList(..., vnet)                                on an offload tap: frame k goes out with the 10-byte
+ *                                                      virtio_net_hdr at vnet + (start+k)·VNET_STRIDE in
+ *                                                      front (one writev per frame).
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
@@ -45,6 +60,8 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <sched.h>
@@ -57,6 +74,10 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 #define MAX_BATCH 1024
+/* Bytes per frame in a vnet-header array (the 10-byte struct virtio_net_hdr, padded to 12). */
+#define VNET_STRIDE 12
+#define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 
 /* Whether fd is a socket (packet port) rather than a tap character device. */
 static int is_socket(int fd) {
@@ -108,25 +129,38 @@ static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
 }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   char name[IFNAMSIZ + 1];
   size_t n = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok || n == 0 || n >= IFNAMSIZ) {
-    napi_throw_type_error(env, NULL, "tapOpen(name): name must be 1..15 characters");
+    napi_throw_type_error(env, NULL, "tapOpen(name[, offload]): name must be 1..15 characters");
     return NULL;
   }
+  bool offload = false;
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return fail(env, "open /dev/net/tun", errno);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, n);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     close(fd);
     return fail(env, "TUNSETIFF", e);
+  }
+  if (offload) {
+    int hdr = VNET_BYTES;
+    const char *what = NULL;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) what = "TUNSETVNETHDRSZ";
+    else if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) < 0) what = "TUNSETOFFLOAD";
+    if (what) {
+      int e = errno;
+      close(fd);
+      return fail(env, what, e);
+    }
   }
   return num(env, fd);
 }
@@ -198,6 +232,15 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
+/* Reads one frame (with its vnet header into hdr if hdr) from a tap into frame (room bytes): length, -1 errno. */
+static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
+  if (!hdr) return read(fd, frame, room);
+  struct iovec v[2] = {{hdr, VNET_BYTES}, {frame, room}};
+  ssize_t r = readv(fd, v, 2);
+  if (r < 0) return r;
+  return r < VNET_BYTES ? 0 : r - VNET_BYTES;
+}
+
 /* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -258,10 +301,10 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     }
     return num(env, r);
   }
-  if (flags) memset(flags, 0, (size_t)max); /* a tap hands over finished frames */
+  if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    ssize_t r = read(fd, buf + offset + (size_t)i * slot, slot);
+    ssize_t r = read(fd, buf + offset + (size_t)i * slot, (size_t)slot);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -272,13 +315,52 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
   return num(env, i);
 }
 
+/* recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) */
+static napi_value recv_packed(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, offset, bytes, frameMax, max;
+  uint8_t *buf, *lensb, *flags, *offsb, *vnet = NULL;
+  size_t buflen, lenslen, flagslen, offslen, vnetlen = 0;
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 9) napi_typeof(env, argv[8], &vt);
+  if (argc < 10 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
+      !arg_i32(env, argv[3], &bytes) || !arg_i32(env, argv[4], &frameMax) || !arg_i32(env, argv[5], &max) ||
+      !arg_bytes(env, argv[6], &lensb, &lenslen) || !arg_bytes(env, argv[7], &flags, &flagslen) ||
+      (vt != napi_undefined && !arg_bytes(env, argv[8], &vnet, &vnetlen)) || !arg_bytes(env, argv[9], &offsb, &offslen) ||
+      offset < 0 || bytes <= 0 || frameMax <= 0 || max < 0 || (size_t)offset + (size_t)bytes > buflen || lenslen < (size_t)max * 4 ||
+      flagslen < (size_t)max || offslen < (size_t)max * 4 || (vnet && vnetlen < (size_t)max * VNET_STRIDE)) {
+    napi_throw_range_error(env, NULL, "recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs): area out of bounds");
+    return NULL;
+  }
+  int32_t *lens = (int32_t *)lensb;
+  uint32_t *offs = (uint32_t *)offsb;
+  size_t used = 0;
+  int i = 0;
+  while (i < max && used + (size_t)frameMax <= (size_t)bytes) {
+    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
+    ssize_t r = tap_read(fd, hdr, buf + offset + used, (size_t)frameMax);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return fail(env, "read", errno);
+    }
+    flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
+    offs[i] = (uint32_t)used;
+    lens[i++] = (int32_t)r;
+    used += ((size_t)r + 63) & ~(size_t)63;
+  }
+  return num(env, i);
+}
+
 /* A device that is down or a full queue loses the frame, not the router: these errors skip one frame. */
 static int frame_lost(int err) {
   return err == EIO || err == ENOBUFS || err == ENETDOWN || err == ENXIO || err == EMSGSIZE || err == ENODEV;
 }
 
 /* Sends count frames (frames[k], lens[k]); returns how many went, -errno on a hard error. Stops at EAGAIN. */
-static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count) {
+static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count, const uint8_t *vnet) {
   int sent = 0;
   if (is_socket(fd)) {
     int done = 0;
@@ -306,7 +388,10 @@ static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count)
     }
     return sent;
   }
-  return uring_write_frames(fd, frames, lens, count, frame_lost); /* a tap: one frame per write */
+  /* a tap: one frame per write, the batch through io_uring (uring.c) */
+  if (!vnet) return uring_write_frames(fd, frames, lens, count, NULL, frame_lost);
+  struct uring_vnet v = {vnet, VNET_STRIDE, VNET_BYTES};
+  return uring_write_frames(fd, frames, lens, count, &v, frame_lost);
 }
 
 /* sendBatch(fd, buf, offset, slot, lens, n) */
@@ -334,16 +419,16 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
     }
     frames[k] = buf + offset + (size_t)k * slot;
   }
-  int r = send_frames(fd, frames, lens, count);
+  int r = send_frames(fd, frames, lens, count, NULL);
   free(frames);
   if (r < 0) return fail(env, "send", -r);
   return num(env, r);
 }
 
-/* sendList(fd, buf, offsets, lens, start, n): frames at buf + offsets[start + k], lengths lens[start + k]. */
+/* sendList(fd, buf, offsets, lens, start, n[, vnet]): frames at buf + offsets[start + k], lengths lens[start + k]. */
 static napi_value send_list(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, start, count;
   uint8_t *buf, *offb, *lensb;
@@ -353,6 +438,17 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
       start < 0 || count < 0 || count > 65536 || offlen < ((size_t)start + (size_t)count) * 4 || lenslen < ((size_t)start + (size_t)count) * 4) {
     napi_throw_range_error(env, NULL, "sendList(fd, buf, offsets, lens, start, n): list out of bounds");
     return NULL;
+  }
+  uint8_t *vnet = NULL;
+  size_t vnetlen = 0;
+  if (argc >= 7) {
+    napi_valuetype vt;
+    napi_typeof(env, argv[6], &vt);
+    if (vt != napi_undefined && (!arg_bytes(env, argv[6], &vnet, &vnetlen) || vnetlen < ((size_t)start + (size_t)count) * VNET_STRIDE)) {
+      napi_throw_range_error(env, NULL, "sendList: vnet must hold (start + n) × 12 bytes");
+      return NULL;
+    }
+    if (vnet) vnet += (size_t)start * VNET_STRIDE;
   }
   const uint32_t *offs = (const uint32_t *)offb + start;
   const int32_t *lens = (const int32_t *)lensb + start;
@@ -366,7 +462,7 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
     }
     frames[k] = buf + offs[k];
   }
-  int r = send_frames(fd, frames, lens, count);
+  int r = send_frames(fd, frames, lens, count, vnet);
   free(frames);
   if (r < 0) return fail(env, "send", -r);
   return num(env, r);
@@ -488,7 +584,7 @@ void privilege_register(napi_env env, napi_value exports); /* privilege.c: --use
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
-    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"sendBatch", send_batch}, {"sendList", send_list},
+    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
     {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd}, {"uring", uring},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
