@@ -79,7 +79,7 @@ describe("what a dropped router keeps", () => {
     expect(capabilityNames(keptCapabilities(all, true))).toEqual(["cap_net_admin", "cap_net_raw"]);
   });
 
-  const link = (l: Partial<ConfigLink>): ConfigLink => ({ name: "p9", kind: "packet", kernelName: undefined, netns: undefined, dev: "veth9", mac: undefined, mtu: 1500, line: 7, ...l });
+  const link = (l: Partial<ConfigLink>): ConfigLink => ({ name: "p9", kind: "packet", kernelName: undefined, netns: undefined, dev: "veth9", mac: undefined, mtu: 1500, offload: false, line: 7, ...l });
 
   it("refuses on reload the links its dropped credentials cannot open, saying why", () => {
     const both = droppedLinkGuard(ADMIN | RAW, "nobody");
