@@ -19,6 +19,7 @@
  *   --no-tcp, --no-ping skip those parts; --no-pps skips the trafgen pps runs (TCP and ping only)
  *   --profile           one extra run per wasmroute configuration under `perf stat` (syscalls, task-clock)
  *   --busy-poll         run wasmroute with --busy-poll
+ *   --router-args ARGS  more `wasmroute run` options for the wasmroute routers (e.g. "--poll-window 0")
  *   --router-node-args OPTS   node options for the wasmroute processes (e.g. "--trace-gc")
  *   --router-log FILE   append the routers' stdout/stderr to FILE at the end (with --router-node-args --trace-gc)
  *   --foreign-limit P   a run is repeated (up to --retries, default 2) when processes outside the benchmark
@@ -53,6 +54,7 @@ interface Options {
   pps: boolean;
   profile: boolean;
   busyPoll: boolean;
+  routerArgs: string[];
   nodeOptions: string | undefined;
   routerLog: string | undefined;
   foreignLimit: number;
@@ -76,6 +78,7 @@ function parseArgs(args: string[]): Options {
     pps: true,
     profile: false,
     busyPoll: false,
+    routerArgs: [],
     nodeOptions: undefined,
     routerLog: undefined,
     foreignLimit: 10,
@@ -108,6 +111,7 @@ function parseArgs(args: string[]): Options {
     else if (a === "--no-pps") o.pps = false;
     else if (a === "--profile") o.profile = true;
     else if (a === "--busy-poll") o.busyPoll = true;
+    else if (a === "--router-args") o.routerArgs = v().split(/\s+/).filter(Boolean);
     else if (a === "--router-node-args") o.nodeOptions = v();
     else if (a === "--router-log") o.routerLog = v();
     else if (a === "--foreign-limit") o.foreignLimit = num(v(), 0);
@@ -240,7 +244,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     const tb = Date.now();
     // The three routers load their tables at once (kernel: ip -batch; wasmroute: its config file).
-    await Promise.all(topos.map((t) => t.build({ lines: routeLines }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions })));
+    await Promise.all(topos.map((t) => t.build({ lines: routeLines }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions, routerArgs: o.routerArgs })));
     log(`topologies built and tables loaded in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     for (const t of topos) {
       const p = ping(t, 3, 0.2);
@@ -314,22 +318,23 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
 
     // ── ping ──
-    const pingRows: { router: RouterKind; idle: PingResult; load: PingResult & { forwardedPps: number }; loadPps: number }[] = [];
-    const loadPps = 100_000;
+    type Loaded = PingResult & { forwardedPps: number; offeredPps: number };
+    const pingRows: { router: RouterKind; idle: PingResult; load: Loaded; loadGapUs: number }[] = [];
+    const loadGapUs = 1;
     if (o.ping) {
       const idle = new Map<RouterKind, PingResult[]>();
-      const load = new Map<RouterKind, (PingResult & { forwardedPps: number })[]>();
+      const load = new Map<RouterKind, Loaded[]>();
       const conf = confs.get(o.flows.includes(1000) ? 1000 : o.flows[0]!)!;
       for (let r = 0; r < o.runs; r++) {
         for (const t of r % 2 === 0 ? topos : [...topos].reverse()) {
           (idle.get(t.kind) ?? idle.set(t.kind, []).get(t.kind)!).push(ping(t, o.quick ? 50 : 100, 0.01));
-          (load.get(t.kind) ?? load.set(t.kind, []).get(t.kind)!).push(await pingUnderLoad(t, conf, loadPps, o.quick ? 50 : 100, 0.01, compileMs));
+          (load.get(t.kind) ?? load.set(t.kind, []).get(t.kind)!).push(await pingUnderLoad(t, conf, loadGapUs, o.quick ? 50 : 100, 0.01, compileMs));
         }
       }
       const med = <T extends PingResult>(xs: T[]) => ({ avgUs: median(xs.map((x) => x.avgUs)), minUs: median(xs.map((x) => x.minUs)), maxUs: median(xs.map((x) => x.maxUs)), loss: median(xs.map((x) => x.loss)) });
       for (const t of topos) {
         const l = load.get(t.kind)!;
-        pingRows.push({ router: t.kind, idle: med(idle.get(t.kind)!), load: { ...med(l), forwardedPps: median(l.map((x) => x.forwardedPps)) }, loadPps });
+        pingRows.push({ router: t.kind, idle: med(idle.get(t.kind)!), load: { ...med(l), forwardedPps: median(l.map((x) => x.forwardedPps)), offeredPps: median(l.map((x) => x.offeredPps)) }, loadGapUs });
       }
     }
 
@@ -356,7 +361,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     const kernelPing = pingRows.find((x) => x.router === "kernel");
     const json = {
       machine: mach,
-      options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerNodeOptions: o.nodeOptions, generator: "trafgen -P 1 pinned to CPU0; routers unpinned" },
+      options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: "trafgen -P 1 pinned to CPU0; routers unpinned" },
       rows,
       ping: pingRows.map((p) => ({ ...p, idleRatio: kernelPing ? Math.round((p.idle.avgUs / kernelPing.idle.avgUs) * 100) / 100 : NaN, loadRatio: kernelPing ? Math.round((p.load.avgUs / kernelPing.load.avgUs) * 100) / 100 : NaN })),
       tcp: tcpRows.map((x) => ({ ...x, ratio: Math.round((x.gbps / kernelTcp) * 100) / 100 })),
@@ -377,9 +382,9 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     if (pingRows.length) {
       lines.push("");
-      lines.push(`| router | ping idle avg (min/max) µs | ratio | ping at ${fmt(loadPps)} pps offered: avg µs, loss | ratio |`);
+      lines.push(`| router | ping idle avg (min/max) µs | ratio | ping under a smooth load (trafgen -t ${pingRows[0]!.loadGapUs}us): avg (max) µs, loss | ratio |`);
       lines.push("|---|---|---:|---|---:|");
-      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} | ${fmt(p.load.avgUs)}, ${p.load.loss} % (forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} |`);
+      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} | ${fmt(p.load.avgUs)} (${fmt(p.load.maxUs)}), ${p.load.loss} % (offered ${fmt(p.load.offeredPps)}, forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} |`);
     }
     if (tcpRows.length) {
       lines.push("");

@@ -139,8 +139,8 @@ describe("alarms in JSON logs", () => {
     expect(readPcap(out2).filter((f) => f.data[30] === 172).length).toBe(FLOWS); // …and every datagram went on
   }, 40_000);
 
-  it("refuses a bad --overflow or --gc-step-budget with one line", () => {
-    for (const args of [["--overflow", "drop"], ["--gc-step-budget", "-1"]]) {
+  it("refuses a bad --overflow, --gc-step-budget or --poll-window with one line", () => {
+    for (const args of [["--overflow", "drop"], ["--gc-step-budget", "-1"], ["--poll-window", "50us"], ["--poll-window", "2000000"]]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", "run", "--config", "/nonexistent", ...args], { encoding: "utf8", timeout: 30_000 });
       expect(r.status).toBe(2);
       expect(r.stderr.split("\n")[0]).toMatch(new RegExp(args[0]!));

@@ -159,7 +159,7 @@ export class Topology {
   }
 
   /** Builds the topology and loads the routes; resolves once traffic can flow. */
-  async build(routes: RoutesSpec, opts: { readyTimeoutMs: number; busyPoll?: boolean; nodeOptions?: string }): Promise<void> {
+  async build(routes: RoutesSpec, opts: { readyTimeoutMs: number; busyPoll?: boolean; nodeOptions?: string; routerArgs?: string[] }): Promise<void> {
     createNs(this.h1);
     createNs(this.h2);
     if (this.r) createNs(this.r);
@@ -205,7 +205,7 @@ export class Topology {
         "",
       ].join("\n");
       writeFileSync(join(this.dir, "router.conf"), config);
-      await this.startRouter(opts.readyTimeoutMs, opts.busyPoll ?? false, opts.nodeOptions);
+      await this.startRouter(opts.readyTimeoutMs, [...(opts.busyPoll ? ["--busy-poll"] : []), ...(opts.routerArgs ?? [])], opts.nodeOptions);
       if (this.isTap) {
         sh("ip", ["-n", this.h1, "link", "set", this.if1, "address", MAC.h1]);
         sh("ip", ["-n", this.h2, "link", "set", this.if2, "address", MAC.h2]);
@@ -249,11 +249,11 @@ export class Topology {
     }
   }
 
-  private async startRouter(readyTimeoutMs: number, busyPoll: boolean, nodeOptions: string | undefined): Promise<void> {
+  private async startRouter(readyTimeoutMs: number, routerArgs: string[], nodeOptions: string | undefined): Promise<void> {
     const root = join(import.meta.dirname, "..", "..");
     const child = spawn(
       process.execPath,
-      [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, ...(busyPoll ? ["--busy-poll"] : [])],
+      [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, ...routerArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.router = child;

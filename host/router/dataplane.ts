@@ -67,6 +67,11 @@ export interface DataPlaneOptions {
   clock?: () => number;
   /** Receive by polling in a loop instead of waiting for readiness (benchmarks). */
   busyPoll?: boolean;
+  /**
+   * After a wake-up that found frames, keep polling the ports for this many µs before going back to
+   * sleep in epoll (like net.core.busy_poll, but only while traffic flows). 0: sleep at once.
+   */
+  pollWindowUs?: number;
   /** Told once when a port's device fails (the port is then left alone). */
   onPortError?: (port: string, message: string) => void;
 }
@@ -85,6 +90,15 @@ export interface SentFrame {
 
 /** Batches one readable port may take before the loop gives others a turn. */
 const BATCHES_PER_TURN = 16;
+/**
+ * Default poll window after traffic, µs: the kernel's suggested net.core.busy_poll for a few sockets.
+ * Halves ping RTT under a steady load; idle costs nothing (BENCHMARKS.md, "Latency").
+ */
+export const DEFAULT_POLL_WINDOW_US = 50;
+/** Empty polling passes (each at least one read per port, about 1 µs here) between two looks at the clock. */
+const EMPTY_PASSES_PER_CLOCK_READ = 4;
+/** The longest one loop turn polls before the event loop gets a turn, ms. */
+const POLL_TURN_MS = 0.1;
 
 export class DataPlane {
   readonly core: Core;
@@ -93,6 +107,9 @@ export class DataPlane {
   readonly slotBytes: number;
   private readonly clock: () => number;
   private readonly busyPoll: boolean;
+  private readonly pollWindowMs: number;
+  /** When a poll last found frames (performance.now(), ms). */
+  private lastFrameAt = 0;
   private readonly onPortError: (port: string, message: string) => void;
   private readonly ports = new Map<number, Port>();
   private rxBuf = 0;
@@ -104,6 +121,7 @@ export class DataPlane {
   /** Bytes of the receive buffer (an offload port's batch packs frames into them). */
   readonly rxBytes: number;
   private collect: SentFrame[] | undefined;
+  private tx: { u32: Uint32Array; offsets: Uint32Array; lens: Int32Array; vnets: Uint8Array } | undefined;
   private verdictsView!: Uint8Array;
   private running = false;
   private polling: NodeJS.Immediate | undefined;
@@ -122,6 +140,7 @@ export class DataPlane {
     this.slotBytes = opts.slotBytes ?? 2048;
     this.clock = opts.clock ?? (() => performance.now());
     this.busyPoll = opts.busyPoll ?? false;
+    this.pollWindowMs = Math.max(0, opts.pollWindowUs ?? DEFAULT_POLL_WINDOW_US) / 1000;
     this.onPortError = opts.onPortError ?? (() => {});
     const area = this.x.dp_rx_init(this.slots, this.slotBytes) >>> 0;
     if (area === 0) throw new Error(`wasmroute: cannot allocate a receive area of ${this.slots} × ${this.slotBytes} bytes`);
@@ -241,19 +260,52 @@ export class DataPlane {
   private watch(p: Port): void {
     if (this.busyPoll) {
       if (!this.polling) this.polling = setImmediate(() => this.pollAll());
-    } else p.device.onReadable(() => this.pump(p));
+    } else
+      p.device.onReadable(() => {
+        if (this.pump(p) > 0 && this.pollWindowMs > 0) {
+          this.lastFrameAt = performance.now();
+          if (!this.polling) this.polling = setImmediate(() => this.pollAll());
+        }
+      });
   }
 
+  /**
+   * Polls every port from the loop's check phase. Busy polling makes one pass and comes back for ever.
+   * Otherwise the ports are polled in a loop until frames come (they are processed, and the event loop
+   * gets a turn), the poll window since the last frames has passed (then the ports' readiness watchers
+   * take over), or this turn has polled for POLL_TURN_MS. Spinning here rather than once per loop turn
+   * keeps the turns, and the Immediate each allocates, to about one per batch.
+   */
   private pollAll(): void {
     this.polling = undefined;
     if (!this.running) return;
-    for (const p of this.ports.values()) this.pump(p);
+    if (this.busyPoll) {
+      for (const p of this.ports.values()) this.pump(p);
+    } else {
+      // The clock is read every few empty passes only: performance.now() allocates a heap number.
+      const turnStart = performance.now();
+      for (let pass = 1; ; pass++) {
+        let got = 0;
+        for (const p of this.ports.values()) got += this.pump(p);
+        if (got > 0) {
+          this.lastFrameAt = performance.now();
+          break;
+        }
+        if (!this.running) return;
+        if (pass % EMPTY_PASSES_PER_CLOCK_READ === 0) {
+          const now = performance.now();
+          if (now - this.lastFrameAt >= this.pollWindowMs) return;
+          if (now - turnStart >= POLL_TURN_MS) break; // a long window still lets timers and sockets run
+        }
+      }
+    }
     this.polling = setImmediate(() => this.pollAll());
   }
 
-  /** Reads and processes batches from one port until it is empty or its turn is over. */
-  pump(p: Port): void {
-    if (p.failed) return;
+  /** Reads and processes batches from one port until it is empty or its turn is over; returns the frames taken. */
+  pump(p: Port): number {
+    if (p.failed) return 0;
+    let got = 0;
     for (let b = 0; b < BATCHES_PER_TURN; b++) {
       this.views();
       const mem = this.core.x.memory.buffer;
@@ -264,12 +316,14 @@ export class DataPlane {
           : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
       } catch (e) {
         this.portFailed(p, e);
-        return;
+        return got;
       }
-      if (n <= 0) return;
+      if (n <= 0) return got;
+      got += n;
       this.process(p, n);
-      if (n < this.slots && !p.device.offload) return; // a packed batch also ends when the room is used up
+      if (n < this.slots && !p.device.offload) return got; // a packed batch also ends when the room is used up
     }
+    return got;
   }
 
   private process(p: Port, n: number): void {
@@ -355,12 +409,7 @@ export class DataPlane {
     if (groups === 0) return;
     const res = this.x.dp_tx_result() >>> 2;
     const buf = this.core.x.memory.buffer;
-    const u32 = new Uint32Array(buf);
-    const frames = u32[res + 1]!;
-    const offsets = new Uint32Array(buf, u32[res + 2]!, frames);
-    const lens = new Int32Array(buf, u32[res + 3]!, frames);
-    const vnets = new Uint8Array(buf, this.x.dp_tx_vnet(), frames * VNET_STRIDE);
-    const wall = Date.now();
+    const { u32, offsets, lens, vnets } = this.txViews(buf, res);
     for (let g = 0; g < groups; g++) {
       const oif = u32[res + 4 + g * 3]!;
       const first = u32[res + 5 + g * 3]!;
@@ -387,9 +436,27 @@ export class DataPlane {
       p.stats.txErrors += count - sent;
       if (p.capture) {
         const b = new Uint8Array(buf);
+        const wall = Date.now();
         for (let k = first; k < first + count; k++) p.capture.write(b.subarray(offsets[k]!, offsets[k]! + lens[k]!), wall);
       }
     }
+  }
+
+  /**
+   * Views of the transmit list (assembly/dp/tx.ts: its arrays stay where dp_tx_init put them), made again
+   * only when memory grew: a batch allocates nothing, so the V8 young generation fills slowly, and with a
+   * full table's RIB in the old generation every scavenge costs milliseconds of forwarding.
+   */
+  private txViews(buf: ArrayBuffer, res: number): { u32: Uint32Array; offsets: Uint32Array; lens: Int32Array; vnets: Uint8Array } {
+    const t = this.tx;
+    if (t && t.u32.buffer === buf) {
+      const u = t.u32;
+      if (u[res + 2] === t.offsets.byteOffset && u[res + 3] === t.lens.byteOffset) return t;
+    }
+    const u32 = new Uint32Array(buf);
+    const max = this.slots * 4; // dp_tx_init's maxFrames
+    this.tx = { u32, offsets: new Uint32Array(buf, u32[res + 2]!, max), lens: new Int32Array(buf, u32[res + 3]!, max), vnets: new Uint8Array(buf, this.x.dp_tx_vnet(), max * VNET_STRIDE) };
+    return this.tx;
   }
 
   /** Stops receiving and closes every device and capture. */

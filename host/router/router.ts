@@ -33,6 +33,8 @@ export interface RouterOptions {
   /** Directory laid out like /proc (net/snmp, net/netstat, net/stat/rt_cache, net/stat/arp_cache), rewritten every second. */
   procDir?: string;
   busyPoll?: boolean;
+  /** µs to keep polling after frames came (DataPlaneOptions.pollWindowUs). */
+  pollWindowUs?: number;
   /** Interface name → pcap file replayed into it. */
   pcapIn?: Map<string, string>;
   /** Interface name → pcap file recording what it receives and sends. */
@@ -123,6 +125,7 @@ export class Router {
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,
+      pollWindowUs: opts.pollWindowUs,
       clock,
       slotBytes: slotBytesFor(config),
       onPortError: (port, message) => this.log.log("error", "port_failed", `${port}: device failed, port stopped: ${message}`, { port }),

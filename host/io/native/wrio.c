@@ -79,8 +79,18 @@
 #define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 
+/* What each fd this module opened is (FD_TAP, FD_PACKET), so a batch needs no fstat; 0: not known. */
+#define FD_KINDS 4096
+enum { FD_UNKNOWN = 0, FD_TAP = 1, FD_PACKET = 2 };
+static unsigned char fd_kind[FD_KINDS];
+
+static void remember_fd(int fd, int kind) {
+  if (fd >= 0 && fd < FD_KINDS) fd_kind[fd] = (unsigned char)kind;
+}
+
 /* Whether fd is a socket (packet port) rather than a tap character device. */
 static int is_socket(int fd) {
+  if (fd >= 0 && fd < FD_KINDS && fd_kind[fd] != FD_UNKNOWN) return fd_kind[fd] == FD_PACKET;
   struct stat st;
   return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
@@ -162,6 +172,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
       return fail(env, what, e);
     }
   }
+  remember_fd(fd, FD_TAP);
   return num(env, fd);
 }
 
@@ -229,6 +240,7 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     close(there);
   }
   if (err) return fail(env, what, err);
+  remember_fd(fd, FD_PACKET);
   return num(env, fd);
 }
 
@@ -495,6 +507,7 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "close(fd)");
     return NULL;
   }
+  remember_fd(fd, FD_UNKNOWN);
   if (close(fd) < 0) return fail(env, "close", errno);
   return NULL;
 }

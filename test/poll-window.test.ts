@@ -1,0 +1,107 @@
+/**
+ * The receive loop's poll window (DataPlaneOptions.pollWindowUs, `wasmroute run --poll-window`): after a
+ * wake-up that found frames, the ports are polled from the event loop for the window, so a frame that
+ * comes meanwhile is taken without a readiness wake-up; once the window passes without frames, the
+ * loop stops polling and waits for readiness again. Driven through a device that only says "readable"
+ * when the test tells it to.
+ */
+import { describe, it, expect, afterEach } from "vitest";
+import { Router } from "../host/router/router.ts";
+import { parseConfig } from "../host/router/config.ts";
+import { Logger } from "../host/router/logger.ts";
+import { udpDatagram } from "../host/sim/frames.ts";
+import { parseMac } from "../host/router/devices.ts";
+import type { FrameDevice } from "../host/router/dataplane.ts";
+
+const CONFIG = `
+link add p1 type pcap address 02:77:00:00:01:01
+link add p2 type pcap address 02:77:00:00:02:01
+addr add 10.201.1.1/24 dev p1
+addr add 10.201.2.1/24 dev p2
+neigh add 10.201.2.2 lladdr 02:00:00:00:02:02 dev p2
+route add 172.16.0.0/16 via 10.201.2.2 dev p2
+`;
+const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+const frame = () => udpDatagram({ srcMac: parseMac("02:00:00:00:01:02"), dstMac: parseMac("02:77:00:00:01:01") }, ip("10.201.1.2"), ip("172.16.1.1"), 1, 2, 10);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A device with a queue the test fills; readable only when the test calls wake(). */
+class QueueDevice implements FrameDevice {
+  queue: Uint8Array[] = [];
+  recvCalls = 0;
+  taken = 0;
+  private readable: (() => void) | undefined;
+  recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number {
+    this.recvCalls++;
+    const bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    let n = 0;
+    while (n < max && this.queue.length > 0) {
+      const f = this.queue.shift()!;
+      bytes.set(f, offset + n * slot);
+      lens[n++] = f.length;
+    }
+    this.taken += n;
+    return n;
+  }
+  sendList(_b: ArrayBuffer | ArrayBufferView, _o: Uint32Array, _l: Int32Array, _s: number, n: number): number {
+    return n;
+  }
+  onReadable(callback: () => void): void {
+    this.readable = callback;
+  }
+  wake(): void {
+    this.readable?.();
+  }
+  stopWatching(): void {
+    this.readable = undefined;
+  }
+  close(): void {}
+}
+
+let router: Router | undefined;
+afterEach(() => {
+  router?.stop();
+  router = undefined;
+});
+
+function start(pollWindowUs: number): QueueDevice {
+  router = Router.start(parseConfig(CONFIG, "poll.conf"), { pollWindowUs, logger: new Logger("text", () => {}) });
+  const dev = new QueueDevice();
+  const p1 = router.ports.get("p1")!.ifindex;
+  router.dp.removePort(p1); // p1's device is now the test's queue
+  router.dp.addPort(p1, "p1", dev);
+  return dev;
+}
+
+describe("the poll window after traffic", () => {
+  it("takes a frame that comes within the window without a readiness wake-up, then stops polling", async () => {
+    const dev = start(80_000); // 80 ms: long enough to be sure on a busy machine
+    dev.queue.push(frame());
+    dev.wake();
+    expect(dev.taken).toBe(1);
+    await sleep(20);
+    dev.queue.push(frame()); // no wake(): only the poll loop can find it
+    await sleep(30);
+    expect(dev.taken).toBe(2);
+    await sleep(250); // the window has passed since the last frame
+    const calls = dev.recvCalls;
+    await sleep(60);
+    expect(dev.recvCalls).toBe(calls); // asleep: no more polling
+    dev.queue.push(frame());
+    await sleep(30);
+    expect(dev.taken).toBe(2); // nobody looks until the device is readable again…
+    dev.wake();
+    expect(dev.taken).toBe(3); // …and then at once
+  });
+
+  it("with --poll-window 0 sleeps as soon as the port is empty", async () => {
+    const dev = start(0);
+    dev.queue.push(frame());
+    dev.wake();
+    const calls = dev.recvCalls;
+    dev.queue.push(frame());
+    await sleep(40);
+    expect(dev.taken).toBe(1);
+    expect(dev.recvCalls).toBe(calls);
+  });
+});
