@@ -34,6 +34,11 @@ export class FramePort {
     this.offload = offload;
   }
 
+  /** Whether a packet port reads through its PACKET_RX_RING (host/io/native/packet_ring.c) rather than recvmmsg. */
+  get rxRing(): boolean {
+    return this.kind === "packet" && wrio().packetRing(this.fd);
+  }
+
   /** Creates the tap `name`, or attaches to it if it exists in this namespace; offload: vnet headers, GSO. */
   static tap(name: string, offload = false): FramePort {
     return new FramePort("tap", name, wrio().tapOpen(name, offload), offload);

@@ -20,6 +20,8 @@ export interface Wrio {
   close(fd: number): void;
   /** Whether a tap's batches go out through io_uring (known after the first batch); enable switches it (A/B runs), and true sets the ring up now. */
   uring(enable?: boolean): boolean;
+  /** Whether a packet port reads through its PACKET_RX_RING (packet_ring.c); false with WASMROUTE_NO_RING=1 or where the ring could not be set up. */
+  packetRing(fd: number): boolean;
   // privilege.c (`wasmroute run --user`, host/router/privilege.ts)
   lookupUser(name: string): { name: string; uid: number; gid: number } | null;
   lookupUid(uid: number): { name: string; uid: number; gid: number } | null;

@@ -12,6 +12,8 @@
  *   packetOpen(ifname[, netnsPath])            -> fd   AF_PACKET bound to one interface (inside the
  *                                                      network namespace at netnsPath if given, e.g.
  *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
+ *                                                      Frames are read from a PACKET_RX_RING
+ *                                                      (packet_ring.c) where one can be set up.
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
@@ -43,6 +45,8 @@
  * with write(2) per frame where io_uring is unavailable or WASMROUTE_NO_URING=1.
  *   uring([enable])                            -> whether tap batches use io_uring (known after the first
  *                                                      batch); enable false/true switches it (A/B runs).
+ *   packetRing(fd)                             -> whether a packet port reads through its receive ring
+ *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
  *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
  *   unwatch(handle), close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
@@ -69,11 +73,14 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include "uring.h"
+#include "packet_ring.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 #define MAX_BATCH 1024
+/* The largest frame a packet port's receive ring takes whole (the data plane's receive slot). */
+#define RING_FRAME_BYTES 2048
 /* Bytes per frame in a vnet-header array (the 10-byte struct virtio_net_hdr, padded to 12). */
 #define VNET_STRIDE 12
 #define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
@@ -231,6 +238,8 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     } else if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
       err = errno;
       what = "PACKET_AUXDATA";
+    } else if (!packet_ring_disabled()) {
+      packet_ring_attach(fd, RING_FRAME_BYTES); /* no ring (an errno): the port stays on recvmmsg */
     }
     if (err) close(fd);
   }
@@ -279,6 +288,7 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     }
   }
   if (is_socket(fd)) {
+    if (packet_ring_has(fd)) return num(env, packet_ring_recv(fd, buf + offset, slot, max, lens, flags));
     struct mmsghdr msgs[MAX_BATCH];
     struct iovec iov[MAX_BATCH];
     /* room for one struct tpacket_auxdata control message per frame */
@@ -498,6 +508,17 @@ static napi_value uring(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* packetRing(fd) -> whether a packet port reads through its receive ring (packet_ring.c) */
+static napi_value packet_ring(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  int32_t fd = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) arg_i32(env, argv[0], &fd);
+  napi_get_boolean(env, packet_ring_has(fd), &v);
+  return v;
+}
+
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -508,6 +529,7 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
     return NULL;
   }
   remember_fd(fd, FD_UNKNOWN);
+  packet_ring_detach(fd);
   if (close(fd) < 0) return fail(env, "close", errno);
   return NULL;
 }
@@ -598,7 +620,7 @@ void privilege_register(napi_env env, napi_value exports); /* privilege.c: --use
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd}, {"uring", uring},
+    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

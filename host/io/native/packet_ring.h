@@ -1,0 +1,17 @@
+/* packet_ring.c: the PACKET_RX_RING (TPACKET_V2) receive path of a packet port. */
+#ifndef WASMROUTE_PACKET_RING_H
+#define WASMROUTE_PACKET_RING_H
+#include <stdint.h>
+
+/* Whether WASMROUTE_NO_RING asks for recvmmsg instead of rings. */
+int packet_ring_disabled(void);
+/* Sets a TPACKET_V2 receive ring up on packet socket fd, for frames up to frame_bytes: 0, or an errno. */
+int packet_ring_attach(int fd, unsigned frame_bytes);
+/* Whether fd reads through a ring. */
+int packet_ring_has(int fd);
+/* Unmaps fd's ring (before fd is closed). */
+void packet_ring_detach(int fd);
+/* Up to max frames from fd's ring: frame i copied to dst + i·slot (cut to slot), lens[i], flags[i] if flags. */
+int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags);
+
+#endif
