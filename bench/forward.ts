@@ -3,7 +3,8 @@
  *
  * Builds h1 → R → h2 three times in wr-bf-* namespaces — R = the Linux kernel (ip_forward=1, veths),
  * R = `wasmroute run` over TAPs, R = `wasmroute run` over AF_PACKET — loads the same routes into each
- * (the real 901,899-prefix table via 10.201.2.2, plus the connected routes), and drives them with the
+ * (the real 901,899-prefix table via 10.201.2.3, a next hop on h2's segment that h2 overhears, plus the
+ * connected routes), and drives them with the
  * same trafgen frames: 60-byte UDP frames to 1, 1,000 and 100,000 destinations spread over the table.
  * Forwarded pps = Δ rx_packets at h2's interface over a fixed window. Each configuration runs `--runs`
  * times, the routers alternating; medians and the ratio wasmroute/kernel are reported. Then ping RTT
@@ -36,7 +37,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { readCidrListFile } from "../host/fib/cidr-list.ts";
 import { formatIPv4 } from "../host/fib/ipv4.ts";
-import { Topology, cleanup, type RouterKind } from "./forward/topology.ts";
+import { Topology, cleanup, SINK_GATEWAY, type RouterKind } from "./forward/topology.ts";
 import { writeTrafgenConfig, measurePps, waitQuiet, ping, pingUnderLoad, iperf, type PpsRun, type PingResult } from "./forward/traffic.ts";
 
 const DEFAULT_TABLE = join(import.meta.dirname, "data", "bgp-ipv4-2024-01.txt.gz");
@@ -224,8 +225,8 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
   const dstTable = existsSync(o.table) ? o.table : DEFAULT_TABLE;
   const list = readCidrListFile(o.table === "none" ? DEFAULT_TABLE : dstTable);
   const routeLines: string[] = [];
-  if (o.table === "none") routeLines.push("default via 10.201.2.2");
-  else for (let i = 0; i < list.addrs.length; i++) routeLines.push(`${formatIPv4(list.addrs[i]!)}/${list.lens[i]} via 10.201.2.2`);
+  if (o.table === "none") routeLines.push(`default via ${SINK_GATEWAY}`);
+  else for (let i = 0; i < list.addrs.length; i++) routeLines.push(`${formatIPv4(list.addrs[i]!)}/${list.lens[i]} via ${SINK_GATEWAY}`);
   log(`${routeLines.length.toLocaleString("en-US")} routes (${o.table === "none" ? "connected + default" : o.table}); flows ${o.flows.join(", ")}; ${o.runs} run(s) of ${o.window} s`);
 
   const topos: Topology[] = [];

@@ -4,13 +4,16 @@
  *   kernel   R is a namespace with ip_forward=1 and two veth pairs (the Linux router)
  *   tap      R is `wasmroute run` over two TAPs whose kernel sides live in h1 and h2
  *   packet   R is `wasmroute run` over AF_PACKET on the router ends of two veth pairs, inside an
- *            address-less namespace with ip_forward=0
+ *            address-less namespace with ip_forward=0; the ports have MACs of their own (see build())
  *
  * Every topology uses the same addresses and MACs, so one generated frame file drives all three:
  * h1 10.201.1.2 (02:77:00:00:01:02) — R 10.201.1.1 (02:77:00:00:01:01) / 10.201.2.1 (02:77:00:00:02:01)
  * — h2 10.201.2.2 (02:77:00:00:02:02). All neighbours are static (nud permanent), on the hosts and on
- * the router, so no ARP is in the measured path. h2 is a cheap sink: frames to addresses that are not
- * its own arrive on its interface (where they are counted), then hit a blackhole by policy rule.
+ * the router, so no ARP is in the measured path. The table's next hop is 10.201.2.3 (SINK_GATEWAY), a
+ * neighbour on h2's segment whose MAC (02:77:00:00:02:03) no interface owns: h2 overhears the frames,
+ * its interface counts them (rx_packets), and its IPv4 input drops them at once as PACKET_OTHERHOST —
+ * no route lookup, no dst. (A blackhole in h2, the first sink, cost a dst allocated and freed through
+ * RCU per frame, on whichever CPU the router sends from: about a third of a wasmroute router's CPU.)
  *
  * Everything created is registered in `Cleanup`, which removes it on the normal path, on an error, and
  * from process exit/signal handlers.
@@ -29,7 +32,15 @@ export const MAC = {
   r1: "02:77:00:00:01:01",
   r2: "02:77:00:00:02:01",
   h2: "02:77:00:00:02:02",
+  /** The AF_PACKET router's veth ends (the kernel's MACs there; wasmroute's ports are r1 and r2). */
+  r1Kernel: "02:77:00:00:01:81",
+  r2Kernel: "02:77:00:00:02:81",
+  /** The table's next hop (SINK_GATEWAY): no interface has this MAC, h2 overhears and drops. */
+  sink: "02:77:00:00:02:03",
 } as const;
+
+/** The next hop of every table route: a neighbour on h2's segment that h2 overhears (see above). */
+export const SINK_GATEWAY = "10.201.2.3";
 
 /** Runs a command, bounded in time; throws with its stderr on failure. */
 export function sh(cmd: string, args: string[], timeoutMs = 20_000, input?: string): string {
@@ -115,7 +126,7 @@ const sysctlIn = (ns: string, kv: string) => sh("ip", ["netns", "exec", ns, "sys
 const ethtool = (ns: string, dev: string, ...feat: string[]) => trySh("ip", ["netns", "exec", ns, "ethtool", "-K", dev, ...feat]);
 
 export interface RoutesSpec {
-  /** `route add …` argument strings (without the leading "route add"), e.g. "1.0.0.0/24 via 10.201.2.2". */
+  /** `route add …` argument strings (without the leading "route add"), e.g. "1.0.0.0/24 via 10.201.2.3". */
   lines: string[];
 }
 
@@ -164,8 +175,12 @@ export class Topology {
     createNs(this.h2);
     if (this.r) createNs(this.r);
     if (!this.isTap) {
-      sh("ip", ["link", "add", this.if1, "netns", this.h1, "address", MAC.h1, "type", "veth", "peer", "name", this.r1!, "netns", this.r!, "address", MAC.r1]);
-      sh("ip", ["link", "add", this.if2, "netns", this.h2, "address", MAC.h2, "type", "veth", "peer", "name", this.r2!, "netns", this.r!, "address", MAC.r2]);
+      // AF_PACKET: the router's veth ends keep MACs of their own and wasmroute's ports answer to MAC.r1/r2
+      // (`address`, which makes the ends promiscuous), so the router namespace's IPv4 input drops every
+      // frame at its first check (PACKET_OTHERHOST) instead of routing it to an error: the recommended setup.
+      const packet = this.kind === "packet";
+      sh("ip", ["link", "add", this.if1, "netns", this.h1, "address", MAC.h1, "type", "veth", "peer", "name", this.r1!, "netns", this.r!, "address", packet ? MAC.r1Kernel : MAC.r1]);
+      sh("ip", ["link", "add", this.if2, "netns", this.h2, "address", MAC.h2, "type", "veth", "peer", "name", this.r2!, "netns", this.r!, "address", packet ? MAC.r2Kernel : MAC.r2]);
       sh("ip", ["-n", this.r!, "link", "set", this.r1!, "up"]);
       sh("ip", ["-n", this.r!, "link", "set", this.r2!, "up"]);
     }
@@ -177,6 +192,7 @@ export class Topology {
       sysctlIn(r, "net.ipv4.conf.all.rp_filter=0");
       sh("ip", ["-n", r, "neigh", "replace", "10.201.1.2", "lladdr", MAC.h1, "dev", this.r1!, "nud", "permanent"]);
       sh("ip", ["-n", r, "neigh", "replace", "10.201.2.2", "lladdr", MAC.h2, "dev", this.r2!, "nud", "permanent"]);
+      sh("ip", ["-n", r, "neigh", "replace", SINK_GATEWAY, "lladdr", MAC.sink, "dev", this.r2!, "nud", "permanent"]);
       this.setOffloads(false);
       const batch = join(this.dir, "routes.batch");
       writeFileSync(batch, routes.lines.map((l) => `route add ${l}\n`).join(""));
@@ -194,13 +210,14 @@ export class Topology {
       const off = this.kind === "tap-nogso" ? " offload off" : "";
       const links = this.isTap
           ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}${off}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}${off}`]
-          : [`link add p1 type packet dev ${this.r1} netns ${this.r}`, `link add p2 type packet dev ${this.r2} netns ${this.r}`];
+          : [`link add p1 type packet dev ${this.r1} netns ${this.r} address ${MAC.r1}`, `link add p2 type packet dev ${this.r2} netns ${this.r} address ${MAC.r2}`];
       const config = [
         ...links,
         "addr add 10.201.1.1/24 dev p1",
         "addr add 10.201.2.1/24 dev p2",
         `neigh add 10.201.1.2 lladdr ${MAC.h1} dev p1 nud permanent`,
         `neigh add 10.201.2.2 lladdr ${MAC.h2} dev p2 nud permanent`,
+        `neigh add ${SINK_GATEWAY} lladdr ${MAC.sink} dev p2 nud permanent`,
         ...routes.lines.map((l) => `route add ${l}`),
         "",
       ].join("\n");
@@ -220,12 +237,6 @@ export class Topology {
       sh("ip", ["-n", ns, "route", "add", "default", "via", gw]);
       sh("ip", ["-n", ns, "neigh", "replace", gw, "lladdr", gwMac, "dev", ifn, "nud", "permanent"]);
     }
-    // h2 as a cheap sink: what arrives on its interface for another address is dropped by a blackhole
-    // (forwarding on, so the input route is a martian destination: no dst allocated, no ICMP).
-    // Its own address is in table local, looked up first, so ping and iperf3 still work.
-    sysctlIn(this.h2, "net.ipv4.ip_forward=1");
-    sh("ip", ["-n", this.h2, "route", "add", "blackhole", "default", "table", "100"]);
-    sh("ip", ["-n", this.h2, "rule", "add", "iif", this.if2, "lookup", "100", "pref", "100"]);
     // Host-side offloads: real ≤ MTU frames everywhere for TCP (the kernel-with-offloads figure turns them on).
     if (this.kind !== "packet") this.setOffloads(false);
   }

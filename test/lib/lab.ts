@@ -71,8 +71,8 @@ export class Lab {
     return i === 1 ? this.opts.kind : (this.opts.kind2 ?? this.opts.kind);
   }
 
-  /** An interface name of this lab: letter + port number, e.g. wr-t1-TAG. */
-  private name(i: 1 | 2, letter: string): string {
+  /** An interface name of this lab: letter + port number, e.g. wr-t1-TAG; for AF_PACKET ports, "a" is the host's veth end and "b" the router namespace's. */
+  name(i: 1 | 2, letter: string): string {
     return this.ifName(letter, i);
   }
 
