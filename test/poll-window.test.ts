@@ -11,7 +11,7 @@ import { parseConfig } from "../host/router/config.ts";
 import { Logger } from "../host/router/logger.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
 import { parseMac } from "../host/router/devices.ts";
-import type { FrameDevice } from "../host/router/dataplane.ts";
+import { adaptPasses, type FrameDevice } from "../host/router/dataplane.ts";
 
 const CONFIG = `
 link add p1 type pcap address 02:77:00:00:01:01
@@ -92,6 +92,34 @@ describe("the poll window after traffic", () => {
     expect(dev.taken).toBe(2); // nobody looks until the device is readable again…
     dev.wake();
     expect(dev.taken).toBe(3); // …and then at once
+  });
+
+  it("keeps taking frames that keep coming, and the window runs from the last of them", async () => {
+    const dev = start(60_000);
+    dev.queue.push(frame());
+    dev.wake();
+    for (let i = 0; i < 5; i++) {
+      await sleep(40); // each frame within the window of the one before; the first window ends at ~60 ms
+      dev.queue.push(frame());
+    }
+    await sleep(40);
+    expect(dev.taken).toBe(6); // found by polling alone, 200 ms after the only wake-up
+    await sleep(200);
+    const calls = dev.recvCalls;
+    await sleep(60);
+    expect(dev.recvCalls).toBe(calls);
+  });
+
+  it("reads the clock about every 25 µs of polling, whatever a pass costs", () => {
+    expect(adaptPasses(4, 0.001)).toBe(8); // 1 µs for 4 passes: read less often
+    expect(adaptPasses(256, 0.001)).toBe(256); // at most 256 passes between reads
+    expect(adaptPasses(64, 0.06)).toBe(32); // 60 µs: read more often
+    expect(adaptPasses(1, 0.06)).toBe(1);
+    expect(adaptPasses(16, 0.025)).toBe(16); // on target
+    let passes = 4;
+    for (let i = 0; i < 20; i++) passes = adaptPasses(passes, passes * 0.0002); // 0.2 µs a pass
+    expect(passes * 0.0002).toBeGreaterThanOrEqual(0.0125);
+    expect(passes * 0.0002).toBeLessThanOrEqual(0.05);
   });
 
   it("with --poll-window 0 sleeps as soon as the port is empty", async () => {
