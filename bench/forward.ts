@@ -332,7 +332,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
           (load.get(t.kind) ?? load.set(t.kind, []).get(t.kind)!).push(await pingUnderLoad(t, conf, loadGapUs, o.quick ? 50 : 100, 0.01, compileMs));
         }
       }
-      const med = <T extends PingResult>(xs: T[]) => ({ avgUs: median(xs.map((x) => x.avgUs)), minUs: median(xs.map((x) => x.minUs)), maxUs: median(xs.map((x) => x.maxUs)), loss: median(xs.map((x) => x.loss)) });
+      const med = <T extends PingResult>(xs: T[]) => ({ avgUs: median(xs.map((x) => x.avgUs)), medianUs: median(xs.map((x) => x.medianUs)), minUs: median(xs.map((x) => x.minUs)), maxUs: median(xs.map((x) => x.maxUs)), loss: median(xs.map((x) => x.loss)) });
       for (const t of topos) {
         const l = load.get(t.kind)!;
         pingRows.push({ router: t.kind, idle: med(idle.get(t.kind)!), load: { ...med(l), forwardedPps: median(l.map((x) => x.forwardedPps)), offeredPps: median(l.map((x) => x.offeredPps)) }, loadGapUs });
@@ -364,7 +364,16 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
       machine: mach,
       options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: "trafgen -P 1 pinned to CPU0; routers unpinned" },
       rows,
-      ping: pingRows.map((p) => ({ ...p, idleRatio: kernelPing ? Math.round((p.idle.avgUs / kernelPing.idle.avgUs) * 100) / 100 : NaN, loadRatio: kernelPing ? Math.round((p.load.avgUs / kernelPing.load.avgUs) * 100) / 100 : NaN })),
+      ping: pingRows.map((p) => {
+        const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : NaN);
+        return {
+          ...p,
+          idleRatio: ratio(p.idle.avgUs, kernelPing?.idle.avgUs),
+          loadRatio: ratio(p.load.avgUs, kernelPing?.load.avgUs),
+          idleMedianRatio: ratio(p.idle.medianUs, kernelPing?.idle.medianUs),
+          loadMedianRatio: ratio(p.load.medianUs, kernelPing?.load.medianUs),
+        };
+      }),
       tcp: tcpRows.map((x) => ({ ...x, ratio: Math.round((x.gbps / kernelTcp) * 100) / 100 })),
       seconds: Math.round((Date.now() - t0) / 1000),
     };
@@ -383,9 +392,9 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     if (pingRows.length) {
       lines.push("");
-      lines.push(`| router | ping idle avg (min/max) µs | ratio | ping under a smooth load (trafgen -t ${pingRows[0]!.loadGapUs}us): avg (max) µs, loss | ratio |`);
+      lines.push(`| router | ping idle avg / median (min/max) µs | ratio avg / median | ping under a smooth load (trafgen -t ${pingRows[0]!.loadGapUs}us): avg / median (max) µs, loss | ratio avg / median |`);
       lines.push("|---|---|---:|---|---:|");
-      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} | ${fmt(p.load.avgUs)} (${fmt(p.load.maxUs)}), ${p.load.loss} % (offered ${fmt(p.load.offeredPps)}, forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} |`);
+      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} / ${fmt(p.idle.medianUs)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} / ${fx(p.idleMedianRatio)} | ${fmt(p.load.avgUs)} / ${fmt(p.load.medianUs)} (${fmt(p.load.maxUs)}), ${p.load.loss} % (offered ${fmt(p.load.offeredPps)}, forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} / ${fx(p.loadMedianRatio)} |`);
     }
     if (tcpRows.length) {
       lines.push("");

@@ -223,6 +223,8 @@ export async function measurePps(t: Topology, conf: string, warmS: number, windo
 
 export interface PingResult {
   avgUs: number;
+  /** The median echo: the typical RTT, which a few long echoes do not move. */
+  medianUs: number;
   minUs: number;
   maxUs: number;
   loss: number;
@@ -230,13 +232,15 @@ export interface PingResult {
 
 /** ping from h1 to h2: `count` echoes `intervalS` apart. */
 export function ping(t: Topology, count: number, intervalS: number): PingResult {
-  const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-q", "-c", String(count), "-i", String(intervalS), "-W", "1", "10.201.2.2"], (count * intervalS + 10) * 1000);
+  const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-c", String(count), "-i", String(intervalS), "-W", "1", "10.201.2.2"], (count * intervalS + 10) * 1000);
   const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.out);
   const loss = /([\d.]+)% packet loss/.exec(r.out);
   if (!loss) throw new Error(`ping failed through ${t.label}: ${(r.out + r.err).trim()}`);
+  const echoes = [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000).sort((a, b) => a - b);
   return {
     minUs: rtt ? Math.round(Number(rtt[1]) * 1000) : NaN,
     avgUs: rtt ? Math.round(Number(rtt[2]) * 1000) : NaN,
+    medianUs: echoes.length ? Math.round(echoes[echoes.length >> 1]!) : NaN,
     maxUs: rtt ? Math.round(Number(rtt[3]) * 1000) : NaN,
     loss: Number(loss[1]),
   };

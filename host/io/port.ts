@@ -15,7 +15,7 @@ import { wrio } from "./wrio.ts";
 
 export type PortKind = "tap" | "packet";
 
-/** Per-frame flags from recv (AF_PACKET's PACKET_AUXDATA). */
+/** Per-frame flags from recv (an AF_PACKET port: its receive ring slot's status, or PACKET_AUXDATA on recvmmsg). */
 export const CSUM_NOT_READY = 1;
 export const CSUM_VALID = 2;
 
