@@ -95,7 +95,7 @@ const BATCHES_PER_TURN = 16;
  * Halves ping RTT under a steady load; idle costs nothing (BENCHMARKS.md, "Latency").
  */
 export const DEFAULT_POLL_WINDOW_US = 50;
-/** Empty polling passes (each at least one read per port, about 1 µs here) between two looks at the clock. */
+/** Polling passes between two looks at the clock at start; adapted after (adaptPasses). */
 const EMPTY_PASSES_PER_CLOCK_READ = 4;
 /** The longest one loop turn polls before the event loop gets a turn, ms (each turn costs an Immediate). */
 const POLL_TURN_MS = 0.5;
@@ -290,46 +290,40 @@ export class DataPlane {
   }
 
   /**
-   * Polls every port from the loop's check phase. Busy polling makes one pass and comes back for ever.
-   * Otherwise the ports are polled in a loop until frames come (they are processed, and the event loop
-   * gets a turn), the poll window since the last frames has passed (then the ports' readiness watchers
-   * take over), or this turn has polled for POLL_TURN_MS. Spinning here rather than once per loop turn
-   * keeps the turns, and the Immediate each allocates, to about one per batch.
+   * Polls every port from the loop's check phase, in a loop that processes what comes, until the poll
+   * window since the last frames has passed (then the ports' readiness watchers take over; never with
+   * busy polling) or this turn has polled for POLL_TURN_MS (then the event loop gets a turn and polling
+   * goes on in the next one).
    */
   private pollAll(): void {
     this.polling = undefined;
     if (!this.running) return;
-    if (this.busyPoll) {
-      for (const p of this.portList) this.pump(p);
-    } else {
-      // The clock is read every few passes only: performance.now() allocates a heap number, and an empty
-      // pass can be as cheap as a look at a receive ring (~0.1 µs). The interval adapts so that the clock
-      // is read about every CLOCK_READ_MS of polling. (Garbage here means scavenges, and with the full
-      // table's 1.1 GB heap each scavenge stops the router for about 5 ms.)
-      // Frames do not end the turn either: a turn per batch cost an Immediate and the event loop's own
-      // objects per batch (about 300 B), a scavenge every 130 ms at 60 kpps. A batch seen since the last
-      // clock read moves the window's start to that read (at most CLOCK_READ_MS late).
-      // The core's clock is in ms, so the batches of a turn share a reading of the router clock, taken
-      // again at a clock read after frames.
-      const ports = this.portList;
-      const turnStart = performance.now();
-      let lastRead = turnStart;
-      let seen = false;
-      let nowMs = this.now();
-      for (let pass = 1; ; pass++) {
-        for (let i = 0; i < ports.length; i++) if (this.pump(ports[i]!, nowMs) > 0) seen = true;
-        if (!this.running) return;
-        if (pass % this.passesPerClockRead === 0) {
-          const now = performance.now();
-          this.passesPerClockRead = adaptPasses(this.passesPerClockRead, now - lastRead);
-          lastRead = now;
-          if (seen) {
-            this.lastFrameAt = now;
-            nowMs = this.now();
-            seen = false;
-          } else if (now - this.lastFrameAt >= this.pollWindowMs) return;
-          if (now - turnStart >= POLL_TURN_MS) break; // a long window still lets timers and sockets run
-        }
+    // Busy polling is a window that never closes: the same loop, whose turns end only at POLL_TURN_MS.
+    // Garbage here means scavenges, and with the full table's 1.1 GB heap each one stops the router for
+    // about 5 ms, so the loop allocates nothing per pass or per batch:
+    // - the clock (performance.now() makes a heap number) is read about every CLOCK_READ_MS of polling,
+    //   the passes between reads adapting to what a pass costs (a look at a receive ring: ~0.1 µs);
+    // - a batch does not end the turn (a turn per batch cost an Immediate and the event loop's own
+    //   objects, about 300 B); a batch seen since the last read moves the window's start to that read;
+    // - the batches of a turn share one reading of the router's ms clock, taken again after frames.
+    const ports = this.portList;
+    const turnStart = performance.now();
+    let lastRead = turnStart;
+    let seen = false;
+    let nowMs = this.now();
+    for (let pass = 1; ; pass++) {
+      for (let i = 0; i < ports.length; i++) if (this.pump(ports[i]!, nowMs) > 0) seen = true;
+      if (!this.running) return;
+      if (pass % this.passesPerClockRead === 0) {
+        const now = performance.now();
+        this.passesPerClockRead = adaptPasses(this.passesPerClockRead, now - lastRead);
+        lastRead = now;
+        if (seen) {
+          this.lastFrameAt = now;
+          nowMs = this.now();
+          seen = false;
+        } else if (!this.busyPoll && now - this.lastFrameAt >= this.pollWindowMs) return;
+        if (now - turnStart >= POLL_TURN_MS) break; // a long window still lets timers and sockets run
       }
     }
     this.polling = setImmediate(this.pollAllBound);
