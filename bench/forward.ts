@@ -21,6 +21,8 @@
  *   --profile           one extra run per wasmroute configuration under `perf stat` (syscalls, task-clock)
  *   --busy-poll         run wasmroute with --busy-poll
  *   --router-args ARGS  more `wasmroute run` options for the wasmroute routers (e.g. "--poll-window 0")
+ *   --router-cpu N      pin every thread of the wasmroute routers to CPU N (taskset; default: unpinned,
+ *                       the issue's default placement; trafgen is always on CPU0)
  *   --router-node-args OPTS   node options for the wasmroute processes (e.g. "--trace-gc")
  *   --router-log FILE   append the routers' stdout/stderr to FILE at the end (with --router-node-args --trace-gc)
  *   --foreign-limit P   a run is repeated (up to --retries, default 2) when processes outside the benchmark
@@ -56,6 +58,7 @@ interface Options {
   profile: boolean;
   busyPoll: boolean;
   routerArgs: string[];
+  routerCpu: number | undefined;
   nodeOptions: string | undefined;
   routerLog: string | undefined;
   foreignLimit: number;
@@ -80,6 +83,7 @@ function parseArgs(args: string[]): Options {
     profile: false,
     busyPoll: false,
     routerArgs: [],
+    routerCpu: undefined,
     nodeOptions: undefined,
     routerLog: undefined,
     foreignLimit: 10,
@@ -114,6 +118,11 @@ function parseArgs(args: string[]): Options {
     else if (a === "--busy-poll") o.busyPoll = true;
     else if (a === "--router-args") o.routerArgs = v().split(/\s+/).filter(Boolean);
     else if (a === "--router-node-args") o.nodeOptions = v();
+    else if (a === "--router-cpu") {
+      const n = Number(v());
+      if (!Number.isInteger(n) || n < 0 || n >= cpus().length) throw new Error(`--router-cpu: a CPU number from 0 to ${cpus().length - 1}`);
+      o.routerCpu = n;
+    }
     else if (a === "--router-log") o.routerLog = v();
     else if (a === "--foreign-limit") o.foreignLimit = num(v(), 0);
     else if (a === "--retries") o.retries = Math.floor(num(v(), 0));
@@ -245,7 +254,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     const tb = Date.now();
     // The three routers load their tables at once (kernel: ip -batch; wasmroute: its config file).
-    await Promise.all(topos.map((t) => t.build({ lines: routeLines }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions, routerArgs: o.routerArgs })));
+    await Promise.all(topos.map((t) => t.build({ lines: routeLines }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions, routerArgs: o.routerArgs, routerCpu: o.routerCpu })));
     log(`topologies built and tables loaded in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     for (const t of topos) {
       const p = ping(t, 3, 0.2);
@@ -362,7 +371,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     const kernelPing = pingRows.find((x) => x.router === "kernel");
     const json = {
       machine: mach,
-      options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: "trafgen -P 1 pinned to CPU0; routers unpinned" },
+      options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: `trafgen -P 1 pinned to CPU0; wasmroute routers ${o.routerCpu === undefined ? "unpinned" : `pinned to CPU${o.routerCpu}`}` },
       rows,
       ping: pingRows.map((p) => {
         const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : NaN);
