@@ -7,8 +7,9 @@
  *                                 moving its kernel side elsewhere (`ip link set NAME netns NS`): after
  *                                 a move, TUNSETIFF by name silently creates a new, unrelated tap here
  *                                 (testbed.md §4.2). The tap lives as long as it is open.
- *   FramePort.packet(ifname, ns)  AF_PACKET on an existing interface, inside namespace `ns` if given;
- *                                 it never reads its own sends (PACKET_IGNORE_OUTGOING).
+ *   FramePort.packet(ifname, ns, frameBytes)  AF_PACKET on an existing interface, inside namespace `ns` if
+ *                                 given; it never reads its own sends (PACKET_IGNORE_OUTGOING), and its
+ *                                 receive ring takes frames whole up to frameBytes (default 2048).
  * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
  */
 import { wrio } from "./wrio.ts";
@@ -45,9 +46,9 @@ export class FramePort {
   }
 
   /** A packet socket bound to interface `ifname` (in network namespace `netns`, by name, if given). */
-  static packet(ifname: string, netns?: string): FramePort {
+  static packet(ifname: string, netns?: string, frameBytes?: number): FramePort {
     if (netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new Error(`invalid namespace name "${netns}"`);
-    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`), false);
+    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`, frameBytes), false);
   }
 
   /**

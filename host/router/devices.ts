@@ -22,6 +22,8 @@ export interface LinkSpec {
   mac?: Uint8Array;
   /** A tap with vnet header offloads (default false here; the config turns it on for taps). */
   offload?: boolean;
+  /** The link's MTU (default 1500): a packet port's receive ring takes frames of that size whole. */
+  mtu?: number;
 }
 
 function ip(args: string[]): string {
@@ -34,6 +36,11 @@ function ip(args: string[]): string {
 }
 
 /** A locally administered, stable MAC for a port that was given none: 02:77:72 + a hash of the name. */
+/** Bytes of a receive slot for frames of a link with this MTU: the Ethernet header added, 64-byte lines, at least 2048. */
+export function frameSlotBytes(mtu: number): number {
+  return Math.max(2048, (mtu + 14 + 63) & ~63);
+}
+
 export function generatedMac(name: string): Uint8Array {
   let h = 0x811c9dc5;
   for (const c of Buffer.from(name)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
@@ -77,7 +84,7 @@ export function openLink(l: LinkSpec): OpenedPort {
   const own = info[0]?.address ? parseMac(info[0].address) : undefined;
   const mac = l.mac ?? own;
   if (!mac) throw new Error(`interface ${dev} has no MAC address`);
-  const port = FramePort.packet(dev, l.netns);
+  const port = FramePort.packet(dev, l.netns, frameSlotBytes(l.mtu ?? 1500));
   try {
     if (own && formatMac(own) !== formatMac(mac)) ip([...nsArgs, "link", "set", "dev", dev, "promisc", "on"]);
   } catch (e) {

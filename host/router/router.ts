@@ -13,7 +13,7 @@ import { LeakAlarm } from "../cache/leak-alarm.ts";
 import { GcStepTimer } from "../cache/gc-step-timer.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { DataPlane, type DataPlaneExports } from "./dataplane.ts";
-import { openLink, type OpenedPort } from "./devices.ts";
+import { openLink, frameSlotBytes, type OpenedPort } from "./devices.ts";
 import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
@@ -475,6 +475,5 @@ export class Router {
 
 /** Receive slots big enough for the largest MTU configured (+ Ethernet header), at least 2048 bytes. */
 function slotBytesFor(c: RouterConfig): number {
-  const mtu = Math.max(1500, ...c.links.map((l) => l.mtu));
-  return Math.max(2048, (mtu + 14 + 63) & ~63);
+  return frameSlotBytes(Math.max(1500, ...c.links.map((l) => l.mtu)));
 }

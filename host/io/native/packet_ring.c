@@ -9,7 +9,8 @@
  * timer (≥ 1 ms) fires, which a router's ping would wait for at low rates; V2 hands over every frame at
  * once. testbed.md measured a V3 ring 14 % above recvmmsg in C.
  *
- * Ring layout (one mapping per port, RING_BLOCKS blocks of RING_BLOCK_BYTES, frames never straddle blocks):
+ * Ring layout (one mapping per port, RING_BLOCKS blocks of RING_BLOCK_BYTES, frames never straddle blocks;
+ * 30 slots a block for 2048-byte frames, 7 for a 9000-byte MTU):
  *
  *   | offset in a frame slot      | what                                                           |
  *   |-----------------------------|----------------------------------------------------------------|
@@ -67,11 +68,14 @@ int packet_ring_attach(int fd, unsigned frame_bytes) {
   if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return errno;
   size_t bytes = (size_t)RING_BLOCK_BYTES * RING_BLOCKS;
   void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) return errno;
-  packet_ring *r = calloc(1, sizeof *r);
+  packet_ring *r = map == MAP_FAILED ? NULL : calloc(1, sizeof *r);
   if (!r) {
-    munmap(map, bytes);
-    return ENOMEM;
+    /* Take the ring down again: with a ring set and not mapped, recvmmsg would never see a frame. */
+    int err = map == MAP_FAILED ? errno : ENOMEM;
+    struct tpacket_req none = {0};
+    if (map != MAP_FAILED) munmap(map, bytes);
+    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &none, sizeof none);
+    return err;
   }
   r->map = map;
   r->map_bytes = bytes;

@@ -9,11 +9,12 @@
  *                                                      TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN):
  *                                                      the kernel side may hand over and take TCPv4 GSO
  *                                                      super-frames and unfinished checksums.
- *   packetOpen(ifname[, netnsPath])            -> fd   AF_PACKET bound to one interface (inside the
+ *   packetOpen(ifname[, netnsPath[, frameBytes]]) -> fd  AF_PACKET bound to one interface (inside the
  *                                                      network namespace at netnsPath if given, e.g.
  *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
  *                                                      Frames are read from a PACKET_RX_RING
- *                                                      (packet_ring.c) where one can be set up.
+ *                                                      (packet_ring.c) where one can be set up,
+ *                                                      whole up to frameBytes (default 2048).
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
@@ -79,8 +80,11 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 #define MAX_BATCH 1024
-/* The largest frame a packet port's receive ring takes whole (the data plane's receive slot). */
+/* The largest frame a packet port's receive ring takes whole, unless packetOpen is told (the data
+   plane's receive slot: 2048, more for a link with a larger MTU). Frames larger than a ring block
+   holds (64 KiB) get no ring: such a port reads with recvmmsg into the slot. */
 #define RING_FRAME_BYTES 2048
+#define RING_FRAME_MAX (1 << 20)
 /* Bytes per frame in a vnet-header array (the 10-byte struct virtio_net_hdr, padded to 12). */
 #define VNET_STRIDE 12
 #define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
@@ -184,19 +188,26 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value packet_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   char name[IFNAMSIZ + 1], nspath[256];
   size_t n = 0, pn = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok || n == 0 || n >= IFNAMSIZ) {
-    napi_throw_type_error(env, NULL, "packetOpen(ifname[, netnsPath]): ifname must be 1..15 characters");
+    napi_throw_type_error(env, NULL, "packetOpen(ifname[, netnsPath[, frameBytes]]): ifname must be 1..15 characters");
     return NULL;
   }
   napi_valuetype t = napi_undefined;
   if (argc >= 2) napi_typeof(env, argv[1], &t);
   if (t == napi_string && (napi_get_value_string_utf8(env, argv[1], nspath, sizeof nspath, &pn) != napi_ok || pn == 0)) {
     napi_throw_type_error(env, NULL, "packetOpen: netnsPath must be a path such as /run/netns/NS");
+    return NULL;
+  }
+  int32_t frame_bytes = RING_FRAME_BYTES;
+  napi_valuetype ft = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &ft);
+  if (ft != napi_undefined && (!arg_i32(env, argv[2], &frame_bytes) || frame_bytes < 64 || frame_bytes > RING_FRAME_MAX)) {
+    napi_throw_range_error(env, NULL, "packetOpen: frameBytes must be 64..1048576");
     return NULL;
   }
   /* Enter the namespace on this thread only, make and bind the socket there, come back. */
@@ -239,7 +250,7 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
       err = errno;
       what = "PACKET_AUXDATA";
     } else if (!packet_ring_disabled()) {
-      packet_ring_attach(fd, RING_FRAME_BYTES); /* no ring (an errno): the port stays on recvmmsg */
+      packet_ring_attach(fd, (unsigned)frame_bytes); /* no ring (an errno): the port stays on recvmmsg */
     }
     if (err) close(fd);
   }
