@@ -35,7 +35,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { readCidrListFile } from "../host/fib/cidr-list.ts";
 import { formatIPv4 } from "../host/fib/ipv4.ts";
@@ -254,7 +254,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     const tb = Date.now();
     // The three routers load their tables at once (kernel: ip -batch; wasmroute: its config file).
-    await Promise.all(topos.map((t) => t.build({ lines: routeLines }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions, routerArgs: o.routerArgs, routerCpu: o.routerCpu })));
+    await Promise.all(topos.map((t) => t.build({ lines: routeLines, load: o.table === "none" ? undefined : `load ${resolve(dstTable)} via ${SINK_GATEWAY} dev p2` }, { readyTimeoutMs: 300_000, busyPoll: o.busyPoll, nodeOptions: o.nodeOptions, routerArgs: o.routerArgs, routerCpu: o.routerCpu })));
     log(`topologies built and tables loaded in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     for (const t of topos) {
       const p = ping(t, 3, 0.2);

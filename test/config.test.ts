@@ -1,13 +1,17 @@
 // The `wasmroute run --config FILE` configuration (host/router/config.ts) and its reload diff
 // (host/router/config-diff.ts). The diff is checked against the real FIB: a FIB started from the old
 // config and reloaded with the diff must hold exactly what a FIB started from the new config holds.
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Fib } from "../host/fib/fib.ts";
 import { formatRoute, formatRule } from "../host/cli/format.ts";
 import { parseRouteCommand } from "../host/cli/parse-route.ts";
 import { addressRoutes } from "../host/router/addresses.ts";
-import { ConfigError, formatConfig, parseConfig, routeModel, ruleModel, type RouterConfig } from "../host/router/config.ts";
+import { assignNexthop } from "../host/fib/nexthop-rule.ts";
+import { addConfigRoute, ConfigError, formatConfig, parseConfig, routeModel, ruleModel, type RouterConfig } from "../host/router/config.ts";
 import { diffConfig, diffLines, isEmptyDiff } from "../host/router/config-diff.ts";
 
 const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
@@ -212,13 +216,13 @@ describe("errors: one line, FILE:LINE: what was wrong", () => {
     [`${L}neigh add 10.0.0.2 dev t0`, `r.conf:2: "neigh add" needs "lladdr MAC" (a static entry needs the link-layer address)`],
     [`${L}neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev t0 nud failed`, `r.conf:2: "nud failed" cannot be set by hand in "neigh add" (permanent, noarp, reachable or stale)`],
     // routes
-    [`${L}route del 10.0.0.0/8`, `r.conf:2: "route del" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route show`, `r.conf:2: "route show" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route get 10.0.0.1`, `r.conf:2: "route get" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route flush table main`, `r.conf:2: "route flush" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route change 10.0.0.0/8 dev t0`, `r.conf:2: "route change" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route load table.txt via 10.0.0.1 dev t0`, `r.conf:2: "route load" is not allowed in a config file (only "route add", "route append" or "route replace")`],
-    [`${L}route`, `r.conf:2: "route" needs a command (a config file takes "route add", "route append" or "route replace")`],
+    [`${L}route del 10.0.0.0/8`, `r.conf:2: "route del" is not allowed in a config file (only "route add", "route append", "route replace" or "route load")`],
+    [`${L}route show`, `r.conf:2: "route show" is not allowed in a config file (only "route add", "route append", "route replace" or "route load")`],
+    [`${L}route get 10.0.0.1`, `r.conf:2: "route get" is not allowed in a config file (only "route add", "route append", "route replace" or "route load")`],
+    [`${L}route flush table main`, `r.conf:2: "route flush" is not allowed in a config file (only "route add", "route append", "route replace" or "route load")`],
+    [`${L}route change 10.0.0.0/8 dev t0`, `r.conf:2: "route change" is not allowed in a config file (only "route add", "route append", "route replace" or "route load")`],
+    [`${L}route load table.txt via 10.0.0.1 dev t0`, `r.conf:2: cannot read CIDR list ${process.cwd()}/table.txt: no such file`],
+    [`${L}route`, `r.conf:2: "route" needs a command (a config file takes "route add", "route append", "route replace" or "route load")`],
     [`${L}route add 10.0.0.1/8 dev t0`, `r.conf:2: invalid prefix "10.0.0.1/8": host bits set (did you mean 10.0.0.0/8?)`],
     [`${L}route add 10.0.0.0/8 dev t9`, `r.conf:2: unknown device "t9" in "route add" (declare it with "link add" on an earlier line)`],
     [`${L}route append 10.0.0.0/8 nexthop via 10.1.0.1 dev t0 nexthop via 10.2.0.1 dev t9`, `r.conf:2: unknown device "t9" in "route append" (declare it with "link add" on an earlier line)`],
@@ -315,7 +319,7 @@ function startFib(c: RouterConfig): Fib {
   const fib = new Fib();
   fib.transaction(() => {
     for (const a of c.addrs) for (const r of addressRoutes(a)) fib.addRoute(r, "replace");
-    for (const r of c.routes) fib.addRoute(r.route, r.mode);
+    for (const r of c.routes) addConfigRoute(fib, r);
     for (const r of c.rules) fib.addRule(r.rule);
   });
   return fib;
@@ -543,5 +547,88 @@ describe("diffConfig", () => {
     const d = diffConfig(a, b);
     const cmd = parseRouteCommand(diffLines(d)[0]!.split(" ").slice(1));
     expect(cmd).toEqual({ op: "add", mode: "add", route: d.routesAdd[0]!.route });
+  });
+});
+
+describe("route load FILE: a CIDR list in the config", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wr-config-load-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const list = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return name;
+  };
+  const inDir = (text: string) => parseConfig(text, join(dir, "r.conf"));
+  const HOPS = "nexthop via 10.0.1.2 dev tap0 nexthop via 10.0.2.2 dev tap1";
+  const BASE = `${LINKS}addr add 10.0.1.1/24 dev tap0\naddr add 10.0.2.1/24 dev tap1\n`;
+  const PREFIXES = ["1.0.0.0/24", "1.0.4.0/22", "8.8.8.0/24", "100.64.0.0/10", "203.0.113.128/25", "0.0.0.0/0"];
+
+  it("adds what the same routes as route add lines would, each prefix taking its hop by the stated rule", () => {
+    const f = list("table.txt", `# a dump\n${PREFIXES.join("\n")}\n`);
+    const loaded = inDir(`${BASE}route load ${f} ${HOPS}\nroute add 9.9.9.0/24 via 10.0.1.2 dev tap0\n`);
+    const r = loaded.routes[0]!;
+    expect(r.load!.file).toBe(join(dir, "table.txt"));
+    expect(r.load!.addrs.length).toBe(PREFIXES.length);
+    // The same routes written out, with the hop assignNexthop gives.
+    const hops = ["via 10.0.1.2 dev tap0", "via 10.0.2.2 dev tap1"];
+    const lines = PREFIXES.map((p) => {
+      const [a, l] = p.split("/");
+      const addr = a!.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+      return `route add ${p} ${hops[assignNexthop(addr, Number(l), 2)]}`;
+    });
+    const written = inDir(`${BASE}${lines.join("\n")}\nroute add 9.9.9.0/24 via 10.0.1.2 dev tap0\n`);
+    expect(fibState(startFib(loaded))).toEqual(fibState(startFib(written)));
+    expect(routeModel(loaded).map((g) => g.entries.map((e) => formatRoute(e.route, {})))).toEqual(
+      routeModel(written).map((g) => g.entries.map((e) => formatRoute(e.route, {}))),
+    );
+    // Both hops are used by these six prefixes, so the test sees the rule and not one hop for all.
+    expect(new Set(fibState(startFib(loaded)).map((l) => l.includes("tap1")))).toEqual(new Set([true, false]));
+  });
+
+  it("prints back as a route load line with the file made absolute", () => {
+    const f = list("t2.txt", "10.9.0.0/16\n");
+    const c = inDir(`${BASE}route load ${f} table 100 via 10.0.1.2 dev tap0\n`);
+    const text = formatConfig(c);
+    expect(text.at(-1)).toBe(`route load ${join(dir, "t2.txt")} table 100 nexthop via 10.0.1.2 dev tap0`);
+    expect(fibState(startFib(parseConfig(text.join("\n"), "/elsewhere/x.conf")))).toEqual(fibState(startFib(c)));
+  });
+
+  it("refuses a missing file, a bad prefix in the file, an unknown device and a clash, with the config's line", () => {
+    const bad = list("bad.txt", "1.0.0.0/24\n1.0.0.1/24\n");
+    const dup = list("dup.txt", "10.9.0.0/16\n");
+    const err = (text: string) => {
+      try {
+        inDir(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect((e as Error).message).not.toContain("\n");
+        return (e as Error).message;
+      }
+      throw new Error("did not throw");
+    };
+    const conf = join(dir, "r.conf");
+    expect(err(`${BASE}route load nope.txt via 10.0.1.2 dev tap0`)).toBe(`${conf}:5: cannot read CIDR list ${join(dir, "nope.txt")}: no such file`);
+    expect(err(`${BASE}route load ${bad} via 10.0.1.2 dev tap0`)).toMatch(new RegExp(`^${conf}:5: .*bad\\.txt:2`));
+    expect(err(`${BASE}route load ${dup} via 10.0.1.2 dev tap9`)).toBe(`${conf}:5: unknown device "tap9" in "route load" (declare it with "link add" on an earlier line)`);
+    expect(err(`${BASE}route add 10.9.0.0/16 via 10.0.2.2 dev tap1\nroute load ${dup} via 10.0.1.2 dev tap0`)).toMatch(/^.*r\.conf:6: RTNETLINK answers: File exists \(the route on line 5/);
+    expect(err(`${BASE}route load ${dup} via 10.0.1.2 dev tap0 metric 5`)).toMatch(/:5: "route load" takes only a table and next hops/);
+  });
+
+  it("reloads as a fresh start would when the file or the line changes", () => {
+    const a = list("a.txt", `${PREFIXES.join("\n")}\n`);
+    const b = list("b.txt", `${PREFIXES.slice(2).join("\n")}\n5.5.0.0/16\n`);
+    const configs = [
+      inDir(`${BASE}route load ${a} ${HOPS}\n`),
+      inDir(`${BASE}route load ${b} ${HOPS}\n`),
+      inDir(`${BASE}route load ${b} via 10.0.2.2 dev tap1\nroute replace 5.5.0.0/16 via 10.0.1.2 dev tap0\n`),
+      inDir(`${BASE}route add 8.8.8.0/24 via 10.0.1.2 dev tap0 metric 1\n`),
+    ];
+    for (const x of configs) {
+      for (const y of configs) {
+        const fib = startFib(x);
+        reloadFib(fib, x, y);
+        expect(fibState(fib)).toEqual(fibState(startFib(y)));
+      }
+    }
+    expect(isEmptyDiff(diffConfig(configs[1]!, configs[1]!))).toBe(true);
   });
 });

@@ -128,6 +128,11 @@ const ethtool = (ns: string, dev: string, ...feat: string[]) => trySh("ip", ["ne
 export interface RoutesSpec {
   /** `route add …` argument strings (without the leading "route add"), e.g. "1.0.0.0/24 via 10.201.2.3". */
   lines: string[];
+  /**
+   * The same routes as one wasmroute config line, when they are a CIDR list with one next hop
+   * (`route load FILE via GW`): the kernel router still gets `lines` through `ip -batch`.
+   */
+  load?: string;
 }
 
 /** One built topology. */
@@ -218,7 +223,7 @@ export class Topology {
         `neigh add 10.201.1.2 lladdr ${MAC.h1} dev p1 nud permanent`,
         `neigh add 10.201.2.2 lladdr ${MAC.h2} dev p2 nud permanent`,
         `neigh add ${SINK_GATEWAY} lladdr ${MAC.sink} dev p2 nud permanent`,
-        ...routes.lines.map((l) => `route add ${l}`),
+        ...(routes.load !== undefined ? [`route ${routes.load}`] : routes.lines.map((l) => `route add ${l}`)),
         "",
       ].join("\n");
       writeFileSync(join(this.dir, "router.conf"), config);

@@ -91,7 +91,14 @@ export function parseCidrList(text: string, fileName: string): CidrList {
 
 /** Reads a CIDR list file (gzip by ".gz" extension or magic bytes) and parses it. */
 export function readCidrListFile(path: string): CidrList {
-  let bytes: Buffer = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err.code === "EISDIR" ? "is a directory" : err.message;
+    throw new Error(`cannot read CIDR list ${path}: ${why}`);
+  }
   if (path.endsWith(".gz") || (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) {
     try {
       bytes = gunzipSync(bytes);

@@ -263,8 +263,11 @@ export class Fib {
     } else {
       let at = set.entries.length;
       while (at > 0 && set.entries[at - 1]!.route.metric > route.metric) at--;
-      if (at === set.entries.length) set.entries.push(entry);
-      else set.entries.splice(at, 0, entry);
+      // A new array of exact length: push on an empty array would reserve 17 slots, and almost every
+      // prefix of a full table holds one route.
+      const next = new Array<Entry>(set.entries.length + 1);
+      for (let i = 0, j = 0; i < next.length; i++) next[i] = i === at ? entry : set.entries[j++]!;
+      set.entries = next;
     }
     this.publish(table, set);
   }

@@ -10,6 +10,8 @@
  *   addr|address add ADDR[/LEN] dev NAME [broadcast|brd ADDR|+]
  *   neigh|neighbor|neighbour add|replace ADDR lladdr MAC dev NAME [nud permanent|noarp|reachable|stale]
  *   route add|append|replace …                             (host/cli/parse-route.ts)
+ *   route load FILE [table T] via GW dev DEV | nexthop …   a CIDR list as unicast routes (FILE relative to
+ *                                                          this file's directory; read again on reload)
  *   rule add …                                             (host/cli/parse-rule.ts)
  *   sysctl [-w] NAME=VALUE                                 ("NAME = VALUE" spacing too)
  *   sync from-kernel table TABLE [netns NS]                 mirror a kernel table (host/router/kernel-sync.ts)
@@ -31,8 +33,11 @@
  *   address's kernel routes first, then routes, then rules), so what the FIB would refuse at start
  *   (File exists, a gateway without a connected route) is reported with its line.
  */
-import type { AddMode, RouteSelector } from "../fib/fib.ts";
+import type { AddMode, Fib, RouteSelector } from "../fib/fib.ts";
 import { formatIPv4, maskOf, parseAddress, scanIPv4 } from "../fib/ipv4.ts";
+import { dirname, resolve } from "node:path";
+import { readCidrListFile } from "../fib/cidr-list.ts";
+import { assignNexthop } from "../fib/nexthop-rule.ts";
 import { ResultStore } from "../fib/results.ts";
 import { TABLE_DEFAULT, TABLE_LOCAL, TABLE_MAIN, type Nexthop, type Route, type Rule } from "../fib/types.ts";
 import { formatDst, formatRouteSpec } from "../cli/format.ts";
@@ -75,10 +80,20 @@ export interface ConfigNeigh extends NeighEntry {
 
 export interface ConfigRoute {
   mode: AddMode;
+  /** For a `route load` line, the routes' shape: prefix 0/0 stands in, the hops are the pool (expandLoad). */
   route: Route;
   /** The words after `route` as written. */
   words: string[];
   line: number;
+  /** A `route load FILE` line: the file's prefixes, read when the config is read (a reload reads it again). */
+  load?: ConfigLoad;
+}
+
+export interface ConfigLoad {
+  /** Absolute; a relative FILE is taken from the config file's directory. */
+  file: string;
+  addrs: Uint32Array;
+  lens: Uint8Array;
 }
 
 export interface ConfigRule {
@@ -379,8 +394,16 @@ class Parser {
   // ── route / rule ──
 
   private route(words: string[]): void {
-    this.onlyAdd("route", words[0], ["add", "append", "replace"]);
+    this.onlyAdd("route", words[0], ["add", "append", "replace", "load"]);
     const cmd = parseRouteCommand(words);
+    if (cmd.op === "load") {
+      for (const nh of cmd.nexthops) if (nh.dev !== "" && nh.dev !== "lo") this.knownLink(nh.dev, `"route load"`);
+      const file = resolve(dirname(this.config.fileName), cmd.file);
+      const list = readCidrListFile(file); // FILE:LINE: … of the list, after this line's own number
+      const route: Route = { prefix: 0, len: 0, type: "unicast", table: cmd.table, metric: 0, nexthops: cmd.nexthops };
+      this.config.routes.push({ mode: "add", route, words: [...words], line: this.line, load: { file, addrs: list.addrs, lens: list.lens } });
+      return;
+    }
     if (cmd.op !== "add") throw new Error(`unreachable route op`);
     for (const nh of cmd.route.nexthops) {
       if (nh.dev !== "" && nh.dev !== "lo") this.knownLink(nh.dev, `"route ${cmd.mode}"`);
@@ -646,8 +669,34 @@ function buildRouteModel(c: RouterConfig, at: At): { groups: ModelGroup[]; ops: 
       for (const r of addressRoutes(a)) m.add(r, "replace", { addr: a, line: a.line });
     });
   }
-  for (const r of c.routes) at(r.line, () => m.add(r.route, r.mode, { source: r, line: r.line }));
+  for (const r of c.routes) {
+    at(r.line, () => {
+      if (r.load) for (const one of expandLoad(r)) m.add(one.route, one.mode, { source: one, line: r.line });
+      else m.add(r.route, r.mode, { source: r, line: r.line });
+    });
+  }
   return { groups: [...m.groups.values()], ops: m.ops };
+}
+
+/** Adds one config route line to the FIB as Router.start does (a `route load` line: its whole list). */
+export function addConfigRoute(fib: Fib, r: ConfigRoute): void {
+  if (r.load) fib.loadCidrList(r.load.addrs, r.load.lens, { table: r.route.table, nexthops: r.route.nexthops });
+  else fib.addRoute(r.route, r.mode);
+}
+
+/**
+ * The routes of a `route load` line, one `route add` each, as Fib.loadCidrList adds them: prefix
+ * addr/len takes hop assignNexthop(addr, len, hops) of the line's hops (host/fib/nexthop-rule.ts).
+ */
+export function* expandLoad(r: ConfigRoute): Generator<ConfigRoute> {
+  const { addrs, lens } = r.load!;
+  const hops = r.route.nexthops;
+  for (let i = 0; i < addrs.length; i++) {
+    const prefix = addrs[i]!;
+    const len = lens[i]!;
+    const nexthops = [hops[assignNexthop(prefix, len, hops.length)]!];
+    yield { mode: "add", route: { ...r.route, prefix, len, nexthops }, words: r.words, line: r.line };
+  }
 }
 
 /** One rule of the model with the priority the FIB gives it. */
@@ -723,11 +772,18 @@ export function formatConfig(c: RouterConfig): string[] {
   }
   for (const a of c.addrs) out.push(addrText(a));
   for (const n of c.neighs) out.push(neighText("add", n));
-  for (const r of c.routes) out.push(`route ${r.mode} ${formatRouteSpec(r.route)}`);
+  for (const r of c.routes) out.push(r.load ? loadText(r) : `route ${r.mode} ${formatRouteSpec(r.route)}`);
   for (const r of c.rules) out.push(`rule ${r.words.join(" ")}`);
   for (const s of c.sysctls) out.push(`sysctl ${s.name}=${s.value}`);
   for (const s of c.syncs) out.push(syncText(s));
   return out;
+}
+
+/** A `route load` line with its file made absolute. */
+function loadText(r: ConfigRoute): string {
+  const t = r.route.table !== TABLE_MAIN ? ` table ${tableName(r.route.table)}` : "";
+  const hops = r.route.nexthops.map((h) => `nexthop via ${formatIPv4(h.gateway)}${h.dev ? ` dev ${h.dev}` : ""}${h.onlink ? " onlink" : ""}${h.weight !== 1 ? ` weight ${h.weight}` : ""}`);
+  return `route load ${r.load!.file}${t} ${hops.join(" ")}`;
 }
 
 export function addrText(a: { addr: number; len: number; dev: string; broadcast?: number | undefined }): string {

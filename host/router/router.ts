@@ -17,7 +17,7 @@ import { openLink, frameSlotBytes, type OpenedPort } from "./devices.ts";
 import { addressRoutes } from "./addresses.ts";
 import { Logger } from "./logger.ts";
 import { PcapWriter, readPcap } from "../io/pcap.ts";
-import { syncText, type RouterConfig, type ConfigNeigh, type ConfigLink } from "./config.ts";
+import { addConfigRoute, syncText, type RouterConfig, type ConfigNeigh, type ConfigLink } from "./config.ts";
 import type { Route } from "../fib/types.ts";
 import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
@@ -204,7 +204,7 @@ export class Router {
     const c = this.config;
     this.fib.transaction(() => {
       for (const a of c.addrs) for (const r of addressRoutes(a)) this.fib.addRoute(r, "replace");
-      for (const r of c.routes) this.fib.addRoute(r.route, r.mode);
+      for (const r of c.routes) addConfigRoute(this.fib, r);
       for (const r of c.rules) this.fib.addRule(r.rule);
     });
     this.x.dp_addr_clear();
