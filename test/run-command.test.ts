@@ -73,6 +73,27 @@ describe("wasmroute run", () => {
   });
 });
 
+describe("wasmroute run: route load in the config", () => {
+  it("forwards by a CIDR list named relative to the config file, and only by it", () => {
+    const sub = mkdtempSync(join(dir, "load-"));
+    writeFileSync(join(sub, "table.txt"), "# three prefixes\n198.51.100.0/24\n203.0.113.0/25\n192.0.2.128/25\n");
+    const conf = join(sub, "load.conf");
+    writeFileSync(conf, [...PCAP_ROUTER_LINES, "route load table.txt via 10.201.2.2 dev p2", ""].join("\n"));
+    const h = H1_TO_ROUTER;
+    const input = join(sub, "in.pcap");
+    const w = new PcapWriter(input);
+    const dsts = ["198.51.100.7", "203.0.113.1", "203.0.113.200", "192.0.2.200", "192.0.2.1"]; // 3 routed, 2 not
+    for (const d of dsts) w.write(udpDatagram(h, ip("10.201.1.2"), ip(d), 1000, 9, 20), Date.now());
+    w.close();
+    const out2 = join(sub, "p2.pcap");
+    // Started from another directory: FILE is found beside the config, not in the working directory.
+    const r = wasmroute(["run", "--config", conf, "--pcap-in", `p1=${input}`, "--capture", `p2=${out2}`, "--duration", "1.5", "--log-format", "json"]);
+    expect(r.status, r.err).toBe(0);
+    const sent = readPcap(out2).map((f) => [...f.data.subarray(30, 34)].join("."));
+    expect(sent).toEqual(["198.51.100.7", "203.0.113.1", "192.0.2.200"]);
+  });
+});
+
 describe("wasmroute run --rhash-entries / --overflow", () => {
   /** 600 frames from 600 sources through a cache of 16 buckets whose max_size is 64; returns forwarded and NoBufs drops. */
   function overflowRun(mode: string): { forwarded: number; noBufs: number; err: string } {
