@@ -52,7 +52,8 @@ function children(e) {
     case B.CallId: return info.operands;
     case B.CallIndirectId: return [info.target, ...info.operands];
     case B.LocalSetId: case B.GlobalSetId: case B.DropId: case B.ReturnId: case B.UnaryId: return pick("value");
-    case B.LoadId: return pick("ptr");
+    case B.LoadId: case B.SIMDLoadId: return pick("ptr");
+    case B.SIMDLoadStoreLaneId: return pick("ptr", "vec");
     case B.StoreId: return pick("ptr", "value");
     case B.BinaryId: return pick("left", "right");
     case B.SelectId: return pick("ifTrue", "ifFalse", "condition");
@@ -66,6 +67,21 @@ function children(e) {
     case B.SIMDShiftId: return pick("vec", "shift");
     default: throw new Error(`bounds-instrument: expression kind ${info.id} is not handled (a memory access it cannot see?)`);
   }
+}
+
+/** Bytes a SIMD load (splat, extend, zero) or a lane load/store touches, by its op. */
+function simdBytes(op) {
+  const O = B.Operations;
+  const table = new Map([
+    [O.Load8SplatVec128, 1], [O.Load16SplatVec128, 2], [O.Load32SplatVec128, 4], [O.Load64SplatVec128, 8],
+    [O.Load8x8SVec128, 8], [O.Load8x8UVec128, 8], [O.Load16x4SVec128, 8], [O.Load16x4UVec128, 8],
+    [O.Load32x2SVec128, 8], [O.Load32x2UVec128, 8], [O.Load32ZeroVec128, 4], [O.Load64ZeroVec128, 8],
+    [O.Load8LaneVec128, 1], [O.Load16LaneVec128, 2], [O.Load32LaneVec128, 4], [O.Load64LaneVec128, 8],
+    [O.Store8LaneVec128, 1], [O.Store16LaneVec128, 2], [O.Store32LaneVec128, 4], [O.Store64LaneVec128, 8],
+  ]);
+  const n = table.get(op);
+  if (n === undefined) throw new Error(`bounds-instrument: SIMD memory op ${op} is not known`);
+  return n;
 }
 
 /** Calls visit(e, parentChain) on every expression of body, children first. */
@@ -174,7 +190,14 @@ export function instrument(module, { memoryBase }) {
         B.MemoryFill.setDest(e, m.local.tee(d, B.MemoryFill.getDest(e), i32));
         B.MemoryFill.setSize(e, m.call(CHECK_FILL, [m.local.get(d, i32), B.MemoryFill.getSize(e), site(4)], i32));
         counts.fill++;
-      } else if (id === B.SIMDLoadId || id === B.SIMDLoadStoreLaneId || id === B.AtomicRMWId || id === B.AtomicCmpxchgId || id === B.MemoryInitId) {
+      } else if (id === B.SIMDLoadId || id === B.SIMDLoadStoreLaneId) {
+        const info = B.getExpressionInfo(e);
+        const store = id === B.SIMDLoadStoreLaneId && B._BinaryenSIMDLoadStoreLaneIsStore(e);
+        const check = m.call(CHECK, [info.ptr, m.i32.const(info.offset), m.i32.const(simdBytes(info.op)), site(store ? 1 : 0)], i32);
+        if (id === B.SIMDLoadId) B._BinaryenSIMDLoadSetPtr(e, check);
+        else B._BinaryenSIMDLoadStoreLaneSetPtr(e, check);
+        counts[store ? "store" : "load"]++;
+      } else if (id === B.AtomicRMWId || id === B.AtomicCmpxchgId || id === B.MemoryInitId) {
         throw new Error(`bounds-instrument: ${f.name} has a memory access of kind ${id} that this pass does not check`);
       }
     });
@@ -195,8 +218,8 @@ export function uncheckedAccesses(module) {
     walk(f.body, (e) => {
       if (children(e).length === 0) return; // a leaf: no access
       const info = B.getExpressionInfo(e);
-      if (info.id === B.LoadId || info.id === B.StoreId) {
-        const kind = info.id === B.LoadId ? "load" : "store";
+      if (info.id === B.LoadId || info.id === B.StoreId || info.id === B.SIMDLoadId || info.id === B.SIMDLoadStoreLaneId) {
+        const kind = info.id === B.StoreId || (info.id === B.SIMDLoadStoreLaneId && B._BinaryenSIMDLoadStoreLaneIsStore(e)) ? "store" : "load";
         if (isCallTo(info.ptr, CHECK)) counts[kind]++;
         else out.push({ func: f.name, kind });
       } else if (info.id === B.MemoryCopyId) {
@@ -205,7 +228,7 @@ export function uncheckedAccesses(module) {
       } else if (info.id === B.MemoryFillId) {
         if (isCallTo(info.size, CHECK_FILL)) counts.fill++;
         else out.push({ func: f.name, kind: "memory.fill" });
-      } else if (info.id === B.SIMDLoadId || info.id === B.SIMDLoadStoreLaneId || info.id === B.AtomicRMWId || info.id === B.AtomicCmpxchgId || info.id === B.MemoryInitId) {
+      } else if (info.id === B.AtomicRMWId || info.id === B.AtomicCmpxchgId || info.id === B.MemoryInitId) {
         out.push({ func: f.name, kind: `expression kind ${info.id}` });
       }
     });

@@ -71,7 +71,9 @@ describe.each(["release", "debug", "checked"] as const)("route cache input path 
 
   it("hits over long chains (aliases, stale entries, new flows mid-batch) answer and count like keys one by one", () => {
     // 8 buckets: chains of ~25 entries, with aliases that differ only in src, tos or mark (§1.3), so the
-    // batched walk (pass 2 stops at the first entry with the destination) must count like a walk from the head.
+    // batched walk (pass 2 stops at the first entry with the same dst, src, iif and mark; pass 3 checks tos
+    // and genid) must count like a walk from the head. One key at a time hashes in scalar code, the batch
+    // four keys per SIMD hash (jhash3x4): a lane that differed would send its key to another chain.
     const a = router({ flavor, buckets: 8 });
     const b = router({ flavor, buckets: 8 });
     for (const c of [a.cache, b.cache]) c.set("gcElasticity", 1 << 20); // keep every entry: long chains

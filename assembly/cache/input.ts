@@ -13,7 +13,7 @@ import { LOOPBACK, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_UNREACHABLE, EINVA
 import { routeOne } from "../fib/rules";
 import { results, nexthops, RESULT_BYTES, NEXTHOP_BYTES, resultType } from "../fib/nexthop";
 import { lookupInput, hold, buckets, mask } from "./table";
-import { jhash3 } from "./hash";
+import { jhash3, jhash3x4 } from "./hash";
 import { answer, drop, decide, addFlags, setDecision, finish } from "./decision";
 import { RTCF_BROADCAST, RTCF_DIRECTSRC, RTCF_DOREDIRECT, RTCF_LOCAL } from "./entry";
 import {
@@ -173,11 +173,13 @@ function martianSrc(out: usize, errno: i32): void {
  *   1a. hash every key to its bucket (ALU only);
  *   1b. load every bucket (the chain heads) and touch each head entry: a short loop whose store addresses
  *       do not depend on its loads, so the head misses overlap like the bucket misses;
- *   2.  walk every chain to its first entry with the key's destination, or to its end, all keys one step
- *       per round: a round's loads do not depend on each other, and the keys that stepped go on;
- *   3.  from that entry compare the whole key (dst, src, iif, tos, mark, genid: §6.1), answer hits, send
- *       misses to the slow path.
- * Entries passed over in pass 2 (different destination) are counted as searched, so in_hlist_search is
+ *   1a. is SIMD: four keys per jhash3x4, one in each i32x4 lane.
+ *   2.  walk every chain to its first entry with the key's dst, src, iif and mark (entry bytes 4..19 against
+ *       key bytes 0..15, one 16-byte SIMD compare), or to its end, all keys one step per round: a round's
+ *       loads do not depend on each other, and the keys that stepped go on;
+ *   3.  from that entry compare the whole key (the same 16 bytes, then tos and genid: §6.1), answer hits,
+ *       send misses to the slow path.
+ * Entries passed over in pass 2 (another flow) are counted as searched, so in_hlist_search is
  * what a walk from the head counts. Once a slow path has run, later keys of the chunk walk afresh from
  * their head (and the genid), so a batch behaves exactly like keys handled one by one (a new flow's second
  * packet in the same batch is a hit). in_hit and in_hlist_search are kept in locals and added once per batch.
@@ -231,8 +233,21 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
     const oc = out + <usize>base * ANSWER_BYTES;
     let g = genid;
     let seed = secret + g;
-    // 1a: buckets.
-    for (let i: u32 = 0; i < m; i++) {
+    // 1a: buckets, four keys at a time (one per SIMD lane), the rest one by one.
+    const vm = i32x4.splat(m0);
+    const vt = i32x4.splat(<u32>table);
+    let i0: u32 = 0;
+    for (; i0 + 4 <= m; i0 += 4) {
+      const k = kc + <usize>i0 * KEY_BYTES;
+      let d = v128.load32_zero(k);
+      let s = v128.load32_zero(k, 4);
+      let f = v128.load32_zero(k, 8);
+      d = v128.load32_lane(k, d, 1, KEY_BYTES); s = v128.load32_lane(k, s, 1, KEY_BYTES + 4); f = v128.load32_lane(k, f, 1, KEY_BYTES + 8);
+      d = v128.load32_lane(k, d, 2, KEY_BYTES * 2); s = v128.load32_lane(k, s, 2, KEY_BYTES * 2 + 4); f = v128.load32_lane(k, f, 2, KEY_BYTES * 2 + 8);
+      d = v128.load32_lane(k, d, 3, KEY_BYTES * 3); s = v128.load32_lane(k, s, 3, KEY_BYTES * 3 + 4); f = v128.load32_lane(k, f, 3, KEY_BYTES * 3 + 8);
+      v128.store(cur + (<usize>i0 << 2), i32x4.add(vt, i32x4.shl(v128.and(jhash3x4(d, s, f, seed), vm), 2)));
+    }
+    for (let i = i0; i < m; i++) {
       const k = kc + <usize>i * KEY_BYTES;
       store<u32>(cur + (<usize>i << 2), <u32>table + ((jhash3(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), seed) & m0) << 2));
     }
@@ -258,7 +273,9 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
         const c = cur + (<usize>i << 2);
         const e = <usize>load<u32>(c);
         const next = load<u32>(e);
-        const go = <u32>(load<u32>(e, 4) != load<u32>(kc + <usize>i * KEY_BYTES)) & <u32>(next != 0);
+        // dst, src, iif and mark at once: entry bytes 4..19 against key bytes 0..15.
+        const differ = v128.any_true(v128.xor(v128.load(e, 4), v128.load(kc + <usize>i * KEY_BYTES)));
+        const go = <u32>differ & <u32>(next != 0);
         store<u32>(c, select<u32>(next, <u32>e, go != 0));
         const st = steps + (<usize>i << 2);
         store<u32>(st, load<u32>(st) + go);
@@ -291,9 +308,9 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
         e = <usize>load<u32>(cur + (<usize>i << 2));
         searched += load<u32>(steps + (<usize>i << 2));
       }
+      const kv = v128.load(k); // dst, src, iif, mark
       while (e != 0) {
-        if (load<u32>(e, 4) == dst && load<u32>(e, 8) == src && load<u32>(e, 12) == iif && <u32>load<u8>(e, 20) == tos &&
-            load<u32>(e, 16) == mark && load<u32>(e, 28) == g) break;
+        if (!v128.any_true(v128.xor(v128.load(e, 4), kv)) && <u32>load<u8>(e, 20) == tos && load<u32>(e, 28) == g) break;
         searched++;
         e = <usize>load<u32>(e);
       }
