@@ -12,7 +12,7 @@ import {
   DROP_REASONS, ICMP_FIELDS, IPEXT_FIELDS, IP_FIELDS, SNMP_BLOCKS, SNMP_COUNT, SNMP_OFFSETS, UDP_FIELDS, WRDROP_FIELDS,
   formatProcNetstat, formatProcSnmp, readSnmp, snmpIndex,
 } from "../host/router/snmp.ts";
-import { ARP_CACHE_STAT_HEADER, formatArpCacheStat, writeProcDir, type ProcSnapshot } from "../host/router/proc-dir.ts";
+import { ARP_CACHE_STAT_HEADER, ProcDirWriter, formatArpCacheStat, writeProcDir, type ProcSnapshot } from "../host/router/proc-dir.ts";
 import { formatRtCacheStat, newRtCacheCounters } from "../host/cache/stat.ts";
 import { runLnstat } from "../host/cache/lnstat.ts";
 
@@ -203,6 +203,82 @@ describe("/proc/net/stat/arp_cache (Linux 6.1 neigh_stat_seq_show)", () => {
     const shape = (row: string): string => row.replace(/[0-9a-f]{8}/g, "X");
     const ours = formatArpCacheStat([new Array(13).fill(0)]).split("\n")[1]!;
     expect(shape(lines[1]!)).toBe(shape(ours));
+  });
+});
+
+describe("ProcDirWriter: the running router's once-a-second rewrite, off the event loop", () => {
+  const gen = (g: number) => {
+    const v = zeros();
+    v[snmpIndex("Ip", "InReceives")] = BigInt(g);
+    const rt = newRtCacheCounters();
+    rt[1] = g;
+    return snapshot({ snmp: v, rtCache: [rt], arp: `arp generation ${g}\n` });
+  };
+  const files = (dir: string) => ({
+    snmp: readFileSync(join(dir, "net", "snmp"), "latin1"),
+    rt: readFileSync(join(dir, "net", "stat", "rt_cache"), "latin1"),
+    arp: readFileSync(join(dir, "net", "arp"), "latin1"),
+  });
+  const expected = (g: number) => ({ snmp: formatProcSnmp(gen(g).snmp, { forwarding: 1 }), rt: formatRtCacheStat(gen(g).rtCache), arp: `arp generation ${g}\n` });
+  const settle = () => new Promise((r) => setTimeout(r, 50));
+
+  it("the first write makes the directory on the loop; later ones land after the pool has written them", async () => {
+    const dir = join(tempDir(), "r");
+    const errors: Error[] = [];
+    const w = new ProcDirWriter(dir, (e) => errors.push(e));
+    w.writeSoon(gen(1));
+    expect(files(dir)).toEqual(expected(1)); // synchronous: the directory did not exist
+    w.writeSoon(gen(2));
+    expect(files(dir)).toEqual(expected(1)); // not yet: the temporary files are being written
+    w.writeSoon(gen(3)); // dropped: one write in flight at a time
+    await settle();
+    expect(files(dir)).toEqual(expected(2));
+    w.writeSoon(gen(4));
+    await settle();
+    expect(files(dir)).toEqual(expected(4));
+    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]); // no temporary file left
+    expect(errors).toEqual([]);
+  });
+
+  it("writeNow supersedes a write in flight: the files never go back to older counters", async () => {
+    const dir = tempDir();
+    const w = new ProcDirWriter(dir, () => {});
+    w.writeSoon(gen(1));
+    w.writeSoon(gen(2)); // in flight
+    w.writeNow(gen(3));
+    expect(files(dir)).toEqual(expected(3));
+    await settle();
+    expect(files(dir)).toEqual(expected(3));
+    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+  });
+
+  it("after close, a write in flight publishes nothing and cannot bring back a removed directory", async () => {
+    const dir = join(tempDir(), "gone");
+    const errors: Error[] = [];
+    const w = new ProcDirWriter(dir, (e) => errors.push(e));
+    w.writeSoon(gen(1));
+    w.writeSoon(gen(2)); // in flight
+    w.close();
+    rmSync(dir, { recursive: true, force: true }); // what `wasmroute run` does with its own directory at stop
+    await settle();
+    expect(existsSync(dir)).toBe(false);
+    w.writeSoon(gen(3));
+    await settle();
+    expect(existsSync(dir)).toBe(false);
+    expect(errors).toEqual([]); // a stopped writer reports nothing
+  });
+
+  it("a directory removed under a running writer is reported once and made again by the next write", async () => {
+    const dir = join(tempDir(), "removed");
+    const errors: Error[] = [];
+    const w = new ProcDirWriter(dir, (e) => errors.push(e));
+    w.writeSoon(gen(1));
+    rmSync(dir, { recursive: true, force: true });
+    w.writeSoon(gen(2));
+    await settle();
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(["ENOENT"]);
+    w.writeSoon(gen(3));
+    expect(files(dir)).toEqual(expected(3));
   });
 });
 

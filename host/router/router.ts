@@ -23,9 +23,8 @@ import { diffConfig } from "./config-diff.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { NeighTable } from "./neigh-table.ts";
 import { readSnmp } from "./snmp.ts";
-import { writeProcDir } from "./proc-dir.ts";
+import { ProcDirWriter, type ProcSnapshot } from "./proc-dir.ts";
 import { formatProcNetArp } from "./proc-arp.ts";
-import { writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 
 export interface RouterOptions {
@@ -105,6 +104,8 @@ export class Router {
   private readonly leak = new LeakAlarm();
   private timers: NodeJS.Timeout[] = [];
   private lastLeakSample = 0;
+  /** The statistics directory's writer (opts.procDir). */
+  private readonly procWriter: ProcDirWriter | undefined;
   readonly ports = new Map<string, OpenedPort & { ifindex: number }>();
   /** Run-time route sources (`--sync-from-kernel`), stopped with the router. */
   readonly routeSources: RouteSource[] = [];
@@ -132,6 +133,9 @@ export class Router {
     });
     this.x = this.dp.x;
     this.neigh = new NeighTable(this.fib.core, (i) => this.fib.ifaces.name(i) ?? `if${i}`, clock);
+    this.procWriter = opts.procDir
+      ? new ProcDirWriter(opts.procDir, (e) => this.log.limited("warn", "stats_write_failed", `statistics directory ${opts.procDir}: ${e.message}`, {}))
+      : undefined;
   }
 
   /** Builds and starts a router from a parsed configuration; throws (having released everything) on failure. */
@@ -285,21 +289,22 @@ export class Router {
       const alarm = this.leak.sample(this.cache.allocated, this.cache.hashed, this.cache.garbageOldestAgeMs(now), this.cache.holders(now));
       if (alarm) this.log.log("error", "leak_suspected", alarm.message, { held: alarm.held, oldestHeldMs: alarm.oldestHeldMs });
     }
-    if (this.opts.procDir) this.writeStats();
+    this.procWriter?.writeSoon(this.procSnapshot()); // the files' writes off the loop (ProcDirWriter)
   }
 
   /** Rewrites the statistics directory (atomically, file by file). */
   writeStats(): void {
-    if (!this.opts.procDir) return;
-    writeProcDir(this.opts.procDir, {
+    this.procWriter?.writeNow(this.procSnapshot());
+  }
+
+  private procSnapshot(): ProcSnapshot {
+    return {
       snmp: readSnmp(this.fib.core),
       forwarding: this.ifSysctls.ipForward() ? 1 : 2,
       rtCache: [this.cache.counters()],
       arpCache: [this.neigh.arpStat()],
-    });
-    const arp = join(this.opts.procDir, "net", "arp");
-    writeFileSync(`${arp}.tmp`, formatProcNetArp(this.neigh.list()));
-    renameSync(`${arp}.tmp`, arp);
+      arp: formatProcNetArp(this.neigh.list()),
+    };
   }
 
   // ── control socket and metrics hooks (#6: host/router/control.ts, host/router/metrics.ts) ──
@@ -468,6 +473,7 @@ export class Router {
     for (const s of this.routeSources.splice(0)) s.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.procWriter?.close();
     this.dp.stop();
     this.ports.clear();
   }
