@@ -60,7 +60,7 @@ function compare(rig: NeighRig, model: NeighModel, T: number, what: string): voi
   expect(rig.stats(), `${what}: arp_cache`).toEqual(model.statArray());
   expect(rig.events(), `${what}: overflow events`).toBe(model.tableOverflows);
   for (const r of Object.values(D)) expect(rig.drops(r), `${what}: WrDrop ${r}`).toBe(model.drops.get(r) ?? 0);
-  expect(rig.x.dp_neigh_reachable_time(), `${what}: reachable_time`).toBe(model.reachable);
+  expect(rig.x.dp_neigh_reachable_time(0xffffffff), `${what}: reachable_time`).toBe(model.reachable);
 }
 
 const sentKeys = (s: Sent[]) => s.map((f) => `${f.oif}:${hex(f.bytes)}`).sort();
@@ -70,8 +70,8 @@ function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: num
   const r = (n: number) => rnd() % n;
   const chance = (p: number) => rnd() / 2 ** 32 < p;
   const rig = new NeighRig(flavor);
-  const model = new NeighModel((base) => {
-    const v = rig.x.dp_neigh_reachable_time();
+  const model = new NeighModel((base, ifindex) => {
+    const v = rig.x.dp_neigh_reachable_time(ifindex ?? 0xffffffff);
     expect(v).toBeGreaterThanOrEqual(base >>> 1);
     expect(v).toBeLessThan(base === 0 ? 1 : base + (base >>> 1));
     return v;
@@ -149,7 +149,13 @@ function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: num
         [9, 5000 + r(60000)], [11, r(3000)], [12, 1], [4, 0x40000000],
       ];
       const [id, v] = choices[r(choices.length)]!;
-      run(`${tag} set param ${id} = ${v}`, () => ({ v: rig.x.dp_neigh_set_param(id, v), sent: [] }), () => model.setParam(id, v));
+      if (chance(0.5)) {
+        // A port's own value (net.ipv4.neigh.IFNAME.*); now and then a table knob or a non-port, refused.
+        const ifindex = chance(0.97) ? 1 + r(3) : 300;
+        run(`${tag} set port ${ifindex} param ${id} = ${v}`, () => ({ v: rig.x.dp_neigh_set_dev_param(ifindex, id, v), sent: [] }), () => model.setDevParam(ifindex, id, v));
+      } else {
+        run(`${tag} set param ${id} = ${v}`, () => ({ v: rig.x.dp_neigh_set_param(id, v), sent: [] }), () => model.setParam(id, v));
+      }
     }
   }
 }
@@ -294,7 +300,7 @@ describe("the neighbour table", () => {
     expect(rig.entry(1, ip, 6000)).toMatchObject({ state: NUD.PROBE, probes: 1 });
     expect(rig.tick(7000).map((s) => hex(s.bytes))).toEqual([request(ip, mac)]);
     resolved(rig, 7100, ip, mac);
-    const rt = rig.x.dp_neigh_reachable_time();
+    const rt = rig.x.dp_neigh_reachable_time(0xffffffff);
     expect(rt).toBeGreaterThanOrEqual(15000);
     expect(rt).toBeLessThan(45000);
     expect(rig.entry(1, ip, 7100)).toMatchObject({ state: NUD.REACHABLE, confirmed: 0 });
@@ -348,14 +354,14 @@ describe("the neighbour table", () => {
     const seen = new Set<number>();
     for (const base of [1000, 2000, 40000]) {
       expect(rig.x.dp_neigh_set_param(3, base)).toBe(0);
-      const v = rig.x.dp_neigh_reachable_time();
+      const v = rig.x.dp_neigh_reachable_time(0xffffffff);
       expect(v).toBeGreaterThanOrEqual(base / 2);
       expect(v).toBeLessThan(base * 1.5);
     }
     expect(rig.x.dp_neigh_set_param(3, 2000)).toBe(0);
     for (let t = 1000; t < 4_000_000; t += 1000) {
       rig.tick(t);
-      seen.add(rig.x.dp_neigh_reachable_time());
+      seen.add(rig.x.dp_neigh_reachable_time(0xffffffff));
     }
     expect(seen.size).toBeGreaterThan(5);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(1000);

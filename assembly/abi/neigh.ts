@@ -8,7 +8,7 @@
 // │ dp_arp_stat()            │ r   │ u32[13] /proc/net/stat/arp_cache columns                     │
 // │ dp_neigh_events()        │ r/w │ u32[4]: [0] table overflows (the host reads and clears)      │
 // └──────────────────────────┴─────┴──────────────────────────────────────────────────────────────┘
-import { neighOutput, neighTick, neighSetParam, neighAdd, neighDel, neighFlush, neighDump, neighStats, neighEvents, reachableMs } from "../dp/neigh";
+import { neighOutput, neighTick, neighSetParam, neighSetDevParam, neighAdd, neighDel, neighFlush, neighDump, neighStats, neighEvents, neighReachableTime } from "../dp/neigh";
 import { arpInput } from "../dp/arp";
 
 /** The frame to nexthop out of port oif: a verdict (0 listed, 2 held for ARP, 16 + reason dropped). */
@@ -29,6 +29,11 @@ export function dp_neigh_tick(now: u32): void {
 /** Knob id (0 gc_thresh1 … 10 gc_interval_ms, 11 locktime_ms) = v; -22 bad id or value. */
 export function dp_neigh_set_param(id: u32, v: u32): i32 {
   return neighSetParam(id, v);
+}
+
+/** Per-device knob id (3 base_reachable_time_ms … 9 gc_stale_time_ms) of port ifindex = v; -22 bad id, value or port. */
+export function dp_neigh_set_dev_param(ifindex: u32, id: u32, v: u32): i32 {
+  return neighSetDevParam(ifindex, id, v);
 }
 
 /** `ip neigh replace`: 0, -19 no such port, -22 bad state / no MAC, -105 table full, -12 no memory. */
@@ -59,7 +64,7 @@ export function dp_neigh_events(): u32 {
   return <u32>neighEvents;
 }
 
-/** The current reachable_time (ms), drawn from base_reachable_time. */
-export function dp_neigh_reachable_time(): u32 {
-  return reachableMs;
+/** The current reachable_time (ms) of port ifindex (0xffffffff: the table's default), drawn from base_reachable_time. */
+export function dp_neigh_reachable_time(ifindex: u32): u32 {
+  return neighReachableTime(ifindex);
 }

@@ -36,8 +36,9 @@
 // confirmed, +24 since updated, +28 u16 probes, +30 u16 frames held.
 import { alloc, allocZeroed, free } from "../util/arena";
 import { random } from "../cache/state";
+import { parm, defaultParm, setParm, drawAll, DEFAULT_ROW, F_BASE_REACHABLE, F_RETRANS, F_DELAY_PROBE, F_MCAST_SOLICIT, F_UCAST_SOLICIT, F_QUEUE_BYTES, F_GC_STALE, F_REACHABLE } from "./neigh-parms";
 import { isMulticast } from "../cache/addr";
-import { portMac } from "./ports";
+import { portMac, MAX_PORTS } from "./ports";
 import { txRef, txAlloc } from "./tx";
 import { frameRead, frameWrite } from "./window";
 import { dropped, V_FORWARDED, V_QUEUED, D_NEIGH_FAILED, D_NEIGH_TABLE_FULL, D_TX_FULL, D_NO_BUFS, D_QUEUE_OVERFLOW } from "./snmp";
@@ -78,17 +79,10 @@ const RAND_INTERVAL_MS: u32 = 300000;
 export let gcThresh1: u32 = 128;
 export let gcThresh2: u32 = 512;
 export let gcThresh3: u32 = 1024;
-export let baseReachableMs: u32 = 30000;
-export let retransMs: u32 = 1000;
-export let delayProbeMs: u32 = 5000;
-export let mcastSolicit: u32 = 3;
-export let ucastSolicit: u32 = 3;
-export let queueBytesMax: u32 = 65536;
-export let gcStaleMs: u32 = 60000;
+// The per-device knobs (base_reachable_time, retrans_time, delay_first_probe_time, mcast/ucast_solicit,
+// unres_qlen_bytes, gc_stale_time and the drawn reachable_time) live in neigh-parms.ts, read by port.
 export let gcIntervalMs: u32 = 30000; // kept, not used: as in the kernel, periodic GC runs every base_reachable_time / 2
 export let locktimeMs: u32 = 1000;
-/** reachable_time: a random value in [base/2, 3·base/2), drawn again every 300 s and when base changes. */
-export let reachableMs: u32 = 0;
 
 // ── counters: /proc/net/stat/arp_cache columns ──
 export const S_ENTRIES: u32 = 0;
@@ -164,11 +158,6 @@ let createError: u8 = 0;
 // @ts-ignore: decorator
 @inline export function entryQueueTail(n: usize): usize { return load<u32>(n, 52); }
 
-/** neigh_rand_reach_time: base ? random in [0, base) + base/2 : 0. */
-function randReach(base: u32): u32 {
-  return base == 0 ? 0 : <u32>((<u64>random() * <u64>base) >> 32) + (base >> 1);
-}
-
 function hashOf(ifindex: u32, ip: u32): u32 {
   let h = (ip ^ hashRnd) * 0x9e3779b1 + ifindex * 0x85ebca6b;
   h ^= h >>> 16;
@@ -195,10 +184,11 @@ function init(now: u32): bool {
   shift = s;
   nBuckets = <u32>1 << s;
   hashRnd = random() | 1;
-  reachableMs = randReach(baseReachableMs);
+  drawAll();
+  const reachable = defaultParm(F_REACHABLE);
   lastFlush = now;
-  lastRand = now + <u32>min<u64>(<u64>reachableMs * 20, MAX_AGE); // the kernel's first re-draw: 20 reachable_times + 300 s
-  periodicDue = now + reachableMs;
+  lastRand = now + <u32>min<u64>(<u64>reachable * 20, MAX_AGE); // the kernel's first re-draw: 20 reachable_times + 300 s
+  periodicDue = now + reachable;
   ready = true;
   return true;
 }
@@ -278,6 +268,7 @@ function gcRemove(n: usize): void {
 // ── the hold queue ──
 /** Appends frame (len bytes) to n's hold queue, pushing out the oldest frames beyond unres_qlen_bytes. */
 function enqueue(n: usize, frame: usize, len: u32): bool {
+  const queueBytesMax = parm(entryIfindex(n), F_QUEUE_BYTES);
   while (load<u32>(n, 56) + len > queueBytesMax) {
     const h = <usize>load<u32>(n, 48);
     if (h == 0) break;
@@ -424,7 +415,7 @@ function create(ifindex: u32, ip: u32, now: u32, exemptFromGc: bool): usize {
   store<u32>(n, ifindex, 4);
   store<u32>(n, ip, 8);
   store<u32>(n, now, 20);
-  store<u32>(n, now - (baseReachableMs << 1), 24);
+  store<u32>(n, now - (parm(ifindex, F_BASE_REACHABLE) << 1), 24);
   store<u32>(n, now, 28);
   if (nEntries > nBuckets && shift < MAX_SHIFT) grow();
   const b = bucketFor(ifindex, ip);
@@ -463,18 +454,23 @@ function addTimer(n: usize, when: u32, now: u32): void {
 /** neigh_max_probes with app_solicit 0 and mcast_resolicit 0. */
 // @ts-ignore: decorator
 @inline function maxProbes(n: usize): u32 {
-  return ucastSolicit + ((entryState(n) & NUD_PROBE) != 0 ? 0 : mcastSolicit);
+  const ifi = entryIfindex(n);
+  return parm(ifi, F_UCAST_SOLICIT) + ((entryState(n) & NUD_PROBE) != 0 ? 0 : parm(ifi, F_MCAST_SOLICIT));
 }
 
 /** neigh_probe: one ARP request (about the newest held frame, if any), then probes + 1. */
 function probe(n: usize): void {
-  arpSolicit(n, ucastSolicit);
+  arpSolicit(n, parm(entryIfindex(n), F_UCAST_SOLICIT));
   store<u32>(n, entryProbes(n) + 1, 36);
 }
 
 /** neigh_timer_handler. */
 function timerFired(n: usize, now: u32): void {
   const state = entryState(n);
+  const ifi = entryIfindex(n);
+  const reachableMs = parm(ifi, F_REACHABLE);
+  const delayProbeMs = parm(ifi, F_DELAY_PROBE);
+  const retransMs = parm(ifi, F_RETRANS);
   let next = now + 1000;
   if ((state & NUD_REACHABLE) != 0) {
     const confirmed = load<u32>(n, 24);
@@ -538,22 +534,23 @@ function eventSend(n: usize, frame: usize, len: u32, now: u32): u8 {
   store<u32>(n, now, 20);
   const state = entryState(n);
   if ((state & (NUD_CONNECTED | NUD_DELAY | NUD_PROBE)) != 0) return EV_SEND;
+  const ifi = entryIfindex(n);
   let immediateProbe = false;
   if ((state & (NUD_STALE | NUD_INCOMPLETE)) == 0) {
-    if (mcastSolicit == 0) {
+    if (parm(ifi, F_MCAST_SOLICIT) == 0) {
       setState(n, NUD_FAILED);
       store<u32>(n, now, 28);
       return dropped(D_NEIGH_FAILED);
     }
-    store<u32>(n, ucastSolicit, 36);
+    store<u32>(n, parm(ifi, F_UCAST_SOLICIT), 36);
     setState(n, NUD_INCOMPLETE);
     store<u32>(n, now, 28);
-    addTimer(n, now + max<u32>(retransMs, MIN_TIMER_MS), now);
+    addTimer(n, now + max<u32>(parm(ifi, F_RETRANS), MIN_TIMER_MS), now);
     immediateProbe = true;
   } else if ((state & NUD_STALE) != 0) {
     setState(n, NUD_DELAY);
     store<u32>(n, now, 28);
-    addTimer(n, now + delayProbeMs, now);
+    addTimer(n, now + parm(ifi, F_DELAY_PROBE), now);
   }
   let rc = EV_SEND;
   if (entryState(n) == NUD_INCOMPLETE) {
@@ -662,12 +659,12 @@ export function neighUpdate(n: usize, mac: usize, newState: u8, fl: u32, now: u3
   if (state != old || macChanged) store<u32>(n, now, 28);
   if (state != old) {
     if ((state & NUD_PROBE) != 0) store<u32>(n, 0, 36);
-    if ((state & NUD_IN_TIMER) != 0) addTimer(n, now + ((state & NUD_REACHABLE) != 0 ? reachableMs : 0), now);
+    if ((state & NUD_IN_TIMER) != 0) addTimer(n, now + ((state & NUD_REACHABLE) != 0 ? parm(entryIfindex(n), F_REACHABLE) : 0), now);
     setState(n, state);
   }
   if (macChanged) {
     memory.copy(entryMac(n), mac, 6);
-    if ((state & NUD_CONNECTED) == 0) store<u32>(n, now - (baseReachableMs << 1), 24);
+    if ((state & NUD_CONNECTED) == 0) store<u32>(n, now - (parm(entryIfindex(n), F_BASE_REACHABLE) << 1), 24);
   }
   if (state == old) return 0;
   if ((old & NUD_VALID) == 0 && load<u32>(n, 48) != 0) {
@@ -696,7 +693,7 @@ function periodic(now: u32): void {
   stat(S_PERIODIC_GC);
   if (after(now, lastRand + RAND_INTERVAL_MS)) {
     lastRand = now;
-    reachableMs = randReach(baseReachableMs);
+    drawAll();
   }
   const scan = nEntries >= gcThresh1;
   for (let i: u32 = 0; i < nBuckets; i++) {
@@ -708,12 +705,12 @@ function periodic(now: u32): void {
       if (scan && (s & (NUD_PERMANENT | NUD_IN_TIMER)) == 0) {
         const confirmed = load<u32>(n, 24);
         if (after(confirmed, load<u32>(n, 20)) && atOrBefore(confirmed, now)) store<u32>(n, confirmed, 20);
-        if (s == NUD_FAILED || now - load<u32>(n, 20) >= gcStaleMs) destroy(n);
+        if (s == NUD_FAILED || now - load<u32>(n, 20) >= parm(entryIfindex(n), F_GC_STALE)) destroy(n);
       }
       n = next;
     }
   }
-  periodicDue = now + (baseReachableMs >> 1);
+  periodicDue = now + (defaultParm(F_BASE_REACHABLE) >> 1);
 }
 
 /** Keeps used, confirmed and updated within MAX_AGE of now, so u32 ms never wrap into the future. */
@@ -756,26 +753,55 @@ export const P_GC_STALE: u32 = 9;
 export const P_GC_INTERVAL: u32 = 10;
 export const P_LOCKTIME: u32 = 11;
 
-/** Sets knob id (ms for times); -22 for an unknown id or a time of 2^30 ms or more. */
+/** The neigh-parms.ts field of a per-device knob id; FIELD_NONE for the table's own knobs. */
+const FIELD_NONE: u32 = 0xffffffff;
+function fieldOf(id: u32): u32 {
+  if (id == P_BASE_REACHABLE) return F_BASE_REACHABLE;
+  if (id == P_RETRANS) return F_RETRANS;
+  if (id == P_DELAY_PROBE) return F_DELAY_PROBE;
+  if (id == P_MCAST_SOLICIT) return F_MCAST_SOLICIT;
+  if (id == P_UCAST_SOLICIT) return F_UCAST_SOLICIT;
+  if (id == P_QUEUE_BYTES) return F_QUEUE_BYTES;
+  if (id == P_GC_STALE) return F_GC_STALE;
+  return FIELD_NONE;
+}
+
+function isTimeKnob(id: u32): bool {
+  return id == P_BASE_REACHABLE || id == P_RETRANS || id == P_DELAY_PROBE || id == P_GC_STALE || id == P_GC_INTERVAL || id == P_LOCKTIME;
+}
+
+/**
+ * Sets knob id (ms for times) of the table: its own (gc_thresh1..3, gc_interval, locktime) or the default
+ * parameters that ports without their own read. -22 for an unknown id or a time of 2^30 ms or more.
+ */
 export function neighSetParam(id: u32, v: u32): i32 {
-  const isTime = id == P_BASE_REACHABLE || id == P_RETRANS || id == P_DELAY_PROBE || id == P_GC_STALE || id == P_GC_INTERVAL || id == P_LOCKTIME;
-  if (isTime && v >= MAX_AGE) return -22;
-  if (id == P_GC_THRESH1) gcThresh1 = v;
+  if (isTimeKnob(id) && v >= MAX_AGE) return -22;
+  const f = fieldOf(id);
+  if (f != FIELD_NONE) setParm(DEFAULT_ROW, f, v, ready);
+  else if (id == P_GC_THRESH1) gcThresh1 = v;
   else if (id == P_GC_THRESH2) gcThresh2 = v;
   else if (id == P_GC_THRESH3) gcThresh3 = v;
-  else if (id == P_BASE_REACHABLE) {
-    baseReachableMs = v;
-    if (ready) reachableMs = randReach(v); // as the sysctl handler does
-  } else if (id == P_RETRANS) retransMs = v;
-  else if (id == P_DELAY_PROBE) delayProbeMs = v;
-  else if (id == P_MCAST_SOLICIT) mcastSolicit = v;
-  else if (id == P_UCAST_SOLICIT) ucastSolicit = v;
-  else if (id == P_QUEUE_BYTES) queueBytesMax = v;
-  else if (id == P_GC_STALE) gcStaleMs = v;
   else if (id == P_GC_INTERVAL) gcIntervalMs = v;
   else if (id == P_LOCKTIME) locktimeMs = v;
   else return -22;
   return 0;
+}
+
+/**
+ * Sets per-device knob id of port ifindex (net.ipv4.neigh.IFNAME.*: base_reachable_time_ms, retrans_time_ms,
+ * delay_first_probe_time, mcast/ucast_solicit, unres_qlen_bytes, gc_stale_time). -22 for a table knob, an
+ * unknown id, a time of 2^30 ms or more, or an ifindex that is not a port.
+ */
+export function neighSetDevParam(ifindex: u32, id: u32, v: u32): i32 {
+  const f = fieldOf(id);
+  if (f == FIELD_NONE || ifindex >= MAX_PORTS || (isTimeKnob(id) && v >= MAX_AGE)) return -22;
+  setParm(ifindex, f, v, ready);
+  return 0;
+}
+
+/** reachable_time (ms) of port ifindex, or of the table's default with ifindex 0xffffffff. */
+export function neighReachableTime(ifindex: u32): u32 {
+  return ifindex == 0xffffffff ? defaultParm(F_REACHABLE) : parm(ifindex, F_REACHABLE);
 }
 
 // ── static entries (ip neigh replace / del / flush) ──

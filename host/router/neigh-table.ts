@@ -5,7 +5,7 @@
  * (states, hold queues, timers, GC) lives in the core: assembly/dp/neigh.ts and arp.ts.
  */
 import type { Core } from "../core/load.ts";
-import type { NeighParams } from "./if-sysctl.ts";
+import type { NeighDevParams, NeighParams } from "./if-sysctl.ts";
 
 /** The core's neighbour and ARP exports (assembly/abi/neigh.ts). */
 export interface NeighExports {
@@ -19,7 +19,8 @@ export interface NeighExports {
   dp_neigh_dump(out: number, max: number, now: number): number;
   dp_arp_stat(): number;
   dp_neigh_events(): number;
-  dp_neigh_reachable_time(): number;
+  dp_neigh_set_dev_param(ifindex: number, id: number, v: number): number;
+  dp_neigh_reachable_time(ifindex: number): number;
 }
 
 /** NUD states (include/uapi/linux/neighbour.h). */
@@ -58,6 +59,19 @@ export const NeighParam = {
   locktimeMs: 11,
 } as const;
 export type NeighParamName = keyof typeof NeighParam;
+
+/** The per-device knobs of a parameter set, as (knob, value) pairs. */
+function devParams(d: NeighDevParams): [NeighParamName, number][] {
+  return [
+    ["baseReachableTimeMs", d.baseReachableTimeMs],
+    ["retransTimeMs", d.retransTimeMs],
+    ["delayFirstProbeTimeMs", d.delayFirstProbeTimeMs],
+    ["gcStaleTimeMs", d.gcStaleTimeMs],
+    ["ucastSolicit", d.ucastSolicit],
+    ["mcastSolicit", d.mcastSolicit],
+    ["unresQlenBytes", d.unresQlenBytes],
+  ];
+}
 
 /** The states `ip neigh replace … nud STATE` accepts here. */
 export type StaticState = "permanent" | "noarp" | "reachable" | "stale";
@@ -253,27 +267,29 @@ export class NeighTable {
   }
 
   /**
-   * Applies the neighbour sysctls: the table's (gc_thresh1..3, gc_interval) and net.ipv4.neigh.default.*.
-   * The core keeps one parameter set, so per-device values (neigh.IFNAME.*) are not applied.
+   * Applies the neighbour sysctls: the table's (gc_thresh1..3, gc_interval), net.ipv4.neigh.default.*
+   * (what a port without its own values reads) and each port's effective net.ipv4.neigh.IFNAME.* (the
+   * kernel's per-device neigh_parms; IfSysctls resolves what a device inherits from default).
+   * indexOf: a device name's port index, undefined when it is not a port (then it is skipped).
    */
-  setParams(p: NeighParams): void {
+  setParams(p: NeighParams, indexOf: (dev: string) => number | undefined = () => undefined): void {
     this.setParam("gcThresh1", p.gcThresh1);
     this.setParam("gcThresh2", p.gcThresh2);
     this.setParam("gcThresh3", p.gcThresh3);
     this.setParam("gcIntervalMs", p.gcIntervalMs);
-    const d = p.defaults;
-    this.setParam("baseReachableTimeMs", d.baseReachableTimeMs);
-    this.setParam("retransTimeMs", d.retransTimeMs);
-    this.setParam("delayFirstProbeTimeMs", d.delayFirstProbeTimeMs);
-    this.setParam("gcStaleTimeMs", d.gcStaleTimeMs);
-    this.setParam("ucastSolicit", d.ucastSolicit);
-    this.setParam("mcastSolicit", d.mcastSolicit);
-    this.setParam("unresQlenBytes", d.unresQlenBytes);
+    for (const [name, v] of devParams(p.defaults)) this.setParam(name, v);
+    for (const [dev, d] of Object.entries(p.devices)) {
+      const ifindex = indexOf(dev);
+      if (ifindex === undefined) continue;
+      for (const [name, v] of devParams(d)) {
+        if (this.x.dp_neigh_set_dev_param(ifindex, NeighParam[name], v >>> 0) !== 0) throw new Error(`bad neighbour parameter ${dev} ${name} = ${v}`);
+      }
+    }
   }
 
-  /** The current reachable_time (ms), a random value in [base/2, 3·base/2). */
-  get reachableTimeMs(): number {
-    return this.x.dp_neigh_reachable_time();
+  /** The current reachable_time (ms) of the table's default, or of port dev: a random value in [base/2, 3·base/2). */
+  reachableTimeMs(ifindex?: number): number {
+    return this.x.dp_neigh_reachable_time(ifindex ?? 0xffffffff);
   }
 
   /** /proc/net/stat/arp_cache's 13 columns (entries allocs destroys hash_grows lookups hits res_failed rcv_probes_mcast rcv_probes_ucast periodic_gc_runs forced_gc_runs unresolved_discards table_fulls). */

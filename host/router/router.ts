@@ -200,7 +200,7 @@ export class Router {
   }
 
   private applyNeighParams(): void {
-    this.neigh.setParams(this.ifSysctls.neighParams());
+    this.neigh.setParams(this.ifSysctls.neighParams(), (dev) => this.fib.ifaces.find(dev));
   }
 
   /** Addresses (their kernel routes), routes and rules, in one FIB transaction. */

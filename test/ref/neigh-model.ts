@@ -96,14 +96,21 @@ const isMulticast = (ip: number) => ip >>> 28 === 0xe;
 const isLoopback = (ip: number) => ip >>> 24 === 127;
 const be32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
+/** The per-device knobs (the kernel's neigh_parms), and the reachable_time drawn from each row's base. */
+export const DEV_FIELDS = ["baseReachable", "retrans", "delayProbe", "mcastSolicit", "ucastSolicit", "queueBytes", "gcStale"] as const;
+export type DevParams = Record<(typeof DEV_FIELDS)[number], number> & { reachable: number };
+const pick = (p: NeighParams) => Object.fromEntries(DEV_FIELDS.map((f) => [f, p[f]])) as Record<(typeof DEV_FIELDS)[number], number>;
+
 export class NeighModel {
   /** Draws reachable_time in [base/2, 3·base/2): the tests hand the model the core's own draw. */
-  private readonly draw: (base: number) => number;
-  constructor(draw: (base: number) => number) {
+  private readonly draw: (base: number, ifindex: number | undefined) => number;
+  constructor(draw: (base: number, ifindex: number | undefined) => number) {
     this.draw = draw;
   }
 
   p: NeighParams = defaultParams();
+  /** Ports' own parameter rows (net.ipv4.neigh.IFNAME.*), created by their first write from the default. */
+  dev = new Map<number, DevParams>();
   ports = new Map<number, Port>();
   entries = new Map<string, Entry>();
   gcList: Entry[] = [];
@@ -158,7 +165,13 @@ export class NeighModel {
 
   /** reachable_time drawn again (init, every 300 s, base changed): the value is the caller's draw. */
   private redraw(): void {
-    this.reachable = this.draw(this.p.baseReachable);
+    this.reachable = this.draw(this.p.baseReachable, undefined);
+    for (const [ifindex, d] of this.dev) d.reachable = this.draw(d.baseReachable, ifindex);
+  }
+
+  /** The parameters an entry on port ifindex reads: the port's own row once written, else the default. */
+  pp(ifindex: number): DevParams {
+    return this.dev.get(ifindex) ?? { ...pick(this.p), reachable: this.reachable };
   }
 
   private find(ifindex: number, ip: number): Entry | undefined {
@@ -210,7 +223,7 @@ export class NeighModel {
     if (this.entries.size >= 65536) return this.tableFull();
     this.stats.allocs++;
     const e: Entry = {
-      ifindex, ip, mac: [0, 0, 0, 0, 0, 0], state: 0, hh: false, used: now, confirmed: now - 2 * this.p.baseReachable,
+      ifindex, ip, mac: [0, 0, 0, 0, 0, 0], state: 0, hh: false, used: now, confirmed: now - 2 * this.pp(ifindex).baseReachable,
       updated: now, timer: 0, probes: 0, queue: [], release: false,
     };
     this.entries.set(key(ifindex, ip), e);
@@ -235,7 +248,7 @@ export class NeighModel {
   }
 
   private enqueue(e: Entry, frame: Uint8Array): void {
-    while (this.queueBytes(e) + frame.length > this.p.queueBytes && e.queue.length > 0) {
+    while (this.queueBytes(e) + frame.length > this.pp(e.ifindex).queueBytes && e.queue.length > 0) {
       e.queue.shift();
       this.stats.unresolved_discards++;
       this.dropped(D.QueueOverflow);
@@ -260,7 +273,7 @@ export class NeighModel {
     const tail = e.queue[e.queue.length - 1];
     if (tail && tail.length >= 34 && this.isLocal(be32(tail, 26))) saddr = be32(tail, 26);
     if (saddr === 0) saddr = this.addrFor(e.ifindex, e.ip);
-    const unicast = e.probes < this.p.ucastSolicit;
+    const unicast = e.probes < this.pp(e.ifindex).ucastSolicit;
     this.send(e.ifindex, arpFrame(1, this.ports.get(e.ifindex)!.mac, unicast ? e.mac : BROADCAST, saddr, [0, 0, 0, 0, 0, 0], e.ip));
   }
 
@@ -284,20 +297,20 @@ export class NeighModel {
     if (e.state & (CONNECTED | NUD.DELAY | NUD.PROBE)) return "send";
     let immediate = false;
     if (!(e.state & (NUD.STALE | NUD.INCOMPLETE))) {
-      if (this.p.mcastSolicit === 0) {
+      if (this.pp(e.ifindex).mcastSolicit === 0) {
         e.state = NUD.FAILED;
         e.updated = now;
         return this.dropped(D.NeighFailed);
       }
-      e.probes = this.p.ucastSolicit;
+      e.probes = this.pp(e.ifindex).ucastSolicit;
       e.state = NUD.INCOMPLETE;
       e.updated = now;
-      this.addTimer(e, now + Math.max(this.p.retrans, 10));
+      this.addTimer(e, now + Math.max(this.pp(e.ifindex).retrans, 10));
       immediate = true;
     } else if (e.state & NUD.STALE) {
       e.state = NUD.DELAY;
       e.updated = now;
-      this.addTimer(e, now + this.p.delayProbe);
+      this.addTimer(e, now + this.pp(e.ifindex).delayProbe);
     }
     let rc: "send" | number = "send";
     if (e.state === NUD.INCOMPLETE) {
@@ -380,12 +393,12 @@ export class NeighModel {
     if (state !== old || macChanged) e.updated = now;
     if (state !== old) {
       if (state & NUD.PROBE) e.probes = 0;
-      if (state & IN_TIMER) this.addTimer(e, now + (state & NUD.REACHABLE ? this.reachable : 0));
+      if (state & IN_TIMER) this.addTimer(e, now + (state & NUD.REACHABLE ? this.pp(e.ifindex).reachable : 0));
       e.state = state;
     }
     if (macChanged) {
       e.mac = [...mac!];
-      if (!(state & CONNECTED)) e.confirmed = now - 2 * this.p.baseReachable;
+      if (!(state & CONNECTED)) e.confirmed = now - 2 * this.pp(e.ifindex).baseReachable;
     }
     if (state === old) return 0;
     if (!(old & VALID) && e.queue.length > 0) {
@@ -444,34 +457,36 @@ export class NeighModel {
 
   // ── timers ──
   private maxProbes(e: Entry): number {
-    return this.p.ucastSolicit + (e.state & NUD.PROBE ? 0 : this.p.mcastSolicit);
+    const d = this.pp(e.ifindex);
+    return d.ucastSolicit + (e.state & NUD.PROBE ? 0 : d.mcastSolicit);
   }
 
   private timer(e: Entry, now: number): void {
+    const d = this.pp(e.ifindex);
     let next = now + 1000;
     if (e.state & NUD.REACHABLE) {
-      if (now <= e.confirmed + this.reachable) next = e.confirmed + this.reachable;
-      else if (now <= e.used + this.p.delayProbe) {
+      if (now <= e.confirmed + d.reachable) next = e.confirmed + d.reachable;
+      else if (now <= e.used + d.delayProbe) {
         e.state = NUD.DELAY;
         e.updated = now;
-        next = now + this.p.delayProbe;
+        next = now + d.delayProbe;
       } else {
         e.state = NUD.STALE;
         e.updated = now;
       }
     } else if (e.state & NUD.DELAY) {
-      if (now <= e.confirmed + this.p.delayProbe) {
+      if (now <= e.confirmed + d.delayProbe) {
         e.state = NUD.REACHABLE;
         e.updated = now;
-        next = e.confirmed + this.reachable;
+        next = e.confirmed + d.reachable;
       } else {
         e.state = NUD.PROBE;
         e.updated = now;
         e.probes = 0;
-        next = now + Math.max(this.p.retrans, 10);
+        next = now + Math.max(d.retrans, 10);
       }
     } else {
-      next = now + Math.max(this.p.retrans, 10);
+      next = now + Math.max(d.retrans, 10);
     }
     if (e.state & (NUD.INCOMPLETE | NUD.PROBE) && e.probes >= this.maxProbes(e)) {
       e.state = NUD.FAILED;
@@ -492,7 +507,7 @@ export class NeighModel {
       for (const e of [...this.entries.values()]) {
         if (e.state & (NUD.PERMANENT | IN_TIMER)) continue;
         if (e.used < e.confirmed && e.confirmed <= now) e.used = e.confirmed;
-        if (e.state === NUD.FAILED || now - e.used >= this.p.gcStale) this.destroy(e);
+        if (e.state === NUD.FAILED || now - e.used >= this.pp(e.ifindex).gcStale) this.destroy(e);
       }
     }
     this.periodicDue = now + (this.p.baseReachable >> 1);
@@ -516,8 +531,23 @@ export class NeighModel {
     if (name === undefined) return -22;
     const isTime = ["baseReachable", "retrans", "delayProbe", "gcStale", "gcInterval", "locktime"].includes(name);
     if (isTime && v >= 0x40000000) return -22;
+    const changed = this.p[name] !== v;
     this.p[name] = v;
-    if (name === "baseReachable" && this.ready) this.redraw();
+    if (name === "baseReachable" && this.ready && changed) this.reachable = this.draw(v, undefined);
+    return 0;
+  }
+
+  /** A port's own knob (net.ipv4.neigh.IFNAME.*): per-device ids only, ports below 256. */
+  setDevParam(ifindex: number, id: number, v: number): number {
+    const name = PARAM_IDS[id];
+    if (name === undefined || !(DEV_FIELDS as readonly string[]).includes(name) || ifindex >= 256) return -22;
+    if (["baseReachable", "retrans", "delayProbe", "gcStale"].includes(name) && v >= 0x40000000) return -22;
+    let d = this.dev.get(ifindex);
+    if (!d) this.dev.set(ifindex, (d = this.pp(ifindex)));
+    const f = name as (typeof DEV_FIELDS)[number];
+    const changed = d[f] !== v;
+    d[f] = v;
+    if (f === "baseReachable" && this.ready && changed) d.reachable = this.draw(v, ifindex);
     return 0;
   }
 
