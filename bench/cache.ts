@@ -21,6 +21,7 @@ import { RouteCache } from "../host/cache/cache.ts";
 import { fmix32 } from "../host/fib/nexthop-rule.ts";
 import { unicastAddress as unicast } from "../host/sim/simulate.ts";
 import { xorshift32 } from "./keys.ts";
+import { measureReaperUnderLeak } from "./cache-reaper.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 1024;
@@ -264,6 +265,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   }
   const bytesPerEntry = 64;
   const slabAndBuckets = cache.bytes;
+  const reaper = measureReaperUnderLeak(args.includes("--quick") ? 100_000 : 1_000_000);
 
   const json = {
     suite: "cache",
@@ -281,6 +283,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     jsMapHitsPerSec: mapPerSec,
     gc: { entriesBefore, steps: steps.length, freed: freedTotal, maxStepMs, nsPerFreedEntry: nsPerFreed },
     gcBudgeted: { budget, steps: 200, freed: budgetFreed, maxStepMs: budgetMaxMs },
+    reaperUnderLeak: reaper,
     bytesPerEntry,
     cacheBytes: slabAndBuckets,
     targets: {
@@ -311,6 +314,8 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     [`GC at ${entriesBefore} entries, kernel's unbounded step (--gc-step-budget 0): longest`, `${maxStepMs.toFixed(2)} ms`, "the kernel's behaviour"],
     ["GC cost per entry freed", `${nsPerFreed.toFixed(0)} ns`, `${freedTotal} freed in ${steps.length} steps`],
     [`GC, default --gc-step-budget ${budget}: longest step`, `${budgetMaxMs.toFixed(2)} ms`, `${budgetFreed} freed in 200 calls; goal ≤ 1 ms`],
+    [`dst reaper, ${reaper.leaked.toLocaleString("en-US")} leaked entries held, more arriving: longest step`, `${reaper.maxStepMs.toFixed(3)} ms`, `median ${reaper.medianStepMs.toFixed(3)} ms over ${reaper.steps} steps (a walk of the whole list took about 200 ms per million entries: BENCHMARKS.md)`],
+    ["leak alarm sample (holder census + oldest age) with those entries", `${reaper.censusMs.toFixed(3)} ms`, "two walks of the list before (about 460 ms per million entries)"],
     ["bytes per entry (slab)", `${bytesPerEntry} B`, `kernel ~256 B; buckets add 4 B each, line alignment 56 B per 1,024 entries`],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));

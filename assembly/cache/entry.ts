@@ -33,6 +33,10 @@ export const ENTRY_BYTES: u32 = 64;
 export const F_NOCACHE: u32 = 1; // DST_NOCACHE: freed when the last reference goes
 export const F_HASHED: u32 = 2;
 export const F_GARBAGE: u32 = 4; // unhashed while referenced: on the garbage list (obsolete = 2)
+/** Flags bits 8–11: the first holder of an ABI reference since refcnt was last 0 (holders.ts). */
+export const HOLDER_SHIFT: u32 = 8;
+export const HOLDER_MASK: u32 = 0xf00;
+export const MAX_HOLDERS: u32 = 16;
 
 export const RTCF_NOTIFY: u32 = 0x00010000;
 export const RTCF_REDIRECTED: u32 = 0x00040000;

@@ -2,8 +2,9 @@
 // invisible because nothing said who kept the dsts). References taken through the ABI (takeRef =
 // a holder id 1–15 the host names) are counted per holder, and the entry remembers in its flags the
 // holder whose reference came first since it was last unreferenced (a later holder that comes and
-// goes does not hide a holder that never lets go). The census walks the garbage list (unhashed but referenced, §7.3)
-// and says, per holder, how many entries it keeps there and since when. Never on the noref hot path.
+// goes does not hide a holder that never lets go). The census says, per holder, how many entries it keeps on
+// the garbage list (unhashed but referenced, §7.3) and since when, from counts kept as entries are parked
+// (garbage-census.ts). Never on the noref hot path.
 //
 // Memory
 // ┌────────────┬─────────────┬──────────────────────────────────────────────────────────────────┐
@@ -12,11 +13,11 @@
 // │            │             │ age of those entries (ms since last use)                         │
 // │ entry +24  │ bits 8–11   │ first holder since refcnt was last 0 (0 = none)                  │
 // └────────────┴─────────────┴──────────────────────────────────────────────────────────────────┘
-import { release, garbageFirst } from "./table";
+import { release, censusRefresh } from "./table";
+import { HOLDER_MASK, HOLDER_SHIFT, MAX_HOLDERS } from "./entry";
+import { censusCount, censusOldestAge } from "./garbage-census";
 
-export const MAX_HOLDERS: u32 = 16;
-const HOLDER_SHIFT: u32 = 8;
-const HOLDER_MASK: u32 = 0xf00;
+export { MAX_HOLDERS };
 const refs: usize = memory.data(<i32>MAX_HOLDERS * 4);
 const census: usize = memory.data(<i32>MAX_HOLDERS * 12);
 
@@ -50,14 +51,17 @@ export function releaseFor(e: usize, h0: u32): void {
   release(e);
 }
 
-/** Fills and returns the census: per holder, refs outstanding, garbage entries and their oldest age. */
+/**
+ * Fills and returns the census: per holder, refs outstanding, garbage entries and their oldest age.
+ * O(holders) while the garbage census is current, which it is through a leak (nothing leaves the list).
+ */
 export function holderCensus(now: u32): usize {
-  memory.fill(census, 0, MAX_HOLDERS * 12);
-  for (let h: u32 = 0; h < MAX_HOLDERS; h++) store<u32>(census + <usize>h * 12, load<u32>(refs + (<usize>h << 2)));
-  for (let e = garbageFirst(); e != 0; e = <usize>load<u32>(e)) {
-    const c = census + <usize>((load<u32>(e, 24) & HOLDER_MASK) >>> HOLDER_SHIFT) * 12;
-    store<u32>(c, load<u32>(c, 4) + 1, 4);
-    store<u32>(c, max<u32>(load<u32>(c, 8), now - load<u32>(e, 56)), 8);
+  censusRefresh(now);
+  for (let h: u32 = 0; h < MAX_HOLDERS; h++) {
+    const c = census + <usize>h * 12;
+    store<u32>(c, load<u32>(refs + (<usize>h << 2)));
+    store<u32>(c, censusCount(h), 4);
+    store<u32>(c, censusOldestAge(h, now), 8);
   }
   return census;
 }

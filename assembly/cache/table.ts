@@ -6,9 +6,10 @@
 import { allocZeroed } from "../util/arena";
 import { jhash3 } from "./hash";
 import { gcBegin, gcEnd, GC_REAP } from "./gc-probe";
+import { censusAdd, censusReset, censusStale, censusValid, censusOldestAge } from "./garbage-census";
 import {
   F_HASHED, F_GARBAGE, F_NOCACHE, RTCF_BROADCAST, RTCF_MULTICAST, RTCF_LOCAL, RTCF_NOTIFY, RTCF_REDIRECTED,
-  entryFree, addHashed,
+  entryFree, addHashed, MAX_HOLDERS,
 } from "./entry";
 import {
   genid, secret, bump, event, C_IN_HIT, C_IN_HLIST_SEARCH, C_OUT_HIT, C_OUT_HLIST_SEARCH, E_REBUILD, E_DISABLED, gcElasticity, chainLengthMax,
@@ -95,6 +96,13 @@ export function noAliasBefore(head: usize, e: usize): bool {
 // ── dst lifecycle (§7) ──
 let garbage: usize = 0;
 export let garbageCount: u32 = 0;
+/**
+ * Garbage-listed entries whose last reference is gone (release() counts them): what a walk of the list
+ * would free. With none, the reaper knows its outcome (nothing freed, every entry delayed) without the
+ * walk. A leak holds its entries for ever, and the kernel's walk of them every 100–600 ms, while more
+ * leaked entries kept arriving, took about 200 ms per million entries here: forwarding would stop that long.
+ */
+let garbageFreeable: u32 = 0;
 let gcTaskNext: u32 = 0;
 let gcTaskDelay: u32 = 0; // 0 = timer stopped
 let gcTaskInc: u32 = 500;
@@ -115,6 +123,7 @@ export function rtFree(e: usize, now: u32): void {
   store<u32>(e, <u32>garbage);
   garbage = e;
   garbageCount++;
+  censusAdd(e, now);
   // __dst_free: a stopped timer starts, and one that has backed off far restarts soon (DST_GC_MIN).
   if (gcTaskDelay == 0 || gcTaskInc > DST_GC_INC) {
     gcTaskDelay = DST_GC_MIN;
@@ -136,7 +145,11 @@ export function reapGarbage(now: u32): void {
   let prev: usize = 0;
   let freed: u32 = 0;
   let delayed: u32 = 0;
-  let e = garbage;
+  // Nothing freeable: the walk would free nothing and delay every entry (the same outcome, in O(1)).
+  let e = garbageFreeable != 0 ? garbage : 0;
+  if (e == 0) delayed = garbageCount;
+  else censusReset(); // the walk visits every survivor: the garbage census is rebuilt on the way
+  garbageFreeable = 0;
   while (e != 0) {
     const next = <usize>load<u32>(e);
     if (load<u32>(e, 48) == 0) {
@@ -147,6 +160,7 @@ export function reapGarbage(now: u32): void {
       freed++;
     } else {
       delayed++;
+      censusAdd(e, now);
       prev = e;
     }
     e = next;
@@ -167,20 +181,28 @@ export function reapGarbage(now: u32): void {
   gcTaskNext = now + (gcTaskDelay > 4000 ? roundSecond(gcTaskDelay) : gcTaskDelay);
 }
 
-/** The first entry of the garbage list (0 when empty); entries link through +0. */
-export function garbageFirst(): usize {
-  return garbage;
+/** Rebuilds the garbage census by a walk of the list, when it went stale (garbage-census.ts). */
+export function censusRefresh(now: u32): void {
+  if (censusValid()) return;
+  censusReset();
+  for (let e = garbage; e != 0; e = <usize>load<u32>(e)) censusAdd(e, now);
 }
 
-/** Oldest last use among entries held on the garbage list (0 when empty): how long a leak has held. */
+/**
+ * Oldest last use among entries held on the garbage list (0 when empty): how long a leak has held. From
+ * the garbage census (O(holders)); a walk only when the census went stale.
+ */
 export function garbageOldestAge(now: u32): u32 {
+  censusRefresh(now);
   let oldest: u32 = 0;
-  for (let e = garbage; e != 0; e = <usize>load<u32>(e)) oldest = max(oldest, now - load<u32>(e, 56));
+  for (let h: u32 = 0; h < MAX_HOLDERS; h++) oldest = max(oldest, censusOldestAge(h, now));
   return oldest;
 }
 
 export function hold(e: usize): void {
-  store<u32>(e, load<u32>(e, 48) + 1, 48);
+  const r = load<u32>(e, 48);
+  if (r == 0 && (load<u32>(e, 24) & F_GARBAGE) != 0) garbageFreeable--;
+  store<u32>(e, r + 1, 48);
 }
 
 /** dst_release: an uncached (DST_NOCACHE) entry goes as soon as its last reference does (§7.1). */
@@ -188,7 +210,13 @@ export function release(e: usize): void {
   const r = load<u32>(e, 48);
   if (r == 0) return;
   store<u32>(e, r - 1, 48);
-  if (r == 1 && (load<u32>(e, 24) & F_NOCACHE) != 0) entryFree(e);
+  if (r != 1) return;
+  const f = load<u32>(e, 24);
+  if ((f & F_NOCACHE) != 0) entryFree(e);
+  else if ((f & F_GARBAGE) != 0) {
+    garbageFreeable++;
+    censusStale(); // its holder tag goes, and the reaper frees it
+  }
 }
 
 // ── lookup and insert ──

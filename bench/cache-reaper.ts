@@ -1,0 +1,53 @@
+/**
+ * The dst garbage reaper (§7.3) under a reference leak, as seed 000 had one: `leaked` entries held for
+ * ever on the garbage list, and more leaked entries arriving every 100 ms (each arrival restarts the
+ * reaper's back-off at 100 ms, as __dst_free does). The kernel's reaper walks the whole list at every
+ * step; wasmroute's knows when nothing on it is free and then does not walk (assembly/cache/table.ts).
+ * Each step of 50 is timed (wall clock): the longest is how long forwarding waits for the reaper. Then
+ * the leak alarm's sample (holder census and oldest age), which also used to walk the list.
+ */
+import { Fib } from "../host/fib/fib.ts";
+import { RouteCache } from "../host/cache/cache.ts";
+
+export interface ReaperUnderLeak {
+  leaked: number;
+  steps: number;
+  maxStepMs: number;
+  medianStepMs: number;
+  /** The leak alarm's sample (the router takes one every 10 s): the holder census and the oldest age. */
+  censusMs: number;
+}
+
+export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
+  const fib = new Fib();
+  const eth0 = [{ gateway: 0, dev: "eth0", weight: 1, onlink: false }];
+  fib.addRoute({ prefix: 0x0a000000, len: 24, type: "unicast", table: 254, metric: 0, nexthops: eth0 });
+  fib.addRoute({ prefix: 0x0a000001, len: 32, type: "local", table: 255, metric: 0, nexthops: eth0 });
+  fib.addRoute({ prefix: 0, len: 0, type: "unicast", table: 254, metric: 0, nexthops: [{ gateway: 0x0a000002, dev: "eth0", weight: 1, onlink: false }] });
+  const cache = new RouteCache(fib, { buckets: 1 << 18, now: 0 });
+  cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
+  cache.set("maxSize", 1 << 24);
+  let dst = 0x08000000;
+  const leak = (n: number, t: number) => {
+    for (let i = 0; i < n; i += 1000) {
+      cache.input(Array.from({ length: Math.min(1000, n - i) }, () => ({ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" })), t, true);
+    }
+    cache.flush(0, t); // unhashed while held: onto the garbage list
+  };
+  let t = 1000;
+  leak(leaked, t);
+  const times: number[] = [];
+  for (let k = 0; k < 50; k++) {
+    t += 100;
+    leak(10, t);
+    const t0 = performance.now();
+    cache.tick(t);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const c0 = performance.now();
+  cache.holders(t);
+  cache.garbageOldestAgeMs(t);
+  const censusMs = performance.now() - c0;
+  return { leaked: cache.garbage, steps: times.length, maxStepMs: times.at(-1)!, medianStepMs: times[times.length >> 1]!, censusMs };
+}
