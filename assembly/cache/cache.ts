@@ -2,7 +2,8 @@
 // knobs), the host-driven clock tick that runs the periodic scan every gc_interval (first run at a
 // random point in [gc_interval, 2·gc_interval), §4.1) and the dst garbage reaper (§7.3), and a dump of
 // the live entries for `ip route show cache` (hashed, current genid only, §1.6).
-import { tableInit, buckets, nBuckets, reapGarbage, isStale } from "./table";
+import { tableInit, buckets, nBuckets, isStale } from "./table";
+import { reapGarbage } from "./garbage";
 import { gcInit, checkExpire } from "./gc";
 import { ENTRY_BYTES, slabBytes } from "./entry";
 import { setSecret, seedRandom, random, setParam, gcIntervalMs, P_GC_THRESH, P_MAX_SIZE } from "./state";

@@ -23,7 +23,7 @@
 // │ +40 │ u32 │ output interface index (1 = lo for local, broadcast, unreachable)         │
 // │ +44 │ i32 │ error (positive errno of a negative entry, e.g. 101)                      │
 // │ +48 │ u32 │ refcnt                                                                    │
-// │ +52 │ u32 │ use                                                                       │
+// │ +52 │ u32 │ use (hashed); while parked (garbage.ts): the previous entry on its list   │
 // │ +56 │ u32 │ lastuse (ms)                                                              │
 // │ +60 │ u32 │ expires: PMTU expiry (ms; 0 = none)                                       │
 // └─────┴─────┴───────────────────────────────────────────────────────────────────────────┘

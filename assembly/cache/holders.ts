@@ -13,8 +13,9 @@
 // │            │             │ age of those entries (ms since last use)                         │
 // │ entry +24  │ bits 8–11   │ first holder since refcnt was last 0 (0 = none)                  │
 // └────────────┴─────────────┴──────────────────────────────────────────────────────────────────┘
-import { release, censusRefresh } from "./table";
-import { HOLDER_MASK, HOLDER_SHIFT, MAX_HOLDERS } from "./entry";
+import { release } from "./table";
+import { censusRefresh } from "./garbage";
+import { HOLDER_MASK, HOLDER_SHIFT, MAX_HOLDERS, F_GARBAGE } from "./entry";
 import { censusCount, censusOldestAge } from "./garbage-census";
 
 export { MAX_HOLDERS };
@@ -47,8 +48,17 @@ export function releaseFor(e: usize, h0: u32): void {
   const slot = refs + (<usize>h << 2);
   const r = load<u32>(slot);
   if (h != 0 && r > 0) store<u32>(slot, r - 1);
-  if (load<u32>(e, 48) == 1) store<u32>(e, f & ~HOLDER_MASK, 24); // before release may free it
-  release(e);
+  const last = load<u32>(e, 48) == 1;
+  if (!last) return release(e);
+  // A parked entry leaves the census under its holder's tag, then loses the tag (it stays allocated until
+  // reaped); any other entry loses the tag first, since release may free it (DST_NOCACHE).
+  if ((f & F_GARBAGE) != 0) {
+    release(e);
+    store<u32>(e, load<u32>(e, 24) & ~HOLDER_MASK, 24);
+  } else {
+    store<u32>(e, f & ~HOLDER_MASK, 24);
+    release(e);
+  }
 }
 
 /**
@@ -56,7 +66,7 @@ export function releaseFor(e: usize, h0: u32): void {
  * O(holders) while the garbage census is current, which it is through a leak (nothing leaves the list).
  */
 export function holderCensus(now: u32): usize {
-  censusRefresh(now);
+  censusRefresh();
   for (let h: u32 = 0; h < MAX_HOLDERS; h++) {
     const c = census + <usize>h * 12;
     store<u32>(c, load<u32>(refs + (<usize>h << 2)));

@@ -1,15 +1,14 @@
 // table.ts — the route cache hash table (rt_hash_table, §1.1–1.3): buckets of chains, the input fast
-// path (§6.1), insertion rt_intern_hash (§4.2, with rt_score §3.4), flush (§2), and the dst lifecycle
-// (§7): unhashing a referenced entry parks it on the garbage list, reaped by a back-off timer (§7.3).
+// path (§6.1), insertion rt_intern_hash (§4.2, with rt_score §3.4), flush (§2), and references (§7.1);
+// what happens to an entry after it leaves its chain is garbage.ts (§7.3).
 //
 // Memory: buckets u32[nBuckets] (chain heads, entry pointers), allocated once at init.
 import { allocZeroed } from "../util/arena";
 import { jhash3 } from "./hash";
-import { gcBegin, gcEnd, GC_REAP } from "./gc-probe";
-import { censusAdd, censusReset, censusStale, censusValid, censusOldestAge } from "./garbage-census";
+import { rtFree, garbageReleased, garbageHeldAgain } from "./garbage";
 import {
   F_HASHED, F_GARBAGE, F_NOCACHE, RTCF_BROADCAST, RTCF_MULTICAST, RTCF_LOCAL, RTCF_NOTIFY, RTCF_REDIRECTED,
-  entryFree, addHashed, MAX_HOLDERS,
+  entryFree, addHashed,
 } from "./entry";
 import {
   genid, secret, bump, event, C_IN_HIT, C_IN_HLIST_SEARCH, C_OUT_HIT, C_OUT_HLIST_SEARCH, E_REBUILD, E_DISABLED, gcElasticity, chainLengthMax,
@@ -93,116 +92,13 @@ export function noAliasBefore(head: usize, e: usize): bool {
   return true;
 }
 
-// ── dst lifecycle (§7) ──
-let garbage: usize = 0;
-export let garbageCount: u32 = 0;
-/**
- * Garbage-listed entries whose last reference is gone (release() counts them): what a walk of the list
- * would free. With none, the reaper knows its outcome (nothing freed, every entry delayed) without the
- * walk. A leak holds its entries for ever, and the kernel's walk of them every 100–600 ms, while more
- * leaked entries kept arriving, took about 200 ms per million entries here: forwarding would stop that long.
- */
-let garbageFreeable: u32 = 0;
-let gcTaskNext: u32 = 0;
-let gcTaskDelay: u32 = 0; // 0 = timer stopped
-let gcTaskInc: u32 = 500;
-const DST_GC_MIN: u32 = 100;
-const DST_GC_INC: u32 = 500;
-const DST_GC_MAX: u32 = 120000;
-
-/** rt_free after unlinking: destroy now if unreferenced, else park on the garbage list (§7.3). */
-export function rtFree(e: usize, now: u32): void {
-  const f = load<u32>(e, 24);
-  store<u32>(e, f & ~F_HASHED, 24);
-  addHashed(-1);
-  if (load<u32>(e, 48) == 0) {
-    entryFree(e);
-    return;
-  }
-  store<u32>(e, (f & ~F_HASHED) | F_GARBAGE, 24);
-  store<u32>(e, <u32>garbage);
-  garbage = e;
-  garbageCount++;
-  censusAdd(e, now);
-  // __dst_free: a stopped timer starts, and one that has backed off far restarts soon (DST_GC_MIN).
-  if (gcTaskDelay == 0 || gcTaskInc > DST_GC_INC) {
-    gcTaskDelay = DST_GC_MIN;
-    gcTaskInc = DST_GC_INC;
-    gcTaskNext = now + DST_GC_MIN;
-  }
-}
-
-/** round_jiffies_relative for a delay in ms: to a whole second, down only within its first quarter. */
-function roundSecond(ms: u32): u32 {
-  const rem = ms % 1000;
-  return rem < 250 ? ms - rem : ms - rem + 1000;
-}
-
-/** dst_gc_task, when due: destroy unreferenced garbage, back off while little is freed (§7.3 step 3). */
-export function reapGarbage(now: u32): void {
-  if (gcTaskDelay == 0 || <i32>(now - gcTaskNext) < 0) return;
-  gcBegin(GC_REAP);
-  let prev: usize = 0;
-  let freed: u32 = 0;
-  let delayed: u32 = 0;
-  // Nothing freeable: the walk would free nothing and delay every entry (the same outcome, in O(1)).
-  let e = garbageFreeable != 0 ? garbage : 0;
-  if (e == 0) delayed = garbageCount;
-  else censusReset(); // the walk visits every survivor: the garbage census is rebuilt on the way
-  garbageFreeable = 0;
-  while (e != 0) {
-    const next = <usize>load<u32>(e);
-    if (load<u32>(e, 48) == 0) {
-      if (prev == 0) garbage = next;
-      else store<u32>(prev, <u32>next);
-      entryFree(e);
-      garbageCount--;
-      freed++;
-    } else {
-      delayed++;
-      censusAdd(e, now);
-      prev = e;
-    }
-    e = next;
-  }
-  gcEnd(GC_REAP, freed);
-  if (garbage == 0) {
-    gcTaskDelay = 0;
-    return;
-  }
-  if (freed <= delayed / 10) {
-    gcTaskDelay = min(gcTaskDelay + gcTaskInc, DST_GC_MAX);
-    gcTaskInc += DST_GC_INC;
-  } else {
-    gcTaskDelay = DST_GC_MIN;
-    gcTaskInc = DST_GC_INC;
-  }
-  // Delays over 4 s fire on whole seconds; the delay itself keeps its value (only the timer is rounded).
-  gcTaskNext = now + (gcTaskDelay > 4000 ? roundSecond(gcTaskDelay) : gcTaskDelay);
-}
-
-/** Rebuilds the garbage census by a walk of the list, when it went stale (garbage-census.ts). */
-export function censusRefresh(now: u32): void {
-  if (censusValid()) return;
-  censusReset();
-  for (let e = garbage; e != 0; e = <usize>load<u32>(e)) censusAdd(e, now);
-}
-
-/**
- * Oldest last use among entries held on the garbage list (0 when empty): how long a leak has held. From
- * the garbage census (O(holders)); a walk only when the census went stale.
- */
-export function garbageOldestAge(now: u32): u32 {
-  censusRefresh(now);
-  let oldest: u32 = 0;
-  for (let h: u32 = 0; h < MAX_HOLDERS; h++) oldest = max(oldest, censusOldestAge(h, now));
-  return oldest;
-}
+// ── references (§7.1) ──
+export { rtFree };
 
 export function hold(e: usize): void {
   const r = load<u32>(e, 48);
-  if (r == 0 && (load<u32>(e, 24) & F_GARBAGE) != 0) garbageFreeable--;
   store<u32>(e, r + 1, 48);
+  if (r == 0 && (load<u32>(e, 24) & F_GARBAGE) != 0) garbageHeldAgain(e);
 }
 
 /** dst_release: an uncached (DST_NOCACHE) entry goes as soon as its last reference does (§7.1). */
@@ -213,10 +109,7 @@ export function release(e: usize): void {
   if (r != 1) return;
   const f = load<u32>(e, 24);
   if ((f & F_NOCACHE) != 0) entryFree(e);
-  else if ((f & F_GARBAGE) != 0) {
-    garbageFreeable++;
-    censusStale(); // its holder tag goes, and the reaper frees it
-  }
+  else if ((f & F_GARBAGE) != 0) garbageReleased(e);
 }
 
 // ── lookup and insert ──
