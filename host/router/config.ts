@@ -172,7 +172,7 @@ export function parseConfig(text: string, fileName: string): RouterConfig {
   }
   const c = p.config;
   // Replays routes and rules on the FIB model, as Router.start applies them.
-  buildRouteModel(c, (line, f) => p.at(line, f));
+  buildRouteModel(c, (line, f) => p.at(line, f), false); // errors only: no ops recorded
   buildRuleModel(c, (line, f) => p.at(line, f));
   return c;
 }
@@ -537,11 +537,29 @@ export interface ModelRoute {
 
 /** One (table, prefix, len) of the model: its routes in the FIB's order (metric, then insertion). */
 export interface ModelGroup {
-  key: string;
+  /** "TABLE|PREFIX|LEN" (the diff's map key). */
+  readonly key: string;
   table: number;
   prefix: number;
   len: number;
   entries: ModelRoute[];
+}
+
+/** A model group whose key string is made when first asked for (a full table's check never asks). */
+class Group implements ModelGroup {
+  table: number;
+  prefix: number;
+  len: number;
+  entries: ModelRoute[] = [];
+  private keyText: string | undefined;
+  constructor(table: number, prefix: number, len: number) {
+    this.table = table;
+    this.prefix = prefix;
+    this.len = len;
+  }
+  get key(): string {
+    return (this.keyText ??= `${this.table}|${this.prefix}|${this.len}`);
+  }
 }
 
 type At = <T>(line: number, f: () => T) => T;
@@ -568,23 +586,29 @@ export interface ModelOp {
 }
 
 class RouteModel {
-  readonly groups = new Map<string, ModelGroup>();
+  /** Every group, in first-insertion order. */
+  readonly groups: Group[] = [];
+  /** Groups by table, prefix length and prefix (numbers: no key string per route). */
+  private readonly byTable = new Map<number, Map<number, Group>[]>();
   readonly ops: ModelOp[] = [];
-  /** Table main by prefix length, for gateway resolution. */
-  private readonly main = new Map<number, Map<number, ModelGroup>>();
+  /** Whether add() records each route line's op (the reload diff needs them; the parse's check does not). */
+  private readonly recordOps: boolean;
+  constructor(recordOps: boolean) {
+    this.recordOps = recordOps;
+  }
 
-  add(route: Route, mode: AddMode, src: { source?: ConfigRoute; addr?: ConfigAddr; line: number }): void {
-    const r = this.normalise(route);
-    const key = `${r.table}|${r.prefix}|${r.len}`;
-    let g = this.groups.get(key);
+  /** normalised: the route's next hops are already as normalise() leaves them (a `route load` line's). */
+  add(route: Route, mode: AddMode, src: { source?: ConfigRoute; addr?: ConfigAddr; line: number }, normalised = false): void {
+    const r = normalised ? route : this.normalise(route);
+    let lens = this.byTable.get(r.table);
+    if (!lens) this.byTable.set(r.table, (lens = []));
+    let byPrefix = lens[r.len];
+    if (!byPrefix) lens[r.len] = byPrefix = new Map();
+    let g = byPrefix.get(r.prefix | 0); // an int32 key stays a small integer
     if (!g) {
-      g = { key, table: r.table, prefix: r.prefix, len: r.len, entries: [] };
-      this.groups.set(key, g);
-      if (r.table === TABLE_MAIN) {
-        let byPrefix = this.main.get(r.len);
-        if (!byPrefix) this.main.set(r.len, (byPrefix = new Map()));
-        byPrefix.set(r.prefix, g);
-      }
+      g = new Group(r.table, r.prefix, r.len);
+      byPrefix.set(r.prefix | 0, g);
+      this.groups.push(g);
     }
     const entry: ModelRoute = { route: r, source: src.source, addr: src.addr, line: src.line };
     const same = g.entries.findIndex((e) => e.route.metric === r.metric);
@@ -597,9 +621,13 @@ class RouteModel {
       const dup = g.entries.find((e) => e.route.metric === r.metric && resultKey(e.route) === k);
       if (dup) throw new Error(`RTNETLINK answers: File exists (${describe(dup)} is the same route)`);
     }
-    if (src.source) this.ops.push({ key, mode, route: r, source: src.source });
+    if (src.source && this.recordOps) this.ops.push({ key: g.key, mode, route: r, source: src.source });
     if ((mode === "replace" || mode === "change") && same >= 0) {
       g.entries[same] = entry;
+      return;
+    }
+    if (g.entries.length === 0) {
+      g.entries = [entry]; // exact length: a push or splice on an empty array reserves 17 slots
       return;
     }
     let at = g.entries.length;
@@ -608,7 +636,7 @@ class RouteModel {
   }
 
   /** Fib.normalise: next hops resolved, `lo` for a local/broadcast route without one. */
-  private normalise(r: Route): Route {
+  normalise(r: Route): Route {
     let nexthops: Nexthop[] = [];
     if (r.type === "unicast" || r.type === "local" || r.type === "broadcast") {
       if (r.nexthops.length === 0 && r.type === "unicast") throw new Error(ERR_NH_DEV);
@@ -635,7 +663,7 @@ class RouteModel {
 
   private lookupMain(addr: number): ModelGroup | undefined {
     for (let len = 32; len >= 0; len--) {
-      const g = this.main.get(len)?.get((addr & maskOf(len)) >>> 0);
+      const g = this.byTable.get(TABLE_MAIN)?.[len]?.get(addr & maskOf(len));
       if (g && g.entries.length > 0) return g;
     }
     return undefined;
@@ -662,8 +690,8 @@ export function routeReplay(c: RouterConfig): { base: ModelGroup[]; groups: Mode
   return { base, groups: m.groups, ops: m.ops };
 }
 
-function buildRouteModel(c: RouterConfig, at: At): { groups: ModelGroup[]; ops: ModelOp[] } {
-  const m = new RouteModel();
+function buildRouteModel(c: RouterConfig, at: At, recordOps = true): { groups: ModelGroup[]; ops: ModelOp[] } {
+  const m = new RouteModel(recordOps);
   for (const a of c.addrs) {
     at(a.line, () => {
       for (const r of addressRoutes(a)) m.add(r, "replace", { addr: a, line: a.line });
@@ -671,11 +699,14 @@ function buildRouteModel(c: RouterConfig, at: At): { groups: ModelGroup[]; ops: 
   }
   for (const r of c.routes) {
     at(r.line, () => {
-      if (r.load) for (const one of expandLoad(r)) m.add(one.route, one.mode, { source: one, line: r.line });
-      else m.add(r.route, r.mode, { source: r, line: r.line });
+      if (!r.load) return m.add(r.route, r.mode, { source: r, line: r.line });
+      // The hops are resolved once for the whole list, as Fib.loadCidrList does; every prefix's route
+      // has the line itself as its source.
+      const hops = m.normalise(r.route).nexthops;
+      for (const route of expandLoad(r, hops)) m.add(route, "add", { source: r, line: r.line }, true);
     });
   }
-  return { groups: [...m.groups.values()], ops: m.ops };
+  return { groups: m.groups, ops: m.ops };
 }
 
 /** Adds one config route line to the FIB as Router.start does (a `route load` line: its whole list). */
@@ -688,14 +719,12 @@ export function addConfigRoute(fib: Fib, r: ConfigRoute): void {
  * The routes of a `route load` line, one `route add` each, as Fib.loadCidrList adds them: prefix
  * addr/len takes hop assignNexthop(addr, len, hops) of the line's hops (host/fib/nexthop-rule.ts).
  */
-export function* expandLoad(r: ConfigRoute): Generator<ConfigRoute> {
+export function* expandLoad(r: ConfigRoute, hops: readonly Nexthop[] = r.route.nexthops): Generator<Route> {
   const { addrs, lens } = r.load!;
-  const hops = r.route.nexthops;
   for (let i = 0; i < addrs.length; i++) {
     const prefix = addrs[i]!;
     const len = lens[i]!;
-    const nexthops = [hops[assignNexthop(prefix, len, hops.length)]!];
-    yield { mode: "add", route: { ...r.route, prefix, len, nexthops }, words: r.words, line: r.line };
+    yield { ...r.route, prefix, len, nexthops: [hops[assignNexthop(prefix, len, hops.length)]!] };
   }
 }
 
