@@ -18,7 +18,7 @@
  * Everything created is registered in `Cleanup`, which removes it on the normal path, on an error, and
  * from process exit/signal handlers.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,16 +55,36 @@ export function trySh(cmd: string, args: string[], timeoutMs = 20_000): { status
   return { status: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
 }
 
+/**
+ * Starts a command in a process group of its own, registered for cleanup. `ip netns exec NS timeout …
+ * CMD` runs CMD as a child of `timeout`: a signal to the spawned process alone would leave CMD running
+ * (a trafgen killed that way ran on for an hour), so the whole group is signalled (killOwned).
+ */
+export function spawnOwned(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
+  const c = spawn(cmd, args, { ...opts, detached: true });
+  cleanup.child(c);
+  return c;
+}
+
+/** Signals c's whole process group (spawnOwned), or c alone when it has none. */
+export function killOwned(c: ChildProcess, sig: NodeJS.Signals): void {
+  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
+  try {
+    process.kill(-c.pid, sig);
+  } catch {
+    c.kill(sig);
+  }
+}
+
 /** Runs a command asynchronously (so several long loads can overlap), bounded in time. */
 export function shAsync(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    cleanup.child(c);
+    const c = spawnOwned(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     c.stdout!.on("data", (d) => (out += d));
     c.stderr!.on("data", (d) => (err += d));
-    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    const t = setTimeout(() => killOwned(c, "SIGKILL"), timeoutMs);
     c.on("exit", (code, sig) => {
       clearTimeout(t);
       if (code === 0) resolve(out);
@@ -104,7 +124,7 @@ class Cleanup {
   }
   /** Synchronous, so it can run from an exit handler. */
   run(): void {
-    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    for (const c of this.children) killOwned(c, "SIGKILL");
     this.children.clear();
     for (const n of this.netns) spawnSync("ip", ["netns", "del", n], { timeout: 10_000 });
     this.netns.clear();
@@ -269,13 +289,12 @@ export class Topology {
 
   private async startRouter(readyTimeoutMs: number, routerArgs: string[], nodeOptions: string | undefined): Promise<void> {
     const root = join(import.meta.dirname, "..", "..");
-    const child = spawn(
+    const child = spawnOwned(
       process.execPath,
       [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, ...routerArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.router = child;
-    cleanup.child(child);
     child.stdout!.on("data", (d) => (this.routerOut = (this.routerOut + d).slice(-1_000_000)));
     child.stderr!.on("data", (d) => (this.routerErr = (this.routerErr + d).slice(-4000)));
     await new Promise<void>((resolve, reject) => {
@@ -310,7 +329,7 @@ export class Topology {
     const c = this.router;
     if (c && c.exitCode === null && c.signalCode === null) {
       await new Promise<void>((resolve) => {
-        const kill = setTimeout(() => c.kill("SIGKILL"), 5000);
+        const kill = setTimeout(() => killOwned(c, "SIGKILL"), 5000);
         c.once("exit", () => {
           clearTimeout(kill);
           resolve();

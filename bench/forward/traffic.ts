@@ -3,9 +3,9 @@
  * list of destinations), the pps window at h2's interface counters, router and per-CPU CPU time,
  * ping RTT, iperf3 TCP, and a perf stat profile of the router process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { MAC, cleanup, sh, trySh, type Topology } from "./topology.ts";
+import { MAC, killOwned, sh, spawnOwned, trySh, type Topology } from "./topology.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,8 +124,7 @@ export interface PpsRun {
 /** Starts trafgen in h1 pinned to CPU0, bounded to `seconds`; `pace` adds trafgen's pacing options (e.g. -t 1us). */
 export function startTrafgen(t: Topology, conf: string, seconds: number, pace: string[] = []): ChildProcess {
   const args = ["netns", "exec", t.h1, "timeout", "-s", "INT", "-k", "3", String(Math.ceil(seconds)), "taskset", "-c", "0", "trafgen", "--no-sock-mem", "-Q", "-P", "1", "--dev", t.if1, "--conf", conf, ...pace];
-  const c = spawn("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
-  cleanup.child(c);
+  const c = spawnOwned("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   c.stderr!.on("data", (d) => (err = (err + d).slice(-2000)));
   (c as ChildProcess & { errText: () => string }).errText = () => err;
@@ -135,12 +134,12 @@ export function startTrafgen(t: Topology, conf: string, seconds: number, pace: s
 async function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
   await new Promise<void>((resolve) => {
-    const k = setTimeout(() => c.kill("SIGKILL"), 4000);
+    const k = setTimeout(() => killOwned(c, "SIGKILL"), 4000);
     c.once("exit", () => {
       clearTimeout(k);
       resolve();
     });
-    c.kill("SIGINT");
+    killOwned(c, "SIGINT"); // trafgen itself, not only the `timeout` above it
   });
 }
 
@@ -184,8 +183,7 @@ export async function measurePps(t: Topology, conf: string, warmS: number, windo
     let perf: ChildProcess | undefined;
     let perfOut = "";
     if (profile && t.pid) {
-      perf = spawn("perf", ["stat", "-x", ",", "-e", PERF_EVENTS.join(","), "-p", String(t.pid), "--", "sleep", String(windowS)], { stdio: ["ignore", "ignore", "pipe"] });
-      cleanup.child(perf);
+      perf = spawnOwned("perf", ["stat", "-x", ",", "-e", PERF_EVENTS.join(","), "-p", String(t.pid), "--", "sleep", String(windowS)], { stdio: ["ignore", "ignore", "pipe"] });
       perf.stderr!.on("data", (d) => (perfOut += d));
     }
     const a = read();
@@ -273,8 +271,7 @@ let iperfPort = 5301;
 /** iperf3 TCP h1 → h2 for `seconds` (after a 1 s omitted ramp); Gbit/s received. */
 export async function iperf(t: Topology, seconds: number): Promise<number> {
   const port = String(iperfPort++);
-  const server = spawn("ip", ["netns", "exec", t.h2, "timeout", String(seconds + 15), "iperf3", "-s", "-1", "-B", "10.201.2.2", "-p", port], { stdio: "ignore" });
-  cleanup.child(server);
+  const server = spawnOwned("ip", ["netns", "exec", t.h2, "timeout", String(seconds + 15), "iperf3", "-s", "-1", "-B", "10.201.2.2", "-p", port], { stdio: "ignore" });
   try {
     await sleep(400);
     const r = trySh("ip", ["netns", "exec", t.h1, "timeout", String(seconds + 10), "iperf3", "-c", "10.201.2.2", "-p", port, "-t", String(seconds), "-O", "1", "-J"], (seconds + 12) * 1000);
@@ -287,6 +284,6 @@ export async function iperf(t: Topology, seconds: number): Promise<number> {
     if (!j.end?.sum_received) throw new Error(`iperf3 through ${t.label}: ${j.error ?? "no result"}`);
     return Math.round(j.end.sum_received.bits_per_second / 1e7) / 100;
   } finally {
-    if (server.exitCode === null) server.kill("SIGKILL");
+    killOwned(server, "SIGKILL");
   }
 }
