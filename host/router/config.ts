@@ -719,7 +719,7 @@ export function addConfigRoute(fib: Fib, r: ConfigRoute): void {
  * The routes of a `route load` line, one `route add` each, as Fib.loadCidrList adds them: prefix
  * addr/len takes hop assignNexthop(addr, len, hops) of the line's hops (host/fib/nexthop-rule.ts).
  */
-export function* expandLoad(r: ConfigRoute, hops: readonly Nexthop[] = r.route.nexthops): Generator<Route> {
+function* expandLoad(r: ConfigRoute, hops: readonly Nexthop[]): Generator<Route> {
   const { addrs, lens } = r.load!;
   for (let i = 0; i < addrs.length; i++) {
     const prefix = addrs[i]!;

@@ -88,7 +88,6 @@ export interface SentFrame {
   vnet: Uint8Array;
 }
 
-
 /**
  * Default poll window after traffic, µs: the kernel's suggested net.core.busy_poll for a few sockets.
  * Halves ping RTT under a steady load; idle costs nothing (BENCHMARKS.md, "Latency").
@@ -298,8 +297,8 @@ export class DataPlane {
     this.polling = undefined;
     if (!this.running) return;
     // Busy polling is a window that never closes: the same loop, whose turns end only at POLL_TURN_MS.
-    // Garbage here means scavenges, and with the full table's 1.1 GB heap each one stops the router for
-    // about 5 ms, so the loop allocates nothing per pass or per batch:
+    // Garbage here means scavenges, each of which stops the router (about 5 ms with the full table given as
+    // route add lines, a 1.1 GB heap), so the loop allocates nothing per pass or per batch:
     // - the clock (performance.now() makes a heap number) is read about every CLOCK_READ_MS of polling,
     //   the passes between reads adapting to what a pass costs (a look at a receive ring: ~0.1 µs);
     // - a batch does not end the turn (a turn per batch cost an Immediate and the event loop's own
