@@ -51,3 +51,44 @@ export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
   const censusMs = performance.now() - c0;
   return { leaked: cache.garbage, steps: times.length, maxStepMs: times.at(-1)!, medianStepMs: times[times.length >> 1]!, censusMs };
 }
+
+export interface MissWhenHeldFull {
+  held: number;
+  /** Wall-clock µs per miss (median and longest), misses spread over 400 ms (one gc_min_interval), per overflow mode. */
+  forward: { medianUs: number; maxUs: number };
+  kernel: { medianUs: number; maxUs: number };
+  misses: number;
+}
+
+/**
+ * A cache held full (§3.2 step 8 at max_size): `held` entries referenced for ever fill max_size, as a leak
+ * would, then new flows miss. The kernel mode sweeps the whole table at each miss and frees nothing;
+ * forward mode sweeps once and then not again for gc_min_interval (assembly/cache/gc.ts, "barren").
+ */
+export function measureMissWhenHeldFull(held: number, misses: number): MissWhenHeldFull {
+  const usPerMiss = (forward: boolean): { medianUs: number; maxUs: number } => {
+    const fib = new Fib();
+    const eth0 = [{ gateway: 0, dev: "eth0", weight: 1, onlink: false }];
+    fib.addRoute({ prefix: 0x0a000000, len: 24, type: "unicast", table: 254, metric: 0, nexthops: eth0 });
+    fib.addRoute({ prefix: 0, len: 0, type: "unicast", table: 254, metric: 0, nexthops: [{ gateway: 0x0a000002, dev: "eth0", weight: 1, onlink: false }] });
+    const cache = new RouteCache(fib, { buckets: 1 << 18, now: 0 });
+    cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
+    cache.set("maxSize", held);
+    cache.set("overflowForward", forward ? 1 : 0);
+    let dst = 0x08000000;
+    for (let i = 0; i < held; i += 1000) {
+      cache.input(Array.from({ length: Math.min(1000, held - i) }, () => ({ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" })), 1000, true);
+    }
+    if (cache.allocated !== held) throw new Error(`held-full bench: ${cache.allocated} allocated, wanted ${held}`);
+    const us: number[] = [];
+    for (let k = 0; k < misses; k++) {
+      const t0 = performance.now();
+      const [a] = cache.input([{ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" }], 2000 + k * Math.floor(400 / misses));
+      us.push((performance.now() - t0) * 1000);
+      if (a!.cached) throw new Error("held-full bench: a miss was cached");
+    }
+    us.sort((a, b) => a - b);
+    return { medianUs: us[us.length >> 1]!, maxUs: us.at(-1)! };
+  };
+  return { held, misses, kernel: usPerMiss(false), forward: usPerMiss(true) };
+}

@@ -21,7 +21,7 @@ import { RouteCache } from "../host/cache/cache.ts";
 import { fmix32 } from "../host/fib/nexthop-rule.ts";
 import { unicastAddress as unicast } from "../host/sim/simulate.ts";
 import { xorshift32 } from "./keys.ts";
-import { measureReaperUnderLeak } from "./cache-reaper.ts";
+import { measureReaperUnderLeak, measureMissWhenHeldFull } from "./cache-reaper.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 1024;
@@ -266,6 +266,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   const bytesPerEntry = 64;
   const slabAndBuckets = cache.bytes;
   const reaper = measureReaperUnderLeak(args.includes("--quick") ? 100_000 : 1_000_000);
+  const heldFull = measureMissWhenHeldFull(args.includes("--quick") ? 50_000 : 500_000, 20);
 
   const json = {
     suite: "cache",
@@ -284,6 +285,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     gc: { entriesBefore, steps: steps.length, freed: freedTotal, maxStepMs, nsPerFreedEntry: nsPerFreed },
     gcBudgeted: { budget, steps: 200, freed: budgetFreed, maxStepMs: budgetMaxMs },
     reaperUnderLeak: reaper,
+    missWhenHeldFull: heldFull,
     bytesPerEntry,
     cacheBytes: slabAndBuckets,
     targets: {
@@ -316,6 +318,11 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     [`GC, default --gc-step-budget ${budget}: longest step`, `${budgetMaxMs.toFixed(2)} ms`, `${budgetFreed} freed in 200 calls; goal ≤ 1 ms`],
     [`dst reaper, ${reaper.leaked.toLocaleString("en-US")} leaked entries held, more arriving: longest step`, `${reaper.maxStepMs.toFixed(3)} ms`, `median ${reaper.medianStepMs.toFixed(3)} ms over ${reaper.steps} steps (a walk of the whole list took about 200 ms per million entries: BENCHMARKS.md)`],
     ["leak alarm sample (holder census + oldest age) with those entries", `${reaper.censusMs.toFixed(3)} ms`, "two walks of the list before (about 460 ms per million entries)"],
+    [
+      `miss with the cache held full (${heldFull.held.toLocaleString("en-US")} referenced = max_size), forward mode`,
+      `${heldFull.forward.medianUs.toFixed(1)} µs`,
+      `median of ${heldFull.misses} misses in 400 ms, longest ${heldFull.forward.maxUs.toFixed(0)} µs (its one sweep); kernel mode: median ${heldFull.kernel.medianUs.toFixed(0)} µs, a whole-table sweep at every miss`,
+    ],
     ["bytes per entry (slab)", `${bytesPerEntry} B`, `kernel ~256 B; buckets add 4 B each, line alignment 56 B per 1,024 entries`],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));

@@ -8,6 +8,7 @@ import { RouteCache, type InputKey } from "../host/cache/cache.ts";
 import { RouteSysctls } from "../host/cache/sysctl.ts";
 import { bindSysctls } from "../host/cache/apply-params.ts";
 import { jhash3 } from "./ref/jhash.ts";
+import { GcStepTimer } from "../host/cache/gc-step-timer.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
 // Counter indexes in /proc/net/stat/rt_cache order (§5.1).
@@ -402,6 +403,36 @@ describe("route cache maintenance", () => {
       }
       for (const h of held) cache.release(h.entry);
       expect(cache.input([key("8.8.8.8", "10.0.0.5")], 400_000)[0]).toMatchObject({ cached: true });
+    }
+  });
+
+  it("a cache held full: forward mode sweeps at most once per gc_min_interval after a barren sweep, the kernel mode at every miss", () => {
+    for (const forward of [false, true]) {
+      const { cache, fib } = router({ buckets: 16 }); // max_size 256
+      cache.set("overflowForward", forward ? 1 : 0);
+      const sweeps = new GcStepTimer(fib.core);
+      let n = 0;
+      sweeps.onStep((s) => void (s.kind === "garbage_collect" && n++));
+      const held = cache.input(Array.from({ length: 256 }, (_, i) => key(`9.${i >> 8}.${i & 255}.1`, "10.0.0.5")), 10, true);
+      expect(cache.allocated).toBe(256);
+      n = 0;
+      const miss = (t: number, i: number) => cache.input([key(`8.8.${i}.8`, "10.0.0.5")], t)[0]!;
+      // 20 misses inside one gc_min_interval (500 ms): the same counters in both modes
+      const d = delta(cache, () => {
+        for (let i = 0; i < 20; i++) expect(miss(5000 + i * 10, i).cached).toBe(false);
+      });
+      expect(d).toMatchObject({ gc_total: 20, gc_goal_miss: 20, gc_dst_overflow: 20 });
+      expect(n).toBe(forward ? 1 : 20); // forward: only the first sweep; the kernel sweeps each time
+      n = 0;
+      miss(5500, 99); // gc_min_interval after the barren sweep: sweep again
+      expect(n).toBe(1);
+      cache.flush(-1, 5510); // a new genid: the next miss sweeps (and frees the stale entries it can)
+      miss(5520, 98);
+      expect(n).toBe(2);
+      for (const h of held) cache.release(h.entry); // released, then freed by the dst reaper (§7.3)
+      for (let t = 5600; t <= 8000; t += 100) cache.tick(t);
+      expect(cache.allocated).toBeLessThan(256);
+      expect(miss(8100, 97).cached).toBe(true); // caching resumes
     }
   });
 

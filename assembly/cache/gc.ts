@@ -8,7 +8,7 @@ import { buckets, nBuckets, mask, isStale, mayExpire, rtFree, noAliasBefore } fr
 import { allocated, entryAlloc } from "./entry";
 import {
   bump, C_GC_TOTAL, C_GC_IGNORED, C_GC_GOAL_MISS, C_GC_DST_OVERFLOW, event, E_OVERFLOW, gcThresh, maxSize, gcElasticity,
-  gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax,
+  gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax, overflowForward, genid,
 } from "./state";
 import { gcBegin, gcEnd, GC_COLLECT, GC_EXPIRE } from "./gc-probe";
 
@@ -68,11 +68,41 @@ function sweep(goal: i64, now: u32): i64 {
   return goal;
 }
 
-/** A full sweep missed its goal (§3.2 steps 7.7–8): halve expire; give up only at max_size. */
-function goalMissed(): i32 {
+// wasmroute, overflow forward mode only: a barren pass is a sweep at max_size that gave nothing back to
+// the slab (every entry it met was referenced or young). The kernel sweeps again at the next miss, and the
+// next: with a leak holding the cache full, each miss then walks the whole table (about 70 ms at 1,000,000
+// held entries), so new flows stop. Here, after a barren pass and until gc_min_interval has passed or the
+// cache is flushed (a new genid), a call at max_size does all rt_garbage_collect does (goal, equilibrium,
+// expire halved, gc_goal_miss, gc_dst_overflow) but the sweep, and takes the sweep's result to be the last
+// one's: nothing freed. At most one barren sweep per gc_min_interval. Kernel overflow mode sweeps every
+// time, as the kernel did. (What this can miss: an entry released or aged into expiry since the barren
+// pass waits up to gc_min_interval for the next sweep; its miss meanwhile is forwarded uncached.)
+let barren = false;
+let barrenAt: u32 = 0;
+let barrenGenid: u32 = 0;
+
+/** After a barren pass, within gc_min_interval, at max_size, same genid: the sweep would free nothing again. */
+function stillBarren(now: u32): bool {
+  return barren && overflowForward && allocated >= maxSize && now - barrenAt < gcMinIntervalMs && genid == barrenGenid;
+}
+
+/** sweep(), or what a barren sweep returns (nothing freed, rover back where it started) without walking. */
+function sweepUnlessBarren(goal: i64, now: u32): i64 {
+  if (stillBarren(now)) return goal;
+  barren = false;
+  return sweep(goal, now);
+}
+
+/** A sweep missed its goal (§3.2 steps 7.7–8): halve expire; give up only at max_size. */
+function goalMissed(now: u32, before: u32): i32 {
   bump(C_GC_GOAL_MISS);
   expire >>= 1; // (0 stays 0)
   if (allocated < maxSize) return 0; // below max_size the allocation goes ahead despite the miss
+  if (allocated >= before && !barren) {
+    barren = true;
+    barrenAt = now;
+    barrenGenid = genid;
+  }
   event(E_OVERFLOW); // "dst cache overflow"
   bump(C_GC_DST_OVERFLOW);
   return 1;
@@ -81,11 +111,12 @@ function goalMissed(): i32 {
 /** rt_garbage_collect (§3.2). 0 = the allocation may go ahead, 1 = it fails (ENOBUFS). */
 export function garbageCollect(now: u32): i32 {
   bump(C_GC_TOTAL);
+  const before = allocated;
   if (gcStepBudget > 0 && debt > 0) {
     const want = min<i64>(debt, <i64>gcStepBudget);
-    const left = sweep(want, now);
+    const left = sweepUnlessBarren(want, now);
     debt = left > 0 ? 0 : debt - want;
-    if (left > 0) return goalMissed();
+    if (left > 0) return goalMissed(now, before);
     return debt > 0 ? 0 : workDone();
   }
   if (now - lastGc < gcMinIntervalMs && allocated < maxSize) {
@@ -116,9 +147,9 @@ export function garbageCollect(now: u32): i32 {
     goal = <i64>gcStepBudget;
   }
   // One sweep (softirq: the packet path gets exactly one).
-  if (sweep(goal, now) > 0) {
+  if (sweepUnlessBarren(goal, now) > 0) {
     debt = 0;
-    return goalMissed();
+    return goalMissed(now, before);
   }
   return debt > 0 ? 0 : workDone();
 }

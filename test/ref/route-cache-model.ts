@@ -70,6 +70,7 @@ export interface Knobs {
   gcTimeoutMs: number;
   gcIntervalMs: number;
   rebuildCountLimit: number; // net.ipv4.rt_cache_rebuild_count
+  overflowForward: boolean; // wasmroute's default overflow mode (forward uncached); false = the kernel's
 }
 
 export interface ModelCounters {
@@ -113,6 +114,8 @@ export class RouteCacheModel {
   readonly counters: ModelCounters = { in_hit: 0, in_slow_tot: 0, in_hlist_search: 0, gc_total: 0, gc_ignored: 0, gc_goal_miss: 0, gc_dst_overflow: 0 };
   /** rt_garbage_collect's static state (§3.1). */
   readonly gc: { expire: number; lastGc: number; rover: number; equilibrium: number };
+  /** wasmroute (forward mode): the last sweep at max_size that gave nothing back, while it stands. */
+  private barren: { at: number; genid: number } | null = null;
   /** rt_check_expire's static state (§4.1) and its schedule. */
   readonly scan: { rover: number; last: number; next: number };
   /** dst_gc_task's timer (§7.3): the stored delay and increment, and when it is due (running only). */
@@ -127,7 +130,7 @@ export class RouteCacheModel {
     this.genid = u32(opts.genid ?? 0);
     this.nextGenid = opts.nextGenid ?? ((g) => u32(g + 1));
     // §1.1 derived limits and §2 defaults, in ms
-    this.knobs = { gcThresh: B, maxSize: 16 * B, gcElasticity: 8, gcMinIntervalMs: 500, gcTimeoutMs: 300_000, gcIntervalMs: 60_000, rebuildCountLimit: 4, ...opts.knobs };
+    this.knobs = { gcThresh: B, maxSize: 16 * B, gcElasticity: 8, gcMinIntervalMs: 500, gcTimeoutMs: 300_000, gcIntervalMs: 60_000, rebuildCountLimit: 4, overflowForward: true, ...opts.knobs };
     this.chains = Array.from({ length: B }, () => []);
     this.gc = { expire: this.knobs.gcTimeoutMs, lastGc: u32(opts.now - this.knobs.gcMinIntervalMs), rover: 0, equilibrium: 0 };
     this.scan = { rover: 0, last: u32(opts.now), next: u32(opts.firstScanAt ?? opts.now + this.knobs.gcIntervalMs) };
@@ -400,18 +403,28 @@ export class RouteCacheModel {
       g.equilibrium += goal;
       return this.workDone();
     }
-    let b = g.rover; // 7: one sweep of up to B buckets from rover + 1
-    for (let i = 0; i < B; i++) {
-      b = (b + 1) & (B - 1);
-      goal -= this.sweepBucket(b, now);
-      if (goal <= 0) break;
+    const before = this.allocated;
+    // wasmroute, forward mode: after a sweep at max_size that returned nothing to the slab, no sweep at
+    // max_size until gc_min_interval has passed or the genid changed; the call goes on as if it had swept
+    // and freed nothing (gc.ts, "barren").
+    const br = this.barren;
+    const skip = br !== null && k.overflowForward && this.allocated >= k.maxSize && u32(now - br.at) < k.gcMinIntervalMs && br.genid === this.genid;
+    if (!skip) {
+      this.barren = null;
+      let b = g.rover; // 7: one sweep of up to B buckets from rover + 1
+      for (let i = 0; i < B; i++) {
+        b = (b + 1) & (B - 1);
+        goal -= this.sweepBucket(b, now);
+        if (goal <= 0) break;
+      }
+      g.rover = b;
     }
-    g.rover = b;
     if (goal <= 0) return this.workDone();
     this.counters.gc_goal_miss++; // 7.7: halve expire (unless already 0, which leaves the loop)
     if (g.expire !== 0) g.expire = Math.floor(g.expire / 2);
     // 7.8 / 8: below max_size the allocation goes ahead anyway (7.9: the packet path sweeps only once)
     if (this.allocated < k.maxSize) return 0;
+    if (!skip && this.allocated >= before) this.barren = { at: u32(now), genid: this.genid };
     this.counters.gc_dst_overflow++; // "dst cache overflow"
     return 1;
   }
