@@ -86,6 +86,8 @@ export interface FloodResult {
     sent: number; delivered: number; deliveredPct: number; pps: number;
     /** Over the legit flow's whole run (it starts before the flood and ends after it). */
     hits: number; hitRatePct: number;
+    /** flood frames whose random source may repeat a live entry's (the slack of the hits ≤ sent check) */
+    repeatsAllowed: number;
     /** Only while the flood ran: Δ in_hit / Δ frames h3 sent, between the flood's start and end. */
     duringFlood: { sent: number; hits: number; hitRatePct: number };
     hitsLowerBound: number; hitRateLowerBoundPct: number; lifetimes: number;
@@ -354,7 +356,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
         offered: floodOffered, accepted: floodAccepted, forwarded: floodForwarded,
         offeredPps: Math.round(floodOffered / floodS), acceptedPps: Math.round(floodAccepted / floodS), forwardedPps: Math.round(floodForwarded / floodS),
       },
-      legit: { sent, delivered, deliveredPct: (100 * delivered) / sent, pps: Math.round(sent / legitS), hits, hitRatePct: (100 * hits) / sent,
+      legit: { sent, delivered, deliveredPct: (100 * delivered) / sent, pps: Math.round(sent / legitS), hits, hitRatePct: (100 * hits) / sent, repeatsAllowed: repeats,
         duringFlood: { sent: w1.sent - w0.sent, hits: w1.hit - w0.hit, hitRatePct: (100 * (w1.hit - w0.hit)) / (w1.sent - w0.sent) },
         hitsLowerBound, hitRateLowerBoundPct: (100 * hitsLowerBound) / sent, lifetimes },
       allocated: { max: maxAlloc, samples, atMaxSize: atMax },
