@@ -8,6 +8,7 @@
  */
 import { Fib } from "../host/fib/fib.ts";
 import { RouteCache } from "../host/cache/cache.ts";
+import { RT_CACHE_FIELDS as F } from "../host/cache/stat.ts";
 
 export interface ReaperUnderLeak {
   leaked: number;
@@ -52,11 +53,19 @@ export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
   return { leaked: cache.garbage, steps: times.length, maxStepMs: times.at(-1)!, medianStepMs: times[times.length >> 1]!, censusMs };
 }
 
+/** Per overflow mode: wall-clock µs per miss, and what gc_total and gc_dst_overflow (§5.1) counted meanwhile. */
+export interface HeldFullMisses {
+  medianUs: number;
+  maxUs: number;
+  gcCalls: number;
+  overflows: number;
+}
+
 export interface MissWhenHeldFull {
   held: number;
   /** Wall-clock µs per miss (median and longest), misses spread over 400 ms (one gc_min_interval), per overflow mode. */
-  forward: { medianUs: number; maxUs: number };
-  kernel: { medianUs: number; maxUs: number };
+  forward: HeldFullMisses;
+  kernel: HeldFullMisses;
   misses: number;
 }
 
@@ -66,7 +75,7 @@ export interface MissWhenHeldFull {
  * forward mode sweeps once and then not again for gc_min_interval (assembly/cache/gc.ts, "barren").
  */
 export function measureMissWhenHeldFull(held: number, misses: number): MissWhenHeldFull {
-  const usPerMiss = (forward: boolean): { medianUs: number; maxUs: number } => {
+  const usPerMiss = (forward: boolean): HeldFullMisses => {
     const fib = new Fib();
     const eth0 = [{ gateway: 0, dev: "eth0", weight: 1, onlink: false }];
     fib.addRoute({ prefix: 0x0a000000, len: 24, type: "unicast", table: 254, metric: 0, nexthops: eth0 });
@@ -82,14 +91,17 @@ export function measureMissWhenHeldFull(held: number, misses: number): MissWhenH
     if (cache.allocated !== held) throw new Error(`held-full bench: ${cache.allocated} allocated, wanted ${held}`);
     if (held <= 1 << 18) cache.set("gcThresh", held >> 1); // (a small run) so that every miss calls the GC
     const us: number[] = [];
+    const c0 = cache.counters();
     for (let k = 0; k < misses; k++) {
       const t0 = performance.now();
       const [a] = cache.input([{ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" }], 2000 + k * Math.floor(400 / misses));
       us.push((performance.now() - t0) * 1000);
       if (a!.cached) throw new Error("held-full bench: a miss was cached");
     }
+    const c1 = cache.counters();
     us.sort((a, b) => a - b);
-    return { medianUs: us[us.length >> 1]!, maxUs: us.at(-1)! };
+    const d = (f: number) => c1[f]! - c0[f]!;
+    return { medianUs: us[us.length >> 1]!, maxUs: us.at(-1)!, gcCalls: d(F.gc_total), overflows: d(F.gc_dst_overflow) };
   };
   return { held, misses, kernel: usPerMiss(false), forward: usPerMiss(true) };
 }
