@@ -65,8 +65,10 @@ run("random-source flood through wasmroute run (three TAP ports)", () => {
     expect(r.overflowLogLines).toBeGreaterThanOrEqual(1);
     expect(r.flood.forwarded).toBeLessThanOrEqual(r.flood.accepted - r.dropsNoBufs);
     // The legit flow loses a packet only on a miss (its entry evicted while the cache is full), so it
-    // keeps most of its traffic, but its losses are bounded by its misses.
+    // keeps most of its traffic, but its losses are bounded by its misses. in_hit also counts the flood
+    // frames whose random source repeated a live entry (up to repeatsAllowed), so the legit flow's own
+    // hits are at least hits − repeatsAllowed and its misses at most sent − hits + repeatsAllowed.
     expect(r.legit.deliveredPct).toBeGreaterThanOrEqual(95);
-    expect(r.legit.sent - r.legit.delivered).toBeLessThanOrEqual(r.legit.sent - r.legit.hits);
+    expect(r.legit.sent - r.legit.delivered).toBeLessThanOrEqual(r.legit.sent - r.legit.hits + r.legit.repeatsAllowed);
   }, 60_000);
 });
