@@ -303,6 +303,7 @@ describe("route cache vs the reference model (GC state machine, periodic scan, i
     expect(c.gc_dst_overflow).toBeGreaterThan(0);
     expect(c.in_hit).toBeGreaterThan(0);
     expect(p.seen.scans).toBeGreaterThan(3);
+    expect(p.model.barrenSkips).toBeGreaterThan(0); // forward mode skipped sweeps after a barren one at max_size
   });
 
   it.each([
@@ -328,6 +329,7 @@ describe("route cache vs the reference model (GC state machine, periodic scan, i
     const p = runStream({ buckets, seed, steps: 1500, holdAll: true });
     expect(p.model.counters.gc_dst_overflow).toBeGreaterThan(0);
     expect(p.seen.garbageMax).toBeGreaterThan(0);
+    expect(p.model.barrenSkips).toBeGreaterThan(0);
   });
 
   it.each([

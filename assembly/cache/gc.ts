@@ -41,6 +41,7 @@ function sweepBucket(b: usize, tmoStart: u32, now: u32): i64 {
       rtFree(c, now);
       freed++;
     } else {
+      if (load<u32>(c, 48) == 0) unreferencedKept++;
       tmo >>= 1;
       prev = c;
     }
@@ -48,6 +49,9 @@ function sweepBucket(b: usize, tmoStart: u32, now: u32): i64 {
   }
   return freed;
 }
+
+// Entries the last sweep kept although nobody held them (young for their chain position): "barren" below.
+let unreferencedKept: u32 = 0;
 
 // wasmroute's bounded mode (gc_step_budget > 0): a step frees at most the budget and carries the rest
 // of its goal as a debt that the following calls pay first, gate or no gate. 0 = the kernel's single
@@ -58,6 +62,7 @@ let debt: i64 = 0;
 function sweep(goal: i64, now: u32): i64 {
   gcBegin(GC_COLLECT);
   const want = goal;
+  unreferencedKept = 0;
   let k = rover;
   for (let i: u32 = 0; i < nBuckets && goal > 0; i++) {
     k = (k + 1) & mask;
@@ -69,14 +74,18 @@ function sweep(goal: i64, now: u32): i64 {
 }
 
 // wasmroute, overflow forward mode only: a barren pass is a sweep at max_size that gave nothing back to
-// the slab (every entry it met was referenced or young). The kernel sweeps again at the next miss, and the
-// next: with a leak holding the cache full, each miss then walks the whole table (about 70 ms at 1,000,000
-// held entries), so new flows stop. Here, after a barren pass and until gc_min_interval has passed or the
-// cache is flushed (a new genid), a call at max_size does all rt_garbage_collect does (goal, equilibrium,
-// expire halved, gc_goal_miss, gc_dst_overflow) but the sweep, and takes the sweep's result to be the last
-// one's: nothing freed. At most one barren sweep per gc_min_interval. Kernel overflow mode sweeps every
-// time, as the kernel did. (What this can miss: an entry released or aged into expiry since the barren
-// pass waits up to gc_min_interval for the next sweep; its miss meanwhile is forwarded uncached.)
+// the slab and met only referenced entries, so that no later sweep can free anything either until a
+// reference is released. The kernel sweeps again at the next miss, and the next: with a leak holding the
+// cache full, each miss then walks the whole table (about 70 ms at 1,000,000 held entries), so new flows
+// stop. Here, after a barren pass and until gc_min_interval has passed or the cache is flushed (a new
+// genid), a call at max_size does all rt_garbage_collect does (goal, equilibrium, expire halved,
+// gc_goal_miss, gc_dst_overflow) but the sweep, and takes the sweep's result to be the last one's: nothing
+// freed. At most one barren sweep per gc_min_interval. Kernel overflow mode sweeps every time, as the
+// kernel did. A sweep that kept unreferenced entries because they were young for their chain position
+// (§3.3) is not barren: expire halves at each missed goal (§3.2 step 7.7), so a sweep a few misses later
+// frees them. A random-source flood at max_size is that case; backing off there stopped caching for 99 %
+// of the flood (RELIABILITY.md §6). (What this can miss: an entry released since the barren pass waits up
+// to gc_min_interval for the next sweep; its miss meanwhile is forwarded uncached.)
 let barren = false;
 let barrenAt: u32 = 0;
 let barrenGenid: u32 = 0;
@@ -98,7 +107,7 @@ function goalMissed(now: u32, before: u32): i32 {
   bump(C_GC_GOAL_MISS);
   expire >>= 1; // (0 stays 0)
   if (allocated < maxSize) return 0; // below max_size the allocation goes ahead despite the miss
-  if (allocated >= before && !barren) {
+  if (allocated >= before && unreferencedKept == 0 && !barren) {
     barren = true;
     barrenAt = now;
     barrenGenid = genid;

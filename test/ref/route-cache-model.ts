@@ -116,6 +116,10 @@ export class RouteCacheModel {
   readonly gc: { expire: number; lastGc: number; rover: number; equilibrium: number };
   /** wasmroute (forward mode): the last sweep at max_size that gave nothing back, while it stands. */
   private barren: { at: number; genid: number } | null = null;
+  /** Calls that skipped the sweep after a barren one (forward mode at max_size): coverage for the tests. */
+  barrenSkips = 0;
+  /** Unreferenced entries the last sweep kept (young): such a sweep is not barren. */
+  private unreferencedKept = 0;
   /** rt_check_expire's static state (§4.1) and its schedule. */
   readonly scan: { rover: number; last: number; next: number };
   /** dst_gc_task's timer (§7.3): the stored delay and increment, and when it is due (running only). */
@@ -370,6 +374,7 @@ export class RouteCacheModel {
         this.rtFree(c, now);
         freed++;
       } else {
+        if (c.refcnt === 0) this.unreferencedKept++;
         tmo = Math.floor(tmo / 2);
         i++;
       }
@@ -404,13 +409,16 @@ export class RouteCacheModel {
       return this.workDone();
     }
     const before = this.allocated;
-    // wasmroute, forward mode: after a sweep at max_size that returned nothing to the slab, no sweep at
+    // wasmroute, forward mode: after a sweep at max_size that returned nothing to the slab and met only
+    // referenced entries (a sweep that kept young unreferenced ones is not barren), no sweep at
     // max_size until gc_min_interval has passed or the genid changed; the call goes on as if it had swept
     // and freed nothing (gc.ts, "barren").
     const br = this.barren;
     const skip = br !== null && k.overflowForward && this.allocated >= k.maxSize && u32(now - br.at) < k.gcMinIntervalMs && br.genid === this.genid;
-    if (!skip) {
+    if (skip) this.barrenSkips++;
+    else {
       this.barren = null;
+      this.unreferencedKept = 0;
       let b = g.rover; // 7: one sweep of up to B buckets from rover + 1
       for (let i = 0; i < B; i++) {
         b = (b + 1) & (B - 1);
@@ -424,7 +432,7 @@ export class RouteCacheModel {
     if (g.expire !== 0) g.expire = Math.floor(g.expire / 2);
     // 7.8 / 8: below max_size the allocation goes ahead anyway (7.9: the packet path sweeps only once)
     if (this.allocated < k.maxSize) return 0;
-    if (!skip && this.allocated >= before) this.barren = { at: u32(now), genid: this.genid };
+    if (!skip && this.allocated >= before && this.unreferencedKept === 0) this.barren = { at: u32(now), genid: this.genid };
     this.counters.gc_dst_overflow++; // "dst cache overflow"
     return 1;
   }
