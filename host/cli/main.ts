@@ -20,7 +20,7 @@ import { runSimulate } from "./simulate-command.ts";
 import { runSysctl } from "./sysctl-command.ts";
 import { runLnstatCommand } from "./lnstat-command.ts";
 import { runNstatCommand } from "./nstat-command.ts";
-import { runRouterCommand } from "./run-command.ts";
+import { runRouterCommand, RUN_USAGE } from "./run-command.ts";
 import { runLabCommand } from "./lab-command.ts";
 import { runControlClient } from "./control-client.ts";
 
@@ -32,7 +32,7 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: Io) => number> = {
 };
 
 export const USAGE =
-  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR] | wasmroute nstat [--proc DIR] [-a] [-s] [-n] [-r] [-z] [-j] [-p] [PATTERN ...] | wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--pcap-in IF=FILE] [--capture IF=FILE] [--duration S] [--log-format text|json] | wasmroute lab [--duration S] [--table FILE|none] [--pcap] | wasmroute -n NAME|--control PATH ip ...|sysctl ...|nstat ...|lnstat ...|cat /proc/net/stat/rt_cache";
+  "usage: wasmroute [--core debug|release] ip [--routes FILE] [-batch FILE|-] route ...|rule ... | wasmroute demo | wasmroute simulate [OPTIONS] | wasmroute sysctl [--conf FILE] [-n] [-w] NAME[=VALUE]... | -a | -p FILE | wasmroute lnstat [-c N] [-i S] [-f FILE]... [-k KEYS] [-s 0|1|2] [-w W,...] [--proc DIR] | wasmroute nstat [--proc DIR] [-a] [-s] [-n] [-r] [-z] [-j] [-p] [PATTERN ...] | " + RUN_USAGE.slice("usage: ".length) + " | wasmroute lab [--duration S] [--table FILE|none] [--flows N] [--pcap] [--keep-captures] | wasmroute -n NAME|--control PATH ip ...|sysctl ...|nstat ...|lnstat ...|cat /proc/net/stat/rt_cache";
 
 class UsageError extends Error {}
 
