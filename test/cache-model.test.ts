@@ -4,6 +4,8 @@
 // after every step the two must agree on hashed, allocated, the garbage list, every chain's length, the
 // GC state (expire, equilibrium), rt_chain_length_max, the rebuild count, the genid and the counters
 // gc_total, gc_ignored, gc_goal_miss, gc_dst_overflow, in_hit, in_slow_tot, in_hlist_search.
+// Streams (a)–(d) run in the default overflow mode (forward uncached, with its barren-sweep back-off);
+// (e) runs (a)'s and (c)'s streams in the kernel's (drop with ENOBUFS, a sweep at every call).
 //
 // How the two are kept in step:
 // - Keys are plain forwarded flows (unicast sources and destinations outside 0/8, 10/8, 127/8, 224/3 and
@@ -96,14 +98,17 @@ class Pair {
   /** coverage: what the stream went through */
   seen = { maxAllocated: 0, aggressive: 0, normal: 0, hits: 0, uncached: 0, garbageMax: 0, scans: 0, scanMaxOverElasticity: 0 };
 
-  constructor(B: number, seed: number, label: string) {
+  /** overflowKernel: the kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
+  constructor(B: number, seed: number, label: string, readonly overflowKernel = false) {
     this.B = B;
     this.label = label;
     this.cache = router(B, seed);
+    if (overflowKernel) this.cache.set("overflowForward", 0);
     this.eth0 = this.cache.fib.ifaces.index("eth0");
     this.model = new RouteCacheModel({
       buckets: B, secret: SECRET, now: 0, genid: this.cache.state().genid, firstScanAt: firstScanAt(B, seed),
       nextGenid: () => this.cache.state().genid, // read back from the core after its step (see the header)
+      knobs: { overflowForward: !overflowKernel },
     });
     this.compare("start");
   }
@@ -126,8 +131,10 @@ class Pair {
     const r = m.input({ dst: f.dst, src: f.src, iif: this.eth0, tos: f.tos, mark: f.mark }, now, hold);
     this.steps++;
     const what = `input ${JSON.stringify(f)} at ${now}${hold ? " (held)" : ""}`;
-    // a plain forwarded unicast entry; uncached only when the GC gave up (overflow forward mode)
-    expect(a, `${this.label}: ${what}`).toMatchObject({ type: 1, error: 0, gateway: ip("192.0.2.254"), flags: 0, cached: r.cached });
+    // a plain forwarded unicast entry; uncached only when the GC gave up: forwarded in forward mode, dropped
+    // with ENOBUFS in kernel mode (§3.2 step 8)
+    if (this.overflowKernel && r.entry === null) expect(a, `${this.label}: ${what}`).toMatchObject({ type: 0, error: -105, cached: false, entry: 0 });
+    else expect(a, `${this.label}: ${what}`).toMatchObject({ type: 1, error: 0, gateway: ip("192.0.2.254"), flags: 0, cached: r.cached });
     expect(a!.entry !== 0, `${this.label}: ${what}: reference taken`).toBe(hold && r.entry !== null);
     if (hold && r.entry) this.held.push({ wasm: a!.entry, model: r.entry });
     if (r.hit) this.seen.hits++;
@@ -205,13 +212,15 @@ interface StreamOpts {
   leaks?: boolean;
   /** stream (c): every input holds its reference until the end */
   holdAll?: boolean;
+  /** the kernel's overflow mode instead of forward */
+  overflowKernel?: boolean;
 }
 
 function runStream(o: StreamOpts): Pair {
   const rnd = prng(o.seed);
   const r = () => rnd() / 2 ** 32;
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
-  const p = new Pair(o.buckets, o.seed, `B=${o.buckets} seed=${o.seed}`);
+  const p = new Pair(o.buckets, o.seed, `B=${o.buckets} seed=${o.seed}${o.overflowKernel ? " kernel" : ""}`, o.overflowKernel);
   if (o.elasticity !== undefined) p.set("gcElasticity", o.elasticity);
   if (o.minIntervalMs !== undefined) p.set("gcMinIntervalMs", o.minIntervalMs);
   if (o.gcTimeoutMs !== undefined) p.set("gcTimeoutMs", o.gcTimeoutMs);
@@ -330,6 +339,17 @@ describe("route cache vs the reference model (GC state machine, periodic scan, i
     expect(p.model.counters.gc_dst_overflow).toBeGreaterThan(0);
     expect(p.seen.garbageMax).toBeGreaterThan(0);
     expect(p.model.barrenSkips).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { buckets: 16, seed: 501, holdAll: false },
+    { buckets: 64, seed: 502, holdAll: false },
+    { buckets: 16, seed: 503, holdAll: true },
+  ])("(e) as (a) and (c) in the kernel's overflow mode (drop, sweep at every call): B=$buckets, seed $seed, hold all $holdAll", ({ buckets, seed, holdAll }) => {
+    const p = runStream({ buckets, seed, steps: holdAll ? 1500 : 2500, leaks: !holdAll, holdAll, overflowKernel: true });
+    expect(p.model.counters.gc_dst_overflow).toBeGreaterThan(0);
+    expect(p.seen.uncached).toBeGreaterThan(0); // inputs dropped for overflow
+    expect(p.model.barrenSkips).toBe(0);
   });
 
   it.each([
