@@ -98,8 +98,11 @@ class Pair {
   /** coverage: what the stream went through */
   seen = { maxAllocated: 0, aggressive: 0, normal: 0, hits: 0, uncached: 0, garbageMax: 0, scans: 0, scanMaxOverElasticity: 0 };
 
-  /** overflowKernel: the kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
-  constructor(B: number, seed: number, label: string, readonly overflowKernel = false) {
+  /** The kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
+  readonly overflowKernel: boolean;
+
+  constructor(B: number, seed: number, label: string, overflowKernel = false) {
+    this.overflowKernel = overflowKernel;
     this.B = B;
     this.label = label;
     this.cache = router(B, seed);
