@@ -19,7 +19,12 @@ export interface ReaperUnderLeak {
   censusMs: number;
 }
 
-export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
+/**
+ * A cache of 2^18 buckets on eth0 (10.0.0.0/24, default via 10.0.0.2) with the given max_size, and
+ * hold(n, t): n new flows to fresh destinations at time t, each keeping its reference for ever; miss(t):
+ * one more new flow, without a reference.
+ */
+function heldFlowsRig(maxSize: number) {
   const fib = new Fib();
   const eth0 = [{ gateway: 0, dev: "eth0", weight: 1, onlink: false }];
   fib.addRoute({ prefix: 0x0a000000, len: 24, type: "unicast", table: 254, metric: 0, nexthops: eth0 });
@@ -27,12 +32,21 @@ export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
   fib.addRoute({ prefix: 0, len: 0, type: "unicast", table: 254, metric: 0, nexthops: [{ gateway: 0x0a000002, dev: "eth0", weight: 1, onlink: false }] });
   const cache = new RouteCache(fib, { buckets: 1 << 18, now: 0 });
   cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
-  cache.set("maxSize", 1 << 24);
+  cache.set("maxSize", maxSize);
   let dst = 0x08000000;
-  const leak = (n: number, t: number) => {
+  const hold = (n: number, t: number) => {
     for (let i = 0; i < n; i += 1000) {
       cache.input(Array.from({ length: Math.min(1000, n - i) }, () => ({ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" })), t, true);
     }
+  };
+  const miss = (t: number) => cache.input([{ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" }], t)[0]!;
+  return { cache, hold, miss };
+}
+
+export function measureReaperUnderLeak(leaked: number): ReaperUnderLeak {
+  const { cache, hold } = heldFlowsRig(1 << 24);
+  const leak = (n: number, t: number) => {
+    hold(n, t);
     cache.flush(0, t); // unhashed while held: onto the garbage list
   };
   let t = 1000;
@@ -76,27 +90,18 @@ export interface MissWhenHeldFull {
  */
 export function measureMissWhenHeldFull(held: number, misses: number): MissWhenHeldFull {
   const usPerMiss = (forward: boolean): HeldFullMisses => {
-    const fib = new Fib();
-    const eth0 = [{ gateway: 0, dev: "eth0", weight: 1, onlink: false }];
-    fib.addRoute({ prefix: 0x0a000000, len: 24, type: "unicast", table: 254, metric: 0, nexthops: eth0 });
-    fib.addRoute({ prefix: 0, len: 0, type: "unicast", table: 254, metric: 0, nexthops: [{ gateway: 0x0a000002, dev: "eth0", weight: 1, onlink: false }] });
-    const cache = new RouteCache(fib, { buckets: 1 << 18, now: 0 });
-    cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
-    cache.set("maxSize", held);
+    const { cache, hold, miss } = heldFlowsRig(held);
     cache.set("overflowForward", forward ? 1 : 0);
-    let dst = 0x08000000;
-    for (let i = 0; i < held; i += 1000) {
-      cache.input(Array.from({ length: Math.min(1000, held - i) }, () => ({ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" })), 1000, true);
-    }
+    hold(held, 1000);
     if (cache.allocated !== held) throw new Error(`held-full bench: ${cache.allocated} allocated, wanted ${held}`);
     if (held <= 1 << 18) cache.set("gcThresh", held >> 1); // (a small run) so that every miss calls the GC
     const us: number[] = [];
     const c0 = cache.counters();
     for (let k = 0; k < misses; k++) {
       const t0 = performance.now();
-      const [a] = cache.input([{ dst: dst++ >>> 0, src: 0x0a000005, iif: "eth0" }], 2000 + k * Math.floor(400 / misses));
+      const a = miss(2000 + k * Math.floor(400 / misses));
       us.push((performance.now() - t0) * 1000);
-      if (a!.cached) throw new Error("held-full bench: a miss was cached");
+      if (a.cached) throw new Error("held-full bench: a miss was cached");
     }
     const c1 = cache.counters();
     us.sort((a, b) => a - b);

@@ -84,8 +84,8 @@ function sweep(goal: i64, now: u32): i64 {
 // kernel did. A sweep that kept unreferenced entries because they were young for their chain position
 // (§3.3) is not barren: expire halves at each missed goal (§3.2 step 7.7), so a sweep a few misses later
 // frees them. A random-source flood at max_size is that case; backing off there kept 92.6 % of the
-// accepted flood out of the cache (RELIABILITY.md §6). (What this can miss: an entry released since the barren pass waits up
-// to gc_min_interval for the next sweep; its miss meanwhile is forwarded uncached.)
+// accepted flood out of the cache (RELIABILITY.md §6). (What this can miss: an entry released since the
+// barren pass waits up to gc_min_interval for the next sweep; its miss meanwhile is forwarded uncached.)
 let barren = false;
 let barrenAt: u32 = 0;
 let barrenGenid: u32 = 0;

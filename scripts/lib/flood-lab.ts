@@ -19,7 +19,8 @@
  *   - hits = Δ in_hit / legit packets sent, over the legit flow's whole run and over the flood alone
  *     (counters read when the flood starts and when it ends). Nothing else can hit: every flood
  *     frame carries a fresh random source (a repeat of a source whose entry is still alive, among the
- *     few thousand alive out of 2^32, is expected a handful of times per run at most), h2 answers
+ *     few thousand alive out of 2^32, is expected about accepted flood frames × max_size / 2^32 times:
+ *     one or two in the CI test's 8 s, a dozen or two in 30 s), h2 answers
  *     nothing (the sink takes the datagrams, IPv6 is off, neighbours are static), and the pings come
  *     after the window. A check: hits ≤ packets sent + 4 × the expected repeats + 4;
  *   - a lower bound that needs no such argument: the legit entry's own `used` in

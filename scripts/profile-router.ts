@@ -1,0 +1,99 @@
+/**
+ * Where a router's time goes (issue #5), on the forwarding bench's topology (bench/forward/topology.ts:
+ * h1 → R → h2 in wr- namespaces, connected routes and 172.16.0.0/12 via the sink, no full table):
+ *
+ *   node --import tsx scripts/profile-router.ts pps  [--kind tap|packet] [--seconds S]
+ *   node --import tsx scripts/profile-router.ts ping [--count N]
+ *
+ * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
+ *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
+ *       Prints the forwarded rate during the profile and the shares by DSO and the top symbols.
+ * ping: the kernel router and wasmroute AF_PACKET, N echoes (default 200) 10 ms apart from h1 to h2 per
+ *       router, alternating, three rounds: p10 / median / p90 per run; then `perf trace -e sendmmsg` on
+ *       the wasmroute router during 100 more echoes: the duration of its sendmmsg calls.
+ * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
+ */
+import { spawnSync } from "node:child_process";
+import { Topology, cleanup, trySh } from "../bench/forward/topology.ts";
+import { writeTrafgenConfig, startTrafgen } from "../bench/forward/traffic.ts";
+
+const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function parseArgs(argv: string[]) {
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: 200 };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[++i] ?? "";
+    if (a === "--kind" && (v === "tap" || v === "packet")) o.kind = v;
+    else if (a === "--seconds" && /^\d+$/.test(v) && +v >= 1 && +v <= 60) o.seconds = +v;
+    else if (a === "--count" && /^\d+$/.test(v) && +v >= 10 && +v <= 5000) o.count = +v;
+    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000)`);
+  }
+  if (o.what !== "pps" && o.what !== "ping") throw new Error("usage: profile-router.ts pps|ping [options]");
+  return o;
+}
+
+/** p10 / median / p90 of a list, rounded. */
+function quantiles(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => Math.round(s[Math.floor(p * (s.length - 1))]!);
+  return `p10 ${q(0.1)}  median ${q(0.5)}  p90 ${q(0.9)}  (n ${s.length})`;
+}
+
+const rxPackets = (t: Topology) => Number(spawnSync("ip", ["netns", "exec", t.h2, "cat", `/sys/class/net/${t.if2}/statistics/rx_packets`], { encoding: "utf8" }).stdout);
+
+async function profilePps(kind: "tap" | "packet", seconds: number): Promise<void> {
+  const t = new Topology(kind, "pr");
+  try {
+    await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerCpu: 1, nodeOptions: "--perf-basic-prof" });
+    const conf = `${t.dir}/flow.trafgen`;
+    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
+    const gen = startTrafgen(t, conf, seconds + 15);
+    await sleep(8000);
+    const data = `${t.dir}/perf.data`;
+    const rx0 = rxPackets(t);
+    const rec = spawnSync("perf", ["record", "-q", "-F", "4999", "-g", "-p", String(t.pid), "-o", data, "--", "sleep", String(seconds)], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+    const pps = (rxPackets(t) - rx0) / seconds;
+    gen.kill("SIGINT");
+    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
+    console.log(`${t.label}: ${Math.round(pps).toLocaleString("en-US")} frames/s forwarded during the profile`);
+    for (const sort of ["dso", "sym"]) {
+      const rep = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", sort, "--stdio"], { encoding: "utf8", maxBuffer: 1 << 26 });
+      console.log(rep.stdout.split("\n").filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, sort === "dso" ? 8 : 25).join("\n"));
+    }
+  } finally {
+    await t.destroy();
+  }
+}
+
+async function profilePing(count: number): Promise<void> {
+  const topos = [new Topology("kernel", "pr"), new Topology("packet", "pr")];
+  try {
+    await Promise.all(topos.map((t) => t.build(SINK_ROUTE, { readyTimeoutMs: 60_000 })));
+    for (let round = 1; round <= 3; round++) {
+      for (const t of topos) {
+        const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], (count * 0.01 + 20) * 1000);
+        const rtt = [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+        console.log(`round ${round}, ${t.label.padEnd(19)} echo µs: ${quantiles(rtt)}`);
+      }
+    }
+    const w = topos[1]!;
+    const out = `${w.dir}/trace.txt`;
+    const pinger = spawnSync("sh", ["-c", `ip netns exec ${w.h1} ping -c 100 -i 0.01 -W 1 10.201.2.2 >/dev/null & perf trace -p ${w.pid} -e sendmmsg -o ${out} -- sleep 1.5; wait`], { encoding: "utf8", timeout: 30_000 });
+    if (pinger.status !== 0) throw new Error(`perf trace failed: ${pinger.stderr.trim()}`);
+    const us = [...spawnSync("cat", [out], { encoding: "utf8" }).stdout.matchAll(/\(\s*([\d.]+) ms\): \S+ sendmmsg/g)].map((m) => Number(m[1]) * 1000);
+    console.log(`${w.label}: one-frame sendmmsg µs: ${quantiles(us)}`);
+  } finally {
+    for (const t of topos) await t.destroy();
+  }
+}
+
+const o = parseArgs(process.argv.slice(2));
+cleanup.install();
+try {
+  if (o.what === "pps") await profilePps(o.kind, o.seconds);
+  else await profilePing(o.count);
+} finally {
+  cleanup.run();
+}
