@@ -134,7 +134,7 @@ class Cleanup {
 }
 export const cleanup = new Cleanup();
 
-function createNs(name: string): void {
+export function createNs(name: string): void {
   if (!name.startsWith("wr-bf-")) throw new Error(`benchmark namespaces are named wr-bf-*: ${name}`);
   spawnSync("ip", ["netns", "del", name], { timeout: 10_000 });
   cleanup.ns(name);
@@ -255,6 +255,13 @@ export class Topology {
         sh("ip", ["-n", this.h2, "link", "set", this.if2, "address", MAC.h2]);
       }
     }
+    this.configureHosts();
+    // Host-side offloads: real ≤ MTU frames everywhere for TCP (the kernel-with-offloads figure turns them on).
+    if (this.kind !== "packet") this.setOffloads(false);
+  }
+
+  /** h1's and h2's side: address, up, default route via the router, the router's MAC as a static neighbour. */
+  configureHosts(): void {
     for (const [ns, ifn, a, gw, gwMac] of [
       [this.h1, this.if1, "10.201.1.2/24", "10.201.1.1", MAC.r1],
       [this.h2, this.if2, "10.201.2.2/24", "10.201.2.1", MAC.r2],
@@ -264,8 +271,6 @@ export class Topology {
       sh("ip", ["-n", ns, "route", "add", "default", "via", gw]);
       sh("ip", ["-n", ns, "neigh", "replace", gw, "lladdr", gwMac, "dev", ifn, "nud", "permanent"]);
     }
-    // Host-side offloads: real ≤ MTU frames everywhere for TCP (the kernel-with-offloads figure turns them on).
-    if (this.kind !== "packet") this.setOffloads(false);
   }
 
   /**
