@@ -1,5 +1,5 @@
 /**
- * The receive loop's poll window (DataPlaneOptions.pollWindowUs, `wasmroute run --poll-window`): after a
+ * The receive loop. Its poll window (DataPlaneOptions.pollWindowUs, `wasmroute run --poll-window`): after a
  * wake-up that found frames, the ports are polled from the event loop for the window, so a frame that
  * comes meanwhile is taken without a readiness wake-up; once the window passes without frames, the
  * loop stops polling and waits for readiness again. Driven through a device that only says "readable"
@@ -43,7 +43,10 @@ class QueueDevice implements FrameDevice {
     this.taken += n;
     return n;
   }
-  sendList(_b: ArrayBuffer | ArrayBufferView, _o: Uint32Array, _l: Int32Array, _s: number, n: number): number {
+  sent: Uint8Array[] = [];
+  sendList(b: ArrayBuffer | ArrayBufferView, offs: Uint32Array, lens: Int32Array, first: number, n: number): number {
+    const bytes = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    for (let k = first; k < first + n; k++) this.sent.push(bytes.slice(offs[k]!, offs[k]! + lens[k]!));
     return n;
   }
   onReadable(callback: () => void): void {
@@ -64,12 +67,16 @@ afterEach(() => {
   router = undefined;
 });
 
-function start(pollWindowUs: number): QueueDevice {
+/** Starts the router with the test's queue as p1's device, and p2's too when `out` is given. */
+function start(pollWindowUs: number, out?: QueueDevice): QueueDevice {
   router = Router.start(parseConfig(CONFIG, "poll.conf"), { pollWindowUs, logger: new Logger("text", () => {}) });
   const dev = new QueueDevice();
-  const p1 = router.ports.get("p1")!.ifindex;
-  router.dp.removePort(p1); // p1's device is now the test's queue
-  router.dp.addPort(p1, "p1", dev);
+  for (const [name, d] of [["p1", dev], ["p2", out]] as const) {
+    if (!d) continue;
+    const ifindex = router.ports.get(name)!.ifindex;
+    router.dp.removePort(ifindex); // the port's device is now the test's queue
+    router.dp.addPort(ifindex, name, d);
+  }
   return dev;
 }
 
@@ -131,5 +138,27 @@ describe("the poll window after traffic", () => {
     await sleep(40);
     expect(dev.taken).toBe(1);
     expect(dev.recvCalls).toBe(calls);
+  });
+});
+
+describe("the receive loop after the core's memory grew", () => {
+  it("takes and sends frames through the grown memory (the old buffer is detached, the views are made again)", () => {
+    const out = new QueueDevice();
+    const dev = start(0, out);
+    const core = router!.dp.core;
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) {
+        const before = core.x.memory.buffer;
+        core.x.memory.grow(16);
+        expect(before.byteLength).toBe(0); // detached: what the data plane's cached buffer shows
+      }
+      dev.queue.push(frame(), frame());
+      dev.wake();
+      expect(out.sent.length).toBe(2 * (round + 1));
+      for (const f of out.sent.slice(-2)) {
+        expect([...f.subarray(0, 6)]).toEqual([2, 0, 0, 0, 2, 2]); // to the next hop's MAC
+        expect(f[14 + 8]).toBe(63); // TTL − 1
+      }
+    }
   });
 });

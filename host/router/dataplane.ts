@@ -182,9 +182,14 @@ export class DataPlane {
     return Math.floor(this.clock()) >>> 0;
   }
 
-  private views(): void {
+  /**
+   * The core's memory and the views over it, made again only after it grew. Growing detaches the old
+   * buffer (its byteLength becomes 0), so a cached buffer with a length is current, and the hot path
+   * skips the `memory.buffer` getter, an API call into V8 (about 1 % of an AF_PACKET router's samples).
+   */
+  private views(): ArrayBuffer {
+    if (this.mem !== undefined && this.mem.byteLength !== 0) return this.mem;
     const buf = this.core.x.memory.buffer;
-    if (buf === this.mem) return;
     this.mem = buf;
     this.bytes = new Uint8Array(buf);
     this.lensView = new Int32Array(buf, this.rxLens, this.slots);
@@ -192,6 +197,7 @@ export class DataPlane {
     this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
     this.vnetView = new Uint8Array(buf, this.rxVnet, this.slots * VNET_STRIDE);
     this.offsView = new Uint32Array(buf, this.rxOffs, this.slots);
+    return buf;
   }
 
   /** Where frame i of the batch just received on p starts in linear memory (a slot, or packed). */
@@ -336,8 +342,7 @@ export class DataPlane {
    */
   pump(p: Port, now?: number): number {
     if (p.failed) return 0;
-    this.views();
-    const mem = this.core.x.memory.buffer;
+    const mem = this.views();
     let n: number;
     try {
       n = p.device.offload && p.device.recvPacked
@@ -434,7 +439,7 @@ export class DataPlane {
   private send(groups: number): void {
     if (groups === 0) return;
     const res = this.x.dp_tx_result() >>> 2;
-    const buf = this.core.x.memory.buffer;
+    const buf = this.views();
     const { u32, offsets, lens, vnets } = this.txViews(buf, res);
     for (let g = 0; g < groups; g++) {
       const oif = u32[res + 4 + g * 3]!;
