@@ -94,7 +94,7 @@ describe("wasmroute run: route load in the config", () => {
   });
 });
 
-describe("wasmroute run --rhash-entries / --overflow", () => {
+describe("wasmroute run --rhash-entries / --overflow / --batch", () => {
   /** 600 frames from 600 sources through a cache of 16 buckets whose max_size is 64; returns forwarded and NoBufs drops. */
   function overflowRun(mode: string): { forwarded: number; noBufs: number; err: string } {
     const conf = join(dir, `overflow-${mode}.conf`);
@@ -116,6 +116,8 @@ describe("wasmroute run --rhash-entries / --overflow", () => {
       [["--overflow", "drop"], /--overflow must be "forward" or "kernel", got "drop"/],
       [["--rhash-entries", "0"], /--rhash-entries wants a number of buckets from 1 to 67108864, got "0"/],
       [["--rhash-entries", "12x"], /got "12x"/],
+      [["--batch", "0"], /--batch wants a number of frames from 1 to 4096, got "0"/],
+      [["--batch", "4097"], /--batch wants a number of frames from 1 to 4096, got "4097"/],
     ] as const) {
       const r = wasmroute(["run", "--config", join(dir, "none.conf"), ...args]);
       expect(r.status).toBe(2);
@@ -134,5 +136,19 @@ describe("wasmroute run --rhash-entries / --overflow", () => {
     expect(kern.noBufs).toBeGreaterThan(0);
     expect(kern.forwarded + kern.noBufs).toBe(600);
     expect(kern.err).toMatch(/dst cache overflow \(drops=\d+\)/);
+  });
+
+  it("with --batch 3 takes a replayed burst three frames at a time and forwards all of it, in order", () => {
+    const conf = join(dir, "batch.conf");
+    writeFileSync(conf, [...PCAP_ROUTER_LINES, ""].join("\n"));
+    const input = join(dir, "batch.pcap");
+    const w = new PcapWriter(input);
+    for (let i = 0; i < 50; i++) w.write(udpDatagram(H1_TO_ROUTER, ip("10.201.1.2"), ip("172.16.0.0") + i, 1000, 9, 20), Date.now());
+    w.close();
+    const out2 = join(dir, "batch-p2.pcap");
+    const r = wasmroute(["run", "--config", conf, "--batch", "3", "--pcap-in", `p1=${input}`, "--capture", `p2=${out2}`, "--duration", "1.5"]);
+    expect(r.status, r.err).toBe(0);
+    const last = readPcap(out2).map((f) => f.data[33]!);
+    expect(last).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 });

@@ -9,6 +9,7 @@
  *   --busy-poll            poll the ports in a loop instead of waiting for readiness (benchmarks)
  *   --poll-window USEC     after frames came, keep polling this long before sleeping in epoll
  *                          (default 50, as net.core.busy_poll's suggested value; 0 = sleep at once)
+ *   --batch N              frames taken from a port per batch, one core call each (default 256, 1–4096)
  *   --rhash-entries N      route cache hash buckets, as the kernel's boot parameter (rounded up to a
  *                          power of two; gc_thresh = N and max_size = 16 × N unless the config sets them)
  *   --overflow forward|kernel  at max_size: keep forwarding uncached (default), or drop with
@@ -51,7 +52,7 @@ import { KernelSync, netnsExists, noSuchNetns, parseSyncOption, type KernelSyncO
 import { tableName } from "./words.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--batch N] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
@@ -59,6 +60,7 @@ interface RunOptions {
   procDir?: string;
   busyPoll: boolean;
   pollWindowUs?: number;
+  batch?: number;
   rhashEntries?: number;
   overflow: "forward" | "kernel";
   pcapIn: Map<string, string>;
@@ -97,6 +99,11 @@ function parseRunArgs(argv: string[]): RunOptions {
       const v = value();
       o.pollWindowUs = Number(v);
       if (!/^\d+$/.test(v) || o.pollWindowUs > 1_000_000) throw new Error(`--poll-window wants microseconds from 0 to 1000000, got "${v}"`);
+    }
+    else if (a === "--batch") {
+      const v = value();
+      o.batch = Number(v);
+      if (!/^\d+$/.test(v) || o.batch < 1 || o.batch > 4096) throw new Error(`--batch wants a number of frames from 1 to 4096, got "${v}"`);
     }
     else if (a === "--rhash-entries") {
       const v = value();
@@ -172,7 +179,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     syncs = [...config.syncs.map((s) => ({ table: s.table, netns: s.netns })), ...o.sync];
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
-    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pollWindowUs: o.pollWindowUs, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
+    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pollWindowUs: o.pollWindowUs, slots: o.batch, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;
