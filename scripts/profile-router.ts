@@ -4,6 +4,7 @@
  *
  *   node --import tsx scripts/profile-router.ts pps  [--kind tap|packet] [--seconds S]
  *   node --import tsx scripts/profile-router.ts ping [--count N]
+ *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -11,6 +12,9 @@
  * ping: the kernel router and wasmroute AF_PACKET, N echoes (default 200) 10 ms apart from h1 to h2 per
  *       router, alternating, three rounds: p10 / median / p90 per run; then `perf trace -e sendmmsg` on
  *       the wasmroute router during 100 more echoes: the duration of its sendmmsg calls.
+ * intervals: echoes through the kernel and wasmroute AF_PACKET (and, with --poll-window, a second
+ *       AF_PACKET router with that window) at intervals of 10, 2, 0.5 and 0.1 ms, N each (default 300),
+ *       three rounds: how much of an echo's time is the machine waking from idle.
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
@@ -21,17 +25,24 @@ const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: 200 };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : 200, pollWindow: undefined as string | undefined };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
     if (a === "--kind" && (v === "tap" || v === "packet")) o.kind = v;
     else if (a === "--seconds" && /^\d+$/.test(v) && +v >= 1 && +v <= 60) o.seconds = +v;
     else if (a === "--count" && /^\d+$/.test(v) && +v >= 10 && +v <= 5000) o.count = +v;
-    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000)`);
+    else if (a === "--poll-window" && /^\d+$/.test(v) && +v <= 1_000_000) o.pollWindow = v;
+    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000)`);
   }
-  if (o.what !== "pps" && o.what !== "ping") throw new Error("usage: profile-router.ts pps|ping [options]");
+  if (o.what !== "pps" && o.what !== "ping" && o.what !== "intervals") throw new Error("usage: profile-router.ts pps|ping|intervals [options]");
   return o;
+}
+
+/** Echo round trips in µs: `count` pings from h1 to h2 through t, `intervalS` apart. */
+function echoes(t: Topology, count: number, intervalS: string): number[] {
+  const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-c", String(count), "-i", intervalS, "-W", "1", "10.201.2.2"], (count * Number(intervalS) + 20) * 1000);
+  return [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
 }
 
 /** p10 / median / p90 of a list, rounded. */
@@ -73,9 +84,7 @@ async function profilePing(count: number): Promise<void> {
     await Promise.all(topos.map((t) => t.build(SINK_ROUTE, { readyTimeoutMs: 60_000 })));
     for (let round = 1; round <= 3; round++) {
       for (const t of topos) {
-        const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], (count * 0.01 + 20) * 1000);
-        const rtt = [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
-        console.log(`round ${round}, ${t.label.padEnd(19)} echo µs: ${quantiles(rtt)}`);
+        console.log(`round ${round}, ${t.label.padEnd(19)} echo µs: ${quantiles(echoes(t, count, "0.01"))}`);
       }
     }
     const w = topos[1]!;
@@ -89,11 +98,34 @@ async function profilePing(count: number): Promise<void> {
   }
 }
 
+/**
+ * The same echoes at shorter and shorter intervals. An echo 10 ms after the last one finds the CPUs idle
+ * and their caches cold; one 0.1 ms after finds them warm.
+ */
+async function pingIntervals(count: number, pollWindow: string | undefined): Promise<void> {
+  const routers: [string, Topology, string[]][] = [
+    ["kernel", new Topology("kernel", "pi"), []],
+    ["AF_PACKET", new Topology("packet", "pi"), []],
+  ];
+  if (pollWindow !== undefined) routers.push([`AF_PACKET, --poll-window ${pollWindow}`, new Topology("packet", "pw"), ["--poll-window", pollWindow]]);
+  try {
+    await Promise.all(routers.map(([, t, args]) => t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerArgs: args })));
+    for (let round = 1; round <= 3; round++) {
+      for (const iv of ["0.01", "0.002", "0.0005", "0.0001"]) {
+        for (const [label, t] of routers) console.log(`round ${round}, every ${(Number(iv) * 1000).toString().padEnd(4)} ms, ${label.padEnd(30)} echo µs: ${quantiles(echoes(t, count, iv))}`);
+      }
+    }
+  } finally {
+    for (const [, t] of routers) await t.destroy();
+  }
+}
+
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
   if (o.what === "pps") await profilePps(o.kind, o.seconds);
-  else await profilePing(o.count);
+  else if (o.what === "ping") await profilePing(o.count);
+  else await pingIntervals(o.count, o.pollWindow);
 } finally {
   cleanup.run();
 }
