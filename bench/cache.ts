@@ -106,9 +106,19 @@ function memoryFloor(calls: number, sweep: number): { oneLoad: () => number; buc
   };
 }
 
+/** `--held N`: referenced entries (= max_size) for the held-full miss (default 500,000; 50,000 with --quick). */
+function heldOption(args: string[]): number {
+  const i = args.indexOf("--held");
+  if (i < 0) return args.includes("--quick") ? 50_000 : 500_000;
+  const v = args[i + 1] ?? "";
+  if (!/^\d+$/.test(v) || Number(v) < 1000 || Number(v) > 4_000_000) throw new Error(`--held wants a number of entries from 1000 to 4000000, got "${v}"`);
+  return Number(v);
+}
+
 const fmtRate = (r: number) => (r >= 1e6 ? `${(r / 1e6).toFixed(1)} M/s` : `${(r / 1e3).toFixed(1)} k/s`);
 
 export async function runCacheBench(args: string[]): Promise<{ json: unknown; table: string }> {
+  const held = heldOption(args); // checked before the long part of the run
   const buckets = 262144;
   const flows = args.includes("--quick") ? 1 << 16 : 1 << 18;
   const list = readCidrListFile(join(here, "data", "bgp-ipv4-2024-01.txt.gz"));
@@ -266,7 +276,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   const bytesPerEntry = 64;
   const slabAndBuckets = cache.bytes;
   const reaper = measureReaperUnderLeak(args.includes("--quick") ? 100_000 : 1_000_000);
-  const heldFull = measureMissWhenHeldFull(args.includes("--quick") ? 50_000 : 500_000, 20);
+  const heldFull = measureMissWhenHeldFull(held, 20);
 
   const json = {
     suite: "cache",

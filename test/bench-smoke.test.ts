@@ -1,7 +1,7 @@
 // The benchmark suites still run and report what their issues ask for (shape only: no timing is
 // asserted here; speed targets live in the benchmarks, BENCHMARKS.md has the numbers).
 import { describe, it, expect } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 
 const bench = (suite: string) =>
   JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--expose-gc", "bench/main.ts", suite, "--json", "--quick"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] }));
@@ -35,6 +35,13 @@ describe("benchmarks (smoke)", () => {
       expect(m.medianUs, mode).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  it("cache: a bad --held is refused at once, with one line", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "cache", "--held", "12"], { encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('bench cache: --held wants a number of entries from 1000 to 4000000, got "12"');
+    expect(r.stdout).toBe("");
+  });
 
   it("dataplane: frames per second through dp_input for each flow mix, every frame forwarded", () => {
     const j = bench("dataplane");
