@@ -2,7 +2,7 @@
  * Where a router's time goes (issue #5), on the forwarding bench's topology (bench/forward/topology.ts:
  * h1 → R → h2 in wr- namespaces, connected routes and 172.16.0.0/12 via the sink, no full table):
  *
- *   node --import tsx scripts/profile-router.ts pps  [--kind tap|packet] [--seconds S]
+ *   node --import tsx scripts/profile-router.ts pps  [--kind tap|packet] [--seconds S] [--symbols N]
  *   node --import tsx scripts/profile-router.ts ping [--count N]
  *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
  *
@@ -25,7 +25,7 @@ const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : 200, pollWindow: undefined as string | undefined };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
@@ -33,7 +33,8 @@ function parseArgs(argv: string[]) {
     else if (a === "--seconds" && /^\d+$/.test(v) && +v >= 1 && +v <= 60) o.seconds = +v;
     else if (a === "--count" && /^\d+$/.test(v) && +v >= 10 && +v <= 5000) o.count = +v;
     else if (a === "--poll-window" && /^\d+$/.test(v) && +v <= 1_000_000) o.pollWindow = v;
-    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000)`);
+    else if (a === "--symbols" && /^\d+$/.test(v) && +v >= 1 && +v <= 1000) o.symbols = +v;
+    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
   }
   if (o.what !== "pps" && o.what !== "ping" && o.what !== "intervals") throw new Error("usage: profile-router.ts pps|ping|intervals [options]");
   return o;
@@ -54,7 +55,7 @@ function quantiles(xs: number[]): string {
 
 const rxPackets = (t: Topology) => Number(spawnSync("ip", ["netns", "exec", t.h2, "cat", `/sys/class/net/${t.if2}/statistics/rx_packets`], { encoding: "utf8" }).stdout);
 
-async function profilePps(kind: "tap" | "packet", seconds: number): Promise<void> {
+async function profilePps(kind: "tap" | "packet", seconds: number, symbols: number): Promise<void> {
   const t = new Topology(kind, "pr");
   try {
     await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerCpu: 1, nodeOptions: "--perf-basic-prof" });
@@ -71,7 +72,7 @@ async function profilePps(kind: "tap" | "packet", seconds: number): Promise<void
     console.log(`${t.label}: ${Math.round(pps).toLocaleString("en-US")} frames/s forwarded during the profile`);
     for (const sort of ["dso", "sym"]) {
       const rep = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", sort, "--stdio"], { encoding: "utf8", maxBuffer: 1 << 26 });
-      console.log(rep.stdout.split("\n").filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, sort === "dso" ? 8 : 25).join("\n"));
+      console.log(rep.stdout.split("\n").filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, sort === "dso" ? 8 : symbols).join("\n"));
     }
   } finally {
     await t.destroy();
@@ -123,7 +124,7 @@ async function pingIntervals(count: number, pollWindow: string | undefined): Pro
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
-  if (o.what === "pps") await profilePps(o.kind, o.seconds);
+  if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
   else if (o.what === "ping") await profilePing(o.count);
   else await pingIntervals(o.count, o.pollWindow);
 } finally {
