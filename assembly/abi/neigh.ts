@@ -4,11 +4,12 @@
 // │ frame .. frame + len     │ r/w │ dp_neigh_output: Ethernet frame whose 12 MAC bytes are set   │
 // │ f .. f + len             │ r   │ dp_arp_input: a received ARP frame                           │
 // │ macPtr .. + 6            │ r   │ dp_neigh_add: the MAC                                        │
-// │ out + 32·k               │ w   │ dp_neigh_dump: record k (layout in dp/neigh.ts)              │
+// │ out + 32·k               │ w   │ dp_neigh_dump: record k (layout in dp/neigh-admin.ts)        │
 // │ dp_arp_stat()            │ r   │ u32[13] /proc/net/stat/arp_cache columns                     │
 // │ dp_neigh_events()        │ r/w │ u32[4]: [0] table overflows (the host reads and clears)      │
 // └──────────────────────────┴─────┴──────────────────────────────────────────────────────────────┘
-import { neighOutput, neighTick, neighSetParam, neighSetDevParam, neighAdd, neighDel, neighFlush, neighDump, neighStats, neighEvents, neighReachableTime } from "../dp/neigh";
+import { neighOutput, neighTick, neighEvents } from "../dp/neigh";
+import { neighSetParam, neighSetDevParam, neighAdd, neighDel, neighFlush, neighDump, neighStats, neighReachableTime } from "../dp/neigh-admin";
 import { arpInput } from "../dp/arp";
 
 /** The frame to nexthop out of port oif: a verdict (0 listed, 2 held for ARP, 16 + reason dropped). */

@@ -25,8 +25,9 @@ import { txAlloc } from "./tx";
 import { dropped, V_REPLIED, V_DELIVERED, D_ARP_INVALID, D_ARP_IGNORED, D_OTHERHOST, D_TX_FULL, D_NO_BUFS } from "./snmp";
 import {
   neighReady, lookup, lookupOrCreate, createFailure, neighUpdate, stat, entryIfindex, entryIp, entryMac,
-  entryQueueTail, entryUpdated, locktimeMs, S_RCV_PROBES_MCAST, S_RCV_PROBES_UCAST, NUD_REACHABLE, NUD_STALE, UPD_OVERRIDE,
+  entryQueueTail, entryUpdated, S_RCV_PROBES_MCAST, S_RCV_PROBES_UCAST, NUD_REACHABLE, NUD_STALE, UPD_OVERRIDE,
 } from "./neigh";
+import { locktimeMs } from "./neigh-admin";
 import { be16, be32 } from "./bytes";
 import { frameRead, frameWrite } from "./window";
 

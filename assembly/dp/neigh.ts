@@ -28,22 +28,23 @@
 // │ +56 │ u32    │ hold queue bytes (frame lengths)                                     │
 // │ +60 │ u32    │ hold queue frames                                                    │
 // └─────┴────────┴──────────────────────────────────────────────────────────────────────┘
-// Held frame, 8 + len bytes (arena): +0 u32 next, +4 u32 len, +8 the Ethernet frame.
+// Held frame, 8 + len bytes (arena, neigh-queue.ts): +0 u32 next, +4 u32 len, +8 the Ethernet frame.
 // Buckets: u32[nBuckets] chain heads; nBuckets a power of two ≥ gc_thresh3, doubled (hash_grows) when
 // the entries outnumber the buckets, never above 2^MAX_SHIFT. The table never holds more than
 // MAX_ENTRIES entries, whatever the thresholds say.
-// Dump record, 32 bytes: +0 ifindex, +4 ip, +8 MAC, +14 u16 state, +16 ms since used, +20 since
-// confirmed, +24 since updated, +28 u16 probes, +30 u16 frames held.
-import { alloc, allocZeroed, free } from "../util/arena";
+// The control plane's side (knobs, static entries, flush, dump, counters) is neigh-admin.ts, and the
+// hold queue and the failed list are neigh-queue.ts.
+import { allocZeroed, free } from "../util/arena";
 import { random } from "../cache/state";
-import { parm, defaultParm, setParm, drawAll, DEFAULT_ROW, F_BASE_REACHABLE, F_RETRANS, F_DELAY_PROBE, F_MCAST_SOLICIT, F_UCAST_SOLICIT, F_QUEUE_BYTES, F_GC_STALE, F_REACHABLE } from "./neigh-parms";
+import { parm, defaultParm, drawAll, F_BASE_REACHABLE, F_RETRANS, F_DELAY_PROBE, F_MCAST_SOLICIT, F_UCAST_SOLICIT, F_GC_STALE, F_REACHABLE } from "./neigh-parms";
 import { isMulticast } from "../cache/addr";
-import { portMac, MAX_PORTS } from "./ports";
+import { portMac } from "./ports";
 import { txRef, txAlloc } from "./tx";
-import { frameRead, frameWrite } from "./window";
-import { dropped, V_FORWARDED, V_QUEUED, D_NEIGH_FAILED, D_NEIGH_TABLE_FULL, D_TX_FULL, D_NO_BUFS, D_QUEUE_OVERFLOW } from "./snmp";
+import { frameWrite } from "./window";
+import { dropped, V_FORWARDED, V_QUEUED, D_NEIGH_FAILED, D_NEIGH_TABLE_FULL, D_TX_FULL, D_NO_BUFS } from "./snmp";
 import { arpSolicit } from "./arp";
-import { icmpError } from "./local-out";
+import { enqueue, unlinkHead, dropHeld, failHeld, reportFailed } from "./neigh-queue";
+import { gcThresh1, gcThresh2, gcThresh3 } from "./neigh-admin";
 
 // ── NUD states (include/uapi/linux/neighbour.h) ──
 export const NUD_INCOMPLETE: u8 = 0x01;
@@ -67,22 +68,12 @@ const F_GC: u8 = 2;
 const F_RELEASE: u8 = 4;
 
 const ENTRY_BYTES: u32 = 64;
-export const DUMP_BYTES: u32 = 32;
 const MAX_ENTRIES: u32 = 65536;
 const MAX_SHIFT: u32 = 16; // at most 65536 buckets
 const MIN_TIMER_MS: u32 = 10; // HZ/100
-const MAX_AGE: u32 = 0x40000000; // timestamps older than this (≈12 days) are held there: u32 ms wraps
+export const MAX_AGE: u32 = 0x40000000; // timestamps older than this (≈12 days) are held there: u32 ms wraps
 const FORCED_GC_GAP_MS: u32 = 5000;
 const RAND_INTERVAL_MS: u32 = 300000;
-
-// ── knobs (ids of neighSetParam; Linux's arp_tbl defaults) ──
-export let gcThresh1: u32 = 128;
-export let gcThresh2: u32 = 512;
-export let gcThresh3: u32 = 1024;
-// The per-device knobs (base_reachable_time, retrans_time, delay_first_probe_time, mcast/ucast_solicit,
-// unres_qlen_bytes, gc_stale_time and the drawn reachable_time) live in neigh-parms.ts, read by port.
-export let gcIntervalMs: u32 = 30000; // kept, not used: as in the kernel, periodic GC runs every base_reachable_time / 2
-export let locktimeMs: u32 = 1000;
 
 // ── counters: /proc/net/stat/arp_cache columns ──
 export const S_ENTRIES: u32 = 0;
@@ -96,7 +87,7 @@ export const S_RCV_PROBES_MCAST: u32 = 7;
 export const S_RCV_PROBES_UCAST: u32 = 8;
 const S_PERIODIC_GC: u32 = 9;
 const S_FORCED_GC: u32 = 10;
-const S_UNRES_DISCARDS: u32 = 11;
+export const S_UNRES_DISCARDS: u32 = 11;
 const S_TABLE_FULLS: u32 = 12;
 export const arpStats: usize = memory.data(13 * 4);
 /** Events the host reads and clears: [0] table overflows ("neighbour table overflow"). */
@@ -109,9 +100,9 @@ export const neighEvents: usize = memory.data(4 * 4);
 }
 
 // ── table state ──
-let ready = false;
-let buckets: usize = 0;
-let nBuckets: u32 = 0;
+export let ready = false;
+export let buckets: usize = 0;
+export let nBuckets: u32 = 0;
 let shift: u32 = 0;
 let hashRnd: u32 = 0;
 export let nEntries: u32 = 0;
@@ -121,9 +112,7 @@ let gcTail: usize = 0;
 let lastFlush: u32 = 0;
 let lastRand: u32 = 0;
 let periodicDue: u32 = 0;
-let failedHead: usize = 0; // frames whose neighbour failed, waiting for their ICMP error (next tick)
-let failedTail: usize = 0;
-let createError: u8 = 0;
+export let createError: u8 = 0;
 
 // ── time (u32 ms, wrapping) ──
 // @ts-ignore: decorator
@@ -174,7 +163,7 @@ function hashOf(ifindex: u32, ip: u32): u32 {
 }
 
 /** neigh_table_init, on the first call that knows the time: buckets, hash key, reachable_time, timers. */
-function init(now: u32): bool {
+export function init(now: u32): bool {
   if (ready) return true;
   let s: u32 = 3;
   while (s < MAX_SHIFT && (<u32>1 << s) < gcThresh3) s++;
@@ -265,53 +254,10 @@ function gcRemove(n: usize): void {
   gcEntries--;
 }
 
-// ── the hold queue ──
-/** Appends frame (len bytes) to n's hold queue, pushing out the oldest frames beyond unres_qlen_bytes. */
-function enqueue(n: usize, frame: usize, len: u32): bool {
-  const queueBytesMax = parm(entryIfindex(n), F_QUEUE_BYTES);
-  while (load<u32>(n, 56) + len > queueBytesMax) {
-    const h = <usize>load<u32>(n, 48);
-    if (h == 0) break;
-    unlinkHead(n);
-    stat(S_UNRES_DISCARDS);
-    dropped(D_QUEUE_OVERFLOW);
-    free(h, 8 + <usize>load<u32>(h, 4));
-  }
-  const b = alloc(8 + <usize>len);
-  if (b == 0) return false;
-  frameRead(frame, len);
-  store<u32>(b, 0);
-  store<u32>(b, len, 4);
-  memory.copy(b + 8, frame, len);
-  const t = <usize>load<u32>(n, 52);
-  if (t != 0) store<u32>(t, <u32>b);
-  else store<u32>(n, <u32>b, 48);
-  store<u32>(n, <u32>b, 52);
-  store<u32>(n, load<u32>(n, 56) + len, 56);
-  store<u32>(n, load<u32>(n, 60) + 1, 60);
-  return true;
-}
-
-/** Takes the oldest held frame off n's queue (the caller frees or re-links it). */
-function unlinkHead(n: usize): usize {
-  const h = <usize>load<u32>(n, 48);
-  if (h == 0) return 0;
-  const next = <usize>load<u32>(h);
-  store<u32>(n, <u32>next, 48);
-  if (next == 0) store<u32>(n, 0, 52);
-  store<u32>(n, load<u32>(n, 56) - load<u32>(h, 4), 56);
-  store<u32>(n, load<u32>(n, 60) - 1, 60);
-  return h;
-}
-
+// ── the hold queue (neigh-queue.ts) ──
 /** Drops every held frame of n without an error report (neigh_destroy's purge). */
 function purge(n: usize): void {
-  let h = unlinkHead(n);
-  while (h != 0) {
-    dropped(D_NEIGH_FAILED);
-    free(h, 8 + <usize>load<u32>(h, 4));
-    h = unlinkHead(n);
-  }
+  dropHeld(n);
   setFlags(n, flags(n) & ~F_RELEASE);
 }
 
@@ -322,37 +268,13 @@ function purge(n: usize): void {
 function invalidate(n: usize, now: u32): void {
   stat(S_RES_FAILED);
   store<u32>(n, now, 28);
-  let h = unlinkHead(n);
-  while (h != 0) {
-    dropped(D_NEIGH_FAILED);
-    store<u32>(h, 0);
-    if (failedTail != 0) store<u32>(failedTail, <u32>h);
-    else failedHead = h;
-    failedTail = h;
-    h = unlinkHead(n);
-  }
+  failHeld(n);
   setFlags(n, flags(n) & ~F_RELEASE);
-}
-
-/** Sends the ICMP errors of the frames whose neighbour failed (the list is detached first). */
-function reportFailed(now: u32): void {
-  while (failedHead != 0) {
-    let h = failedHead;
-    failedHead = 0;
-    failedTail = 0;
-    while (h != 0) {
-      const next = <usize>load<u32>(h);
-      const len = load<u32>(h, 4);
-      icmpError(h + 8, len, 3, 1, 0, now);
-      free(h, 8 + <usize>len);
-      h = next;
-    }
-  }
 }
 
 // ── entries: create and destroy ──
 /** Removes n from the table and frees it (neigh_mark_dead + neigh_destroy). */
-function destroy(n: usize): void {
+export function destroy(n: usize): void {
   const b = bucketFor(entryIfindex(n), entryIp(n));
   let p = b;
   let c = <usize>load<u32>(b);
@@ -397,7 +319,7 @@ function forcedGc(now: u32): u32 {
  * neigh_alloc + ___neigh_create: a new entry in state NONE, or 0 (createError says why: the table is
  * full even after a forced GC, or memory is short). Permanent entries skip the thresholds.
  */
-function create(ifindex: u32, ip: u32, now: u32, exemptFromGc: bool): usize {
+export function create(ifindex: u32, ip: u32, now: u32, exemptFromGc: bool): usize {
   if (!exemptFromGc) {
     const entries = gcEntries;
     if (entries >= gcThresh3 || (entries >= gcThresh2 && after(now, lastFlush + FORCED_GC_GAP_MS))) {
@@ -737,146 +659,4 @@ export function neighTick(now: u32): void {
   }
   if (atOrBefore(periodicDue, now)) periodic(now);
   reportFailed(now);
-}
-
-// ── knobs ──
-export const P_GC_THRESH1: u32 = 0;
-export const P_GC_THRESH2: u32 = 1;
-export const P_GC_THRESH3: u32 = 2;
-export const P_BASE_REACHABLE: u32 = 3;
-export const P_RETRANS: u32 = 4;
-export const P_DELAY_PROBE: u32 = 5;
-export const P_MCAST_SOLICIT: u32 = 6;
-export const P_UCAST_SOLICIT: u32 = 7;
-export const P_QUEUE_BYTES: u32 = 8;
-export const P_GC_STALE: u32 = 9;
-export const P_GC_INTERVAL: u32 = 10;
-export const P_LOCKTIME: u32 = 11;
-
-/** The neigh-parms.ts field of a per-device knob id; FIELD_NONE for the table's own knobs. */
-const FIELD_NONE: u32 = 0xffffffff;
-function fieldOf(id: u32): u32 {
-  if (id == P_BASE_REACHABLE) return F_BASE_REACHABLE;
-  if (id == P_RETRANS) return F_RETRANS;
-  if (id == P_DELAY_PROBE) return F_DELAY_PROBE;
-  if (id == P_MCAST_SOLICIT) return F_MCAST_SOLICIT;
-  if (id == P_UCAST_SOLICIT) return F_UCAST_SOLICIT;
-  if (id == P_QUEUE_BYTES) return F_QUEUE_BYTES;
-  if (id == P_GC_STALE) return F_GC_STALE;
-  return FIELD_NONE;
-}
-
-function isTimeKnob(id: u32): bool {
-  return id == P_BASE_REACHABLE || id == P_RETRANS || id == P_DELAY_PROBE || id == P_GC_STALE || id == P_GC_INTERVAL || id == P_LOCKTIME;
-}
-
-/**
- * Sets knob id (ms for times) of the table: its own (gc_thresh1..3, gc_interval, locktime) or the default
- * parameters that ports without their own read. -22 for an unknown id or a time of 2^30 ms or more.
- */
-export function neighSetParam(id: u32, v: u32): i32 {
-  if (isTimeKnob(id) && v >= MAX_AGE) return -22;
-  const f = fieldOf(id);
-  if (f != FIELD_NONE) setParm(DEFAULT_ROW, f, v, ready);
-  else if (id == P_GC_THRESH1) gcThresh1 = v;
-  else if (id == P_GC_THRESH2) gcThresh2 = v;
-  else if (id == P_GC_THRESH3) gcThresh3 = v;
-  else if (id == P_GC_INTERVAL) gcIntervalMs = v;
-  else if (id == P_LOCKTIME) locktimeMs = v;
-  else return -22;
-  return 0;
-}
-
-/**
- * Sets per-device knob id of port ifindex (net.ipv4.neigh.IFNAME.*: base_reachable_time_ms, retrans_time_ms,
- * delay_first_probe_time, mcast/ucast_solicit, unres_qlen_bytes, gc_stale_time). -22 for a table knob, an
- * unknown id, a time of 2^30 ms or more, or an ifindex that is not a port.
- */
-export function neighSetDevParam(ifindex: u32, id: u32, v: u32): i32 {
-  const f = fieldOf(id);
-  if (f == FIELD_NONE || ifindex >= MAX_PORTS || (isTimeKnob(id) && v >= MAX_AGE)) return -22;
-  setParm(ifindex, f, v, ready);
-  return 0;
-}
-
-/** reachable_time (ms) of port ifindex, or of the table's default with ifindex 0xffffffff. */
-export function neighReachableTime(ifindex: u32): u32 {
-  return ifindex == 0xffffffff ? defaultParm(F_REACHABLE) : parm(ifindex, F_REACHABLE);
-}
-
-// ── static entries (ip neigh replace / del / flush) ──
-/**
- * `ip neigh replace ip lladdr MAC dev ifindex nud STATE` (STATE PERMANENT, NOARP, REACHABLE or
- * STALE; macPtr 0 keeps a known MAC). 0, -19 no such port, -22 bad state or no MAC, -105 table full.
- */
-export function neighAdd(ifindex: u32, ip: u32, macPtr: usize, state: u32, now: u32): i32 {
-  if (portMac(ifindex) == 0) return -19;
-  if (state != NUD_PERMANENT && state != NUD_NOARP && state != NUD_REACHABLE && state != NUD_STALE) return -22;
-  if (!init(now)) return -12;
-  let n = lookup(ifindex, ip);
-  if (n == 0) {
-    if (macPtr == 0) return -22;
-    n = create(ifindex, ip, now, (state & NUD_PERMANENT) != 0);
-    if (n == 0) return createError == D_NEIGH_TABLE_FULL ? -105 : -12;
-  }
-  return neighUpdate(n, macPtr, <u8>state, UPD_ADMIN | UPD_OVERRIDE, now, false);
-}
-
-/** `ip neigh del`: the entry fails (held frames get their ICMP errors at the next tick) and goes. -2 if absent. */
-export function neighDel(ifindex: u32, ip: u32): i32 {
-  if (!ready) return -2;
-  const n = lookup(ifindex, ip);
-  if (n == 0) return -2;
-  const now = load<u32>(n, 28); // an admin failure needs no clock: updated is only read while the entry lives
-  neighUpdate(n, 0, NUD_FAILED, UPD_ADMIN | UPD_OVERRIDE, now, false);
-  destroy(n);
-  return 0;
-}
-
-/** Removes every entry of port ifindex (0 = all ports) that is not permanent, as on carrier loss. */
-export function neighFlush(ifindex: u32): u32 {
-  if (!ready) return 0;
-  let count: u32 = 0;
-  for (let i: u32 = 0; i < nBuckets; i++) {
-    let n = <usize>load<u32>(buckets + (<usize>i << 2));
-    while (n != 0) {
-      const next = <usize>load<u32>(n);
-      if ((ifindex == 0 || entryIfindex(n) == ifindex) && (entryState(n) & NUD_PERMANENT) == 0) {
-        destroy(n);
-        count++;
-      }
-      n = next;
-    }
-  }
-  return count;
-}
-
-/** Writes up to max 32-byte records (layout above) at out; returns how many. */
-export function neighDump(out: usize, max: u32, now: u32): u32 {
-  if (!ready) return 0;
-  let k: u32 = 0;
-  for (let i: u32 = 0; i < nBuckets && k < max; i++) {
-    let n = <usize>load<u32>(buckets + (<usize>i << 2));
-    while (n != 0 && k < max) {
-      const r = out + <usize>k * DUMP_BYTES;
-      store<u32>(r, entryIfindex(n));
-      store<u32>(r, entryIp(n), 4);
-      memory.copy(r + 8, entryMac(n), 6);
-      store<u16>(r, <u16>entryState(n), 14);
-      store<u32>(r, now - load<u32>(n, 20), 16);
-      store<u32>(r, now - load<u32>(n, 24), 20);
-      store<u32>(r, now - load<u32>(n, 28), 24);
-      store<u16>(r, <u16>min<u32>(entryProbes(n), 0xffff), 28);
-      store<u16>(r, <u16>min<u32>(load<u32>(n, 60), 0xffff), 30);
-      k++;
-      n = <usize>load<u32>(n);
-    }
-  }
-  return k;
-}
-
-/** The u32[13] arp_cache counters, entries filled in. */
-export function neighStats(): usize {
-  store<u32>(arpStats, nEntries);
-  return arpStats;
 }
