@@ -11,7 +11,8 @@ import { formatRoute, formatRule } from "../host/cli/format.ts";
 import { parseRouteCommand } from "../host/cli/parse-route.ts";
 import { addressRoutes } from "../host/router/addresses.ts";
 import { assignNexthop } from "../host/fib/nexthop-rule.ts";
-import { addConfigRoute, ConfigError, formatConfig, parseConfig, routeModel, ruleModel, type RouterConfig } from "../host/router/config.ts";
+import { ConfigError, formatConfig, parseConfig, type RouterConfig } from "../host/router/config.ts";
+import { addConfigRoute, routeModel, ruleModel } from "../host/router/config-model.ts";
 import { diffConfig, diffLines, isEmptyDiff } from "../host/router/config-diff.ts";
 
 const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;

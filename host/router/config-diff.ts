@@ -3,7 +3,7 @@
  * `old` to the state a router started from `next` would have, as far as the control plane goes. The
  * runtime decides what it can apply live (link changes need a restart).
  *
- * - Routes: both configs are replayed on the FIB model (config.ts routeReplay: address kernel routes, then
+ * - Routes: both configs are replayed on the FIB model (config-model.ts routeReplay: address kernel routes, then
  *   the route lines in file order with their add/append/replace semantics). A (table, prefix, len) whose
  *   final routes differ — compared by origin and canonical text (formatRouteSpec of the stored route, so
  *   a gateway that now resolves to another device counts as a change), in the FIB's order — is rebuilt:
@@ -38,9 +38,10 @@ import { formatIPv4 } from "../fib/ipv4.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { IfSysctls, sysctlPath } from "./if-sysctl.ts";
 import {
-  addrText, routeReplay, routeSelectorOf, ruleModel,
-  type ConfigAddr, type ConfigLink, type ConfigNeigh, type ConfigRoute, type ConfigRule, type ModelGroup, type RouterConfig,
+  addrText, routeSelectorOf,
+  type ConfigAddr, type ConfigLink, type ConfigNeigh, type ConfigRoute, type ConfigRule, type RouterConfig,
 } from "./config.ts";
+import { routeReplay, ruleModel, type ModelGroup } from "./config-model.ts";
 
 export interface LinkChange {
   old: ConfigLink;

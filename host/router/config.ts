@@ -29,25 +29,24 @@
  * - sysctl names and values are checked by the registries (host/cache/sysctl.ts for net.ipv4.route.* and
  *   net.ipv4.rt_cache_rebuild_count, host/router/if-sysctl.ts for the rest); conf/neigh knobs of an
  *   interface need the link declared earlier.
- * - routes and rules are replayed on a model of the FIB, in the order the router applies them (every
- *   address's kernel routes first, then routes, then rules), so what the FIB would refuse at start
- *   (File exists, a gateway without a connected route) is reported with its line.
+ * - routes and rules are replayed on a model of the FIB (config-model.ts), in the order the router applies
+ *   them (every address's kernel routes first, then routes, then rules), so what the FIB would refuse at
+ *   start (File exists, a gateway without a connected route) is reported with its line.
  */
-import type { AddMode, Fib, RouteSelector } from "../fib/fib.ts";
-import { formatIPv4, maskOf, parseAddress, scanIPv4 } from "../fib/ipv4.ts";
+import type { AddMode, RouteSelector } from "../fib/fib.ts";
+import { formatIPv4, parseAddress, scanIPv4 } from "../fib/ipv4.ts";
 import { dirname, resolve } from "node:path";
 import { readCidrListFile } from "../fib/cidr-list.ts";
-import { assignNexthop } from "../fib/nexthop-rule.ts";
-import { ResultStore } from "../fib/results.ts";
-import { TABLE_DEFAULT, TABLE_LOCAL, TABLE_MAIN, type Nexthop, type Route, type Rule } from "../fib/types.ts";
-import { formatDst, formatRouteSpec } from "../cli/format.ts";
+import { TABLE_MAIN, type Route } from "../fib/types.ts";
+import { formatRouteSpec } from "../cli/format.ts";
 import { parseNeighCommand, parseMacAddress, formatMacAddress, neighText, type NeighEntry } from "../cli/parse-neigh.ts";
 import { parseRouteCommand } from "../cli/parse-route.ts";
 import { parseRuleCommand, type NewRule } from "../cli/parse-rule.ts";
 import { splitCommandLine } from "../cli/script.ts";
 import { Seen, Words, parseNumber, parseTable, q, tableName } from "../cli/words.ts";
 import { canonicalSysctlName, RouteSysctls } from "../cache/sysctl.ts";
-import { addressRoutes, type InterfaceAddress } from "./addresses.ts";
+import type { InterfaceAddress } from "./addresses.ts";
+import { buildRouteModel, buildRuleModel } from "./config-model.ts";
 import { IfSysctls, sysctlPath } from "./if-sysctl.ts";
 
 export type LinkKind = "tap" | "packet" | "pcap";
@@ -520,254 +519,6 @@ function parseInterfaceAddress(text: string): { addr: number; len: number } {
   if (addr >>> 24 === 127) throw new Error(`invalid interface address ${q(text)}: loopback (127.0.0.0/8)`);
   if (addr >>> 28 >= 0xe) throw new Error(`invalid interface address ${q(text)}: not a unicast address`);
   return { addr, len };
-}
-
-// ── the FIB model ────────────────────────────────────────────────────────────
-
-/** One route of the model, as the FIB would store it. */
-export interface ModelRoute {
-  /** Normalised as the FIB does (devices resolved, `lo` for local routes without one). */
-  route: Route;
-  /** The config route it came from; undefined for an address's kernel route. */
-  source: ConfigRoute | undefined;
-  /** The address it came from (kernel routes). */
-  addr: ConfigAddr | undefined;
-  line: number;
-}
-
-/** One (table, prefix, len) of the model: its routes in the FIB's order (metric, then insertion). */
-export interface ModelGroup {
-  /** "TABLE|PREFIX|LEN" (the diff's map key). */
-  readonly key: string;
-  table: number;
-  prefix: number;
-  len: number;
-  entries: ModelRoute[];
-}
-
-/** A model group whose key string is made when first asked for (a full table's check never asks). */
-class Group implements ModelGroup {
-  table: number;
-  prefix: number;
-  len: number;
-  entries: ModelRoute[] = [];
-  private keyText: string | undefined;
-  constructor(table: number, prefix: number, len: number) {
-    this.table = table;
-    this.prefix = prefix;
-    this.len = len;
-  }
-  get key(): string {
-    return (this.keyText ??= `${this.table}|${this.prefix}|${this.len}`);
-  }
-}
-
-type At = <T>(line: number, f: () => T) => T;
-
-const ERR_NH_DEV = "Error: Nexthop device required for a unicast route (give via and/or dev).";
-
-function resultKey(r: Route): string {
-  return ResultStore.keyOf(r.type, r.nexthops, r.src ?? 0);
-}
-
-function describe(e: ModelRoute): string {
-  if (e.addr) return `the kernel route of address ${formatIPv4(e.addr.addr)}/${e.addr.len} dev ${e.addr.dev} (line ${e.addr.line})`;
-  return `the route on line ${e.line}`;
-}
-
-/** One successful `route` line of the config, as replayed on the model. */
-export interface ModelOp {
-  /** The (table, prefix, len) group it acts on (ModelGroup.key). */
-  key: string;
-  mode: AddMode;
-  /** Normalised. */
-  route: Route;
-  source: ConfigRoute;
-}
-
-class RouteModel {
-  /** Every group, in first-insertion order. */
-  readonly groups: Group[] = [];
-  /** Groups by table, prefix length and prefix (numbers: no key string per route). */
-  private readonly byTable = new Map<number, Map<number, Group>[]>();
-  readonly ops: ModelOp[] = [];
-  /** Whether add() records each route line's op (the reload diff needs them; the parse's check does not). */
-  private readonly recordOps: boolean;
-  constructor(recordOps: boolean) {
-    this.recordOps = recordOps;
-  }
-
-  /** normalised: the route's next hops are already as normalise() leaves them (a `route load` line's). */
-  add(route: Route, mode: AddMode, src: { source?: ConfigRoute; addr?: ConfigAddr; line: number }, normalised = false): void {
-    const r = normalised ? route : this.normalise(route);
-    let lens = this.byTable.get(r.table);
-    if (!lens) this.byTable.set(r.table, (lens = []));
-    let byPrefix = lens[r.len];
-    if (!byPrefix) lens[r.len] = byPrefix = new Map();
-    let g = byPrefix.get(r.prefix | 0); // an int32 key stays a small integer
-    if (!g) {
-      g = new Group(r.table, r.prefix, r.len);
-      byPrefix.set(r.prefix | 0, g);
-      this.groups.push(g);
-    }
-    const entry: ModelRoute = { route: r, source: src.source, addr: src.addr, line: src.line };
-    const same = g.entries.findIndex((e) => e.route.metric === r.metric);
-    if (mode === "add" && same >= 0) {
-      throw new Error(`RTNETLINK answers: File exists (${describe(g.entries[same]!)} has the same prefix, table and metric; use "route replace" or "route append")`);
-    }
-    if (mode === "change" && same < 0) throw new Error("RTNETLINK answers: No such file or directory");
-    if (mode === "append") {
-      const k = resultKey(r);
-      const dup = g.entries.find((e) => e.route.metric === r.metric && resultKey(e.route) === k);
-      if (dup) throw new Error(`RTNETLINK answers: File exists (${describe(dup)} is the same route)`);
-    }
-    if (src.source && this.recordOps) this.ops.push({ key: g.key, mode, route: r, source: src.source });
-    if ((mode === "replace" || mode === "change") && same >= 0) {
-      g.entries[same] = entry;
-      return;
-    }
-    if (g.entries.length === 0) {
-      g.entries = [entry]; // exact length: a push or splice on an empty array reserves 17 slots
-      return;
-    }
-    let at = g.entries.length;
-    while (at > 0 && g.entries[at - 1]!.route.metric > r.metric) at--;
-    g.entries.splice(at, 0, entry);
-  }
-
-  /** Fib.normalise: next hops resolved, `lo` for a local/broadcast route without one. */
-  normalise(r: Route): Route {
-    let nexthops: Nexthop[] = [];
-    if (r.type === "unicast" || r.type === "local" || r.type === "broadcast") {
-      if (r.nexthops.length === 0 && r.type === "unicast") throw new Error(ERR_NH_DEV);
-      nexthops = r.nexthops.map((nh) => this.resolve(nh, r.type === "unicast"));
-      if (nexthops.length === 0) nexthops = [{ gateway: 0, dev: "lo", weight: 1, onlink: false }];
-    }
-    return { ...r, table: r.table === 0 ? TABLE_MAIN : r.table, nexthops };
-  }
-
-  private resolve(nh: Nexthop, unicast: boolean): Nexthop {
-    if (nh.onlink && !nh.dev) throw new Error("Error: Nexthop device required for onlink.");
-    if (nh.dev) return nh;
-    if (!unicast || nh.gateway === 0) return { ...nh, dev: "lo" };
-    // `via GW` without `dev`: table main must reach GW by a directly connected unicast route.
-    const g = this.lookupMain(nh.gateway);
-    const best = g?.entries[0]?.route;
-    const hop = best && best.type === "unicast" && best.nexthops.length === 1 ? best.nexthops[0] : undefined;
-    if (!hop || hop.gateway !== 0) {
-      const why = !best ? "no route in table main reaches it" : `table main reaches it by ${formatDst(best.prefix, best.len)}, which is not a directly connected route`;
-      throw new Error(`Error: Nexthop has invalid gateway. (${formatIPv4(nh.gateway)}: ${why}; add "dev NAME" or an address on its subnet)`);
-    }
-    return { ...nh, dev: hop.dev };
-  }
-
-  private lookupMain(addr: number): ModelGroup | undefined {
-    for (let len = 32; len >= 0; len--) {
-      const g = this.byTable.get(TABLE_MAIN)?.[len]?.get(addr & maskOf(len));
-      if (g && g.entries.length > 0) return g;
-    }
-    return undefined;
-  }
-}
-
-const noWrap: At = (_line, f) => f();
-
-/**
- * The routes the FIB holds after Router.start applies `c` (every address's kernel routes with
- * "replace", then the routes in file order), grouped by (table, prefix, len) in first-insertion order.
- */
-export function routeModel(c: RouterConfig): ModelGroup[] {
-  return buildRouteModel(c, noWrap).groups;
-}
-
-/**
- * The model in detail: `base`, the groups after the address phase alone (what the config's routes
- * start from), `groups`, the final state, and `ops`, every route line with its normalised route.
- */
-export function routeReplay(c: RouterConfig): { base: ModelGroup[]; groups: ModelGroup[]; ops: ModelOp[] } {
-  const base = buildRouteModel({ ...c, routes: [] }, noWrap).groups;
-  const m = buildRouteModel(c, noWrap);
-  return { base, groups: m.groups, ops: m.ops };
-}
-
-function buildRouteModel(c: RouterConfig, at: At, recordOps = true): { groups: ModelGroup[]; ops: ModelOp[] } {
-  const m = new RouteModel(recordOps);
-  for (const a of c.addrs) {
-    at(a.line, () => {
-      for (const r of addressRoutes(a)) m.add(r, "replace", { addr: a, line: a.line });
-    });
-  }
-  for (const r of c.routes) {
-    at(r.line, () => {
-      if (!r.load) return m.add(r.route, r.mode, { source: r, line: r.line });
-      // The hops are resolved once for the whole list, as Fib.loadCidrList does; every prefix's route
-      // has the line itself as its source.
-      const hops = m.normalise(r.route).nexthops;
-      for (const route of expandLoad(r, hops)) m.add(route, "add", { source: r, line: r.line }, true);
-    });
-  }
-  return { groups: m.groups, ops: m.ops };
-}
-
-/** Adds one config route line to the FIB as Router.start does (a `route load` line: its whole list). */
-export function addConfigRoute(fib: Fib, r: ConfigRoute): void {
-  if (r.load) fib.loadCidrList(r.load.addrs, r.load.lens, { table: r.route.table, nexthops: r.route.nexthops });
-  else fib.addRoute(r.route, r.mode);
-}
-
-/**
- * The routes of a `route load` line, one `route add` each, as Fib.loadCidrList adds them: prefix
- * addr/len takes hop assignNexthop(addr, len, hops) of the line's hops (host/fib/nexthop-rule.ts).
- */
-function* expandLoad(r: ConfigRoute, hops: readonly Nexthop[]): Generator<Route> {
-  const { addrs, lens } = r.load!;
-  for (let i = 0; i < addrs.length; i++) {
-    const prefix = addrs[i]!;
-    const len = lens[i]!;
-    yield { ...r.route, prefix, len, nexthops: [hops[assignNexthop(prefix, len, hops.length)]!] };
-  }
-}
-
-/** One rule of the model with the priority the FIB gives it. */
-export interface ModelRule {
-  rule: Rule;
-  /** Undefined for the three default rules. */
-  source: ConfigRule | undefined;
-}
-
-function sameRule(a: Rule, b: Rule): boolean {
-  return (
-    a.priority === b.priority && a.src === b.src && a.srcLen === b.srcLen && a.dst === b.dst && a.dstLen === b.dstLen &&
-    a.iif === b.iif && a.tos === b.tos && a.fwmark === b.fwmark && a.fwmask === b.fwmask && a.action === b.action &&
-    (a.action !== "lookup" || a.table === b.table)
-  );
-}
-
-/** The rule list after Router.start applies `c` (the defaults 0/32766/32767 included), in priority order. */
-export function ruleModel(c: RouterConfig): ModelRule[] {
-  return buildRuleModel(c, noWrap);
-}
-
-function buildRuleModel(c: RouterConfig, at: At): ModelRule[] {
-  const base = (priority: number, table: number): ModelRule => ({
-    rule: { priority, src: 0, srcLen: 0, dst: 0, dstLen: 0, iif: "", tos: 0, fwmark: 0, fwmask: 0, action: "lookup", table },
-    source: undefined,
-  });
-  const list: ModelRule[] = [base(0, TABLE_LOCAL), base(32766, TABLE_MAIN), base(32767, TABLE_DEFAULT)];
-  for (const cr of c.rules) {
-    at(cr.line, () => {
-      const r = cr.rule;
-      // Fib.addRule: without a priority, one below the second rule's (the kernel's default).
-      const priority = r.priority ?? (list.length >= 2 && list[1]!.rule.priority > 0 ? list[1]!.rule.priority - 1 : 0);
-      const rule: Rule = { ...r, priority };
-      const dup = list.find((x) => sameRule(x.rule, rule));
-      if (dup) throw new Error(`RTNETLINK answers: File exists (${dup.source ? `the same rule is on line ${dup.source.line}` : "it is a default rule"})`);
-      let i = list.findIndex((x) => x.rule.priority > priority);
-      if (i < 0) i = list.length;
-      list.splice(i, 0, { rule, source: cr });
-    });
-  }
-  return list;
 }
 
 // ── canonical text ───────────────────────────────────────────────────────────
