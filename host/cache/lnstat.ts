@@ -47,6 +47,7 @@
  * division by zero and 139 for a stat file whose first line has no field name (iproute2 crashes on both).
  */
 import { closeSync, openSync, opendirSync, readSync } from "node:fs";
+import { cString, cStrtoul, fgetsChunks, jsonString, scanUnsignedToInt, strtok } from "../cli/c-text.ts";
 
 export interface LnstatIo {
   /** Standard output; latin1 text (one character per byte). Called once per printed line group. */
@@ -80,91 +81,10 @@ const DEFAULT_INTERVAL = 2;
 const LNSTAT_MAX_FILES = 32; // lnstat.h
 const LNSTAT_MAX_FIELDS_PER_LINE = 32;
 const LNSTAT_MAX_FIELD_NAME_LEN = 32;
-const FGETS_MAX = 1022; // fgets(buf, sizeof(buf) - 1) with buf[1024]: at most 1022 bytes per call
+const FGETS_SIZE = 1023; // fgets(buf, sizeof(buf) - 1) with buf[1024]: at most 1022 bytes per call
 const RTSTAT_COMPAT_LINE =
   "entries  in_hit in_slow_tot in_no_route in_brd in_martian_dst in_martian_src  out_hit out_slow_tot out_slow_mc  gc_total gc_ignored gc_goal_miss gc_dst_overflow in_hlist_search out_hlist_search\n";
 
-const U64 = (1n << 64n) - 1n;
-
-// ---------------------------------------------------------------------------------------------
-// C library pieces: strtoul, sscanf("%u"), strtok
-
-/** glibc isspace() in the C locale. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-function digitValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x5a) return c - 0x41 + 10;
-  return 99;
-}
-
-/**
- * glibc strtoul(s + start, &end, base) on a 64-bit machine: leading white space, a sign (negation is
- * modulo 2^64), "0x" for base 0/16, leading "0" = octal for base 0, saturation at ULONG_MAX. With no
- * digits the value is 0 and `end` is `start` (or points at the "x" of a bare "0x").
- */
-export function cStrtoul(s: string, start: number, base: 0 | 10 | 16): { value: bigint; end: number } {
-  let p = start;
-  while (p < s.length && isSpace(s.charCodeAt(p))) p++;
-  let neg = false;
-  if (s[p] === "+" || s[p] === "-") {
-    neg = s[p] === "-";
-    p++;
-  }
-  let b: number = base;
-  let hexPrefixAt = -1;
-  if (s[p] === "0" && (b === 0 || b === 16) && (s[p + 1] === "x" || s[p + 1] === "X")) {
-    hexPrefixAt = p;
-    p += 2;
-    b = 16;
-  } else if (b === 0) b = s[p] === "0" ? 8 : 10;
-  const digits = p;
-  let v = 0n;
-  let overflow = false;
-  const bb = BigInt(b);
-  while (p < s.length) {
-    const d = digitValue(s.charCodeAt(p));
-    if (d >= b) break;
-    if (!overflow) {
-      v = v * bb + BigInt(d);
-      if (v > U64) overflow = true;
-    }
-    p++;
-  }
-  if (p === digits) return { value: 0n, end: hexPrefixAt >= 0 ? hexPrefixAt + 1 : start };
-  if (overflow) return { value: U64, end: p };
-  return { value: neg ? BigInt.asUintN(64, -v) : v, end: p };
-}
-
-/** sscanf(s, "%u", &int): the new value as a C int, or undefined when nothing matched (unchanged). */
-function scanUnsignedToInt(s: string): number | undefined {
-  const r = cStrtoul(s, 0, 10);
-  if (r.end === 0) return undefined;
-  return Number(BigInt.asIntN(32, r.value));
-}
-
-/** strtok(s, delims) over the whole string: the non-empty tokens. */
-function strtok(s: string, delims: string): string[] {
-  const out: string[] = [];
-  let tok = "";
-  for (const ch of s) {
-    if (delims.includes(ch)) {
-      if (tok) out.push(tok);
-      tok = "";
-    } else tok += ch;
-  }
-  if (tok) out.push(tok);
-  return out;
-}
-
-/** A C string ends at its first NUL byte. */
-function cString(s: string): string {
-  const z = s.indexOf("\0");
-  return z < 0 ? s : s.slice(0, z);
-}
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: "No such file or directory",
@@ -237,20 +157,6 @@ function readAll(fd: number): string | null {
   return Buffer.concat(chunks).toString("latin1");
 }
 
-/** The successive results of `fgets(buf, 1023, fp)` until EOF. */
-function fgetsChunks(text: string): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < text.length) {
-    const nl = text.indexOf("\n", pos);
-    let end = nl < 0 ? text.length : nl + 1;
-    if (end - pos > FGETS_MAX) end = pos + FGETS_MAX;
-    out.push(text.slice(pos, end));
-    pos = end;
-  }
-  return out;
-}
-
 class Lnstat {
   private readonly now: () => number;
   private readonly io: LnstatIo;
@@ -269,7 +175,7 @@ class Lnstat {
   private scanLines(lf: LnFile, i: 0 | 1): number {
     for (const f of lf.fields) f.values[i] = 0n;
     const text = readAll(lf.fd);
-    const chunks = text === null ? [] : fgetsChunks(text);
+    const chunks = text === null ? [] : fgetsChunks(text, FGETS_SIZE);
     let k = 0;
     if (!lf.compat) {
       if (chunks.length === 0) return -1;
@@ -356,7 +262,7 @@ class Lnstat {
           return null;
         }
         files.unshift(lf); // "prepend to global list"
-        const first = fgetsChunks(readAll(lf.fd) ?? "")[0];
+        const first = fgetsChunks(readAll(lf.fd) ?? "", FGETS_SIZE)[0];
         if (first === undefined) {
           closeAll(); // lnstat_scan_fields() < 0: lnstat_scan_dir() returns NULL
           return null;
@@ -433,24 +339,6 @@ export function buildHeaderLines(columns: readonly { basename: string; name: str
     }
   }
   return hdr.slice(0, numLines);
-}
-
-/** jsonw_puts() escaping of iproute2's json_writer. */
-function jsonString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    switch (ch) {
-      case "\t": out += "\\t"; break;
-      case "\n": out += "\\n"; break;
-      case "\r": out += "\\r"; break;
-      case "\f": out += "\\f"; break;
-      case "\b": out += "\\b"; break;
-      case "\\": out += "\\\\"; break;
-      case '"': out += '\\"'; break;
-      default: out += ch;
-    }
-  }
-  return `${out}"`;
 }
 
 function usageText(name: string): string {

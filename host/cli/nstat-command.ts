@@ -43,6 +43,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync,
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { fgetsChunks, fnmatch, getlines, isSpace, JsonWriter, scansDouble, scanUll } from "./c-text.ts";
 
 /** Where `wasmroute run` keeps the statistics of the router named "default". */
 export const NSTAT_DEFAULT_DIR = "/run/wasmroute/default";
@@ -96,168 +97,6 @@ class Exit extends Error {
     super(`exit ${status}`);
     this.status = status;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// C library pieces
-
-/** glibc isspace() in the C locale. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-const ULL_MAX = (1n << 64n) - 1n;
-
-/** sscanf(s + at, "%llu"): the value and the index after it, or undefined when no number is there. */
-function scanUll(s: string, at: number): { value: bigint; end: number } | undefined {
-  let p = at;
-  while (p < s.length && isSpace(s.charCodeAt(p))) p++;
-  let neg = false;
-  if (s[p] === "+" || s[p] === "-") {
-    neg = s[p] === "-";
-    p++;
-  }
-  const start = p;
-  let v = 0n;
-  let overflow = false;
-  while (p < s.length) {
-    const c = s.charCodeAt(p);
-    if (c < 0x30 || c > 0x39) break;
-    if (!overflow) {
-      v = v * 10n + BigInt(c - 0x30);
-      if (v > ULL_MAX) overflow = true;
-    }
-    p++;
-  }
-  if (p === start) return undefined;
-  if (overflow) return { value: ULL_MAX, end: p };
-  return { value: neg ? BigInt.asUintN(64, -v) : v, end: p };
-}
-
-/** Whether sscanf's %lg would convert something at s + at (strtod's syntax, roughly). */
-function scansDouble(s: string, at: number): boolean {
-  let p = at;
-  while (p < s.length && isSpace(s.charCodeAt(p))) p++;
-  return /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|inf(?:inity)?|nan)/i.test(s.slice(p));
-}
-
-/** The lines of a file as getline(3) returns them (each with its "\n", the last one maybe without). */
-function getlines(text: string): string[] {
-  const out: string[] = [];
-  let at = 0;
-  while (at < text.length) {
-    const nl = text.indexOf("\n", at);
-    const end = nl < 0 ? text.length : nl + 1;
-    out.push(text.slice(at, end));
-    at = end;
-  }
-  return out;
-}
-
-/** The lines of a file as fgets(buf, 4096, fp) returns them: at most 4095 characters each. */
-function fgetsLines(text: string): string[] {
-  const out: string[] = [];
-  for (const line of getlines(text)) {
-    for (let at = 0; at < line.length; at += 4095) out.push(line.slice(at, at + 4095));
-  }
-  return out;
-}
-
-const CHAR_CLASSES: Record<string, (c: number) => boolean> = {
-  alpha: (c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a),
-  digit: (c) => c >= 0x30 && c <= 0x39,
-  alnum: (c) => CHAR_CLASSES.alpha!(c) || CHAR_CLASSES.digit!(c),
-  upper: (c) => c >= 0x41 && c <= 0x5a,
-  lower: (c) => c >= 0x61 && c <= 0x7a,
-  space: isSpace,
-  blank: (c) => c === 0x20 || c === 0x09,
-  punct: (c) => c > 0x20 && c < 0x7f && !CHAR_CLASSES.alnum!(c),
-  xdigit: (c) => CHAR_CLASSES.digit!(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66),
-  cntrl: (c) => c < 0x20 || c === 0x7f,
-  print: (c) => c >= 0x20 && c < 0x7f,
-  graph: (c) => c > 0x20 && c < 0x7f,
-};
-
-/**
- * A bracket expression at pattern[at] ("[" included): whether it matches c, and the index after it;
- * undefined when the bracket is not closed (then "[" is an ordinary character, as in glibc).
- */
-function bracket(pattern: string, at: number, c: string): { ok: boolean; next: number } | undefined {
-  let p = at + 1;
-  let negate = false;
-  if (pattern[p] === "!" || pattern[p] === "^") {
-    negate = true;
-    p++;
-  }
-  let matched = false;
-  let first = true;
-  const code = c.charCodeAt(0);
-  while (p < pattern.length) {
-    let ch = pattern[p]!;
-    if (ch === "]" && !first) return { ok: matched !== negate, next: p + 1 };
-    first = false;
-    if (ch === "[" && pattern[p + 1] === ":") {
-      const close = pattern.indexOf(":]", p + 2);
-      const cls = close >= 0 ? CHAR_CLASSES[pattern.slice(p + 2, close)] : undefined;
-      if (cls) {
-        if (cls(code)) matched = true;
-        p = close + 2;
-        continue;
-      }
-    }
-    if (ch === "\\" && p + 1 < pattern.length) {
-      p++;
-      ch = pattern[p]!;
-    }
-    const lo = ch;
-    p++;
-    if (pattern[p] === "-" && p + 1 < pattern.length && pattern[p + 1] !== "]") {
-      let hi = pattern[p + 1]!;
-      p += 2;
-      if (hi === "\\" && p < pattern.length) hi = pattern[p++]!;
-      if (code >= lo.charCodeAt(0) && code <= hi.charCodeAt(0)) matched = true;
-      continue;
-    }
-    if (c === lo) matched = true;
-  }
-  return undefined;
-}
-
-/** fnmatch(pattern, s, 0): *, ?, [...] (with ! or ^, ranges, [:class:]), backslash escapes. */
-export function fnmatch(pattern: string, s: string): boolean {
-  const go = (pi: number, si: number): boolean => {
-    while (pi < pattern.length) {
-      const pc = pattern[pi]!;
-      if (pc === "*") {
-        while (pattern[pi] === "*") pi++;
-        if (pi === pattern.length) return true;
-        for (let k = si; k <= s.length; k++) if (go(pi, k)) return true;
-        return false;
-      }
-      if (si >= s.length) return false;
-      if (pc === "?") {
-        pi++;
-        si++;
-        continue;
-      }
-      if (pc === "[") {
-        const b = bracket(pattern, pi, s[si]!);
-        if (b !== undefined) {
-          if (!b.ok) return false;
-          pi = b.next;
-          si++;
-          continue;
-        }
-      }
-      let lit = pc;
-      if (pc === "\\" && pi + 1 < pattern.length) lit = pattern[++pi]!;
-      if (lit !== s[si]) return false;
-      pi++;
-      si++;
-    }
-    return si === s.length;
-  };
-  return go(0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +176,7 @@ interface Source {
 /** load_good_table: "NAME VALUE [RATE]" lines and "#SOURCE" lines (history, snmp6, sctp/snmp). */
 function loadGoodTable(text: string, src: Source): Ent[] {
   const out: Ent[] = [];
-  for (const buf of fgetsLines(text)) {
+  for (const buf of fgetsChunks(text, 4096)) {
     if (buf[0] === "#") {
       const s = buf.slice(1, buf.length - 1);
       if (src.info !== "" && src.info !== s) src.mismatch = true;
@@ -361,77 +200,7 @@ function loadGoodTable(text: string, src: Source): Ent[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Output: text lines and iproute2's json_writer
-
-/** iproute2's json_writer (lib/json_writer.c), enough for nstat. */
-class JsonWriter {
-  out = "";
-  private depth = 0;
-  private pretty = false;
-  private sep = "";
-
-  setPretty(on: boolean): void {
-    this.pretty = on;
-  }
-  private indent(): void {
-    for (let i = 0; i < this.depth; i++) this.out += "    ";
-  }
-  private eol(): void {
-    if (!this.pretty) return;
-    this.out += "\n";
-    this.indent();
-  }
-  private eor(): void {
-    if (this.sep !== "") this.out += this.sep;
-    this.sep = ",";
-  }
-  private puts(s: string): void {
-    let o = '"';
-    for (const ch of s) {
-      switch (ch) {
-        case "\t": o += "\\t"; break;
-        case "\n": o += "\\n"; break;
-        case "\r": o += "\\r"; break;
-        case "\f": o += "\\f"; break;
-        case "\b": o += "\\b"; break;
-        case "\\": o += "\\\\"; break;
-        case '"': o += '\\"'; break;
-        default: o += ch;
-      }
-    }
-    this.out += `${o}"`;
-  }
-  startObject(): void {
-    this.eor();
-    this.out += "{";
-    this.depth++;
-    this.sep = "";
-  }
-  endObject(): void {
-    this.depth--;
-    if (this.sep !== "") this.eol();
-    this.out += "}";
-    this.sep = ",";
-  }
-  name(n: string): void {
-    this.eor();
-    this.eol();
-    this.sep = "";
-    this.puts(n);
-    this.out += ":";
-    if (this.pretty) this.out += " ";
-  }
-  /** jsonw_uint_field: the value as a C unsigned int. */
-  uintField(n: string, v: bigint): void {
-    this.name(n);
-    this.eor();
-    this.out += BigInt.asUintN(32, v).toString();
-  }
-  /** jsonw_destroy. */
-  finish(): string {
-    return `${this.out}\n`;
-  }
-}
+// Output: text lines and JSON (c-text.ts JsonWriter)
 
 interface Opts {
   dumpZeros: boolean;
