@@ -1,8 +1,9 @@
 // TCP offloads end to end (issue #5): `wasmroute run` between two hosts in wr-gs- namespaces, iperf3 TCP
 // h1 → h2. With offload TAPs on both sides (the default) h1's TSO super-frames cross the router whole:
 // tcpdump on h2 records frames longer than the MTU, every IPv4 header checksum valid and every TCP
-// checksum either complete or the partial pseudo-header sum an offloaded frame carries. With an egress
-// that cannot take GSO (AF_PACKET, or a TAP with `offload off`) the core cuts the super-frames itself:
+// checksum either complete or the partial pseudo-header sum an offloaded frame carries. AF_PACKET ports
+// with `offload on` (PACKET_VNET_HDR) do the same. With an egress that cannot take GSO (AF_PACKET without
+// offload, or a TAP with `offload off`) the core cuts the super-frames itself:
 // h2 sees only MTU-sized frames and tcpdump -vv finds no bad checksum. Root only; every command bounded
 // in time; the labs are removed afterwards, also on failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
@@ -64,9 +65,26 @@ run("GSO super-frames through offload TAPs (TAP → TAP)", () => {
   }, 40_000);
 });
 
+run("GSO super-frames through AF_PACKET ports with `offload on` (PACKET_VNET_HDR)", () => {
+  const lab = useLab({ kind: "packet", link1: "offload on", link2: "offload on" });
+
+  it("iperf3 completes; h2 receives super-frames whole, every checksum valid or partial", async () => {
+    const pcap = join(lab.dir, "h2.pcap");
+    const { iperf } = await iperfWithCapture(lab, 5303, ["-w", pcap]);
+    expect(iperf.end.sum_received.bytes).toBeGreaterThan(20_000_000);
+    const frames = readPcap(pcap).map((f) => f.data);
+    expect(frames.length).toBeGreaterThan(10);
+    expect(frames.map(tcpChecksumState).filter((s) => s === "bad")).toEqual([]);
+    expect(frames.filter((f) => f.length > 1514).length).toBeGreaterThan(0); // super-frames crossed whole
+    expect(frames.every((f) => f[22] === 63)).toBe(true);
+    expect(lab.stdout + lab.stderr).toMatch(/AF_PACKET on \S+ \(offload: GSO, checksum\)/);
+  }, 40_000);
+});
+
 for (const mixed of [
   { name: "TAP offload → AF_PACKET", opts: { kind: "tap", kind2: "packet" } as const },
   { name: "TAP offload → TAP offload off", opts: { kind: "tap", link2: "offload off" } as const },
+  { name: "AF_PACKET offload → AF_PACKET", opts: { kind: "packet", link1: "offload on" } as const },
 ]) {
   run(`software GSO: ${mixed.name}`, () => {
     const lab = useLab(mixed.opts);

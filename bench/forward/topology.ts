@@ -5,6 +5,8 @@
  *   tap      R is `wasmroute run` over two TAPs whose kernel sides live in h1 and h2
  *   packet   R is `wasmroute run` over AF_PACKET on the router ends of two veth pairs, inside an
  *            address-less namespace with ip_forward=0; the ports have MACs of their own (see build())
+ *   packet-gso  the same with `offload on` ports (PACKET_VNET_HDR): the hosts keep TSO/GSO, and TCP
+ *            super-frames cross the router whole
  *
  * Every topology uses the same addresses and MACs, so one generated frame file drives all three:
  * h1 10.201.1.2 (02:77:00:00:01:02) — R 10.201.1.1 (02:77:00:00:01:01) / 10.201.2.1 (02:77:00:00:02:01)
@@ -23,9 +25,9 @@ import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** tap: offload TAPs (vnet headers, GSO super-frames whole); tap-nogso: the same with `offload off`. */
-export type RouterKind = "kernel" | "tap" | "tap-nogso" | "packet";
-const KIND_LETTER: Record<RouterKind, string> = { kernel: "k", tap: "t", "tap-nogso": "g", packet: "p" };
+/** tap: offload TAPs (vnet headers, GSO super-frames whole); tap-nogso: the same with `offload off`; packet-gso: AF_PACKET with `offload on`. */
+export type RouterKind = "kernel" | "tap" | "tap-nogso" | "packet" | "packet-gso";
+const KIND_LETTER: Record<RouterKind, string> = { kernel: "k", tap: "t", "tap-nogso": "g", packet: "p", "packet-gso": "o" };
 
 export const MAC = {
   h1: "02:77:00:00:01:02",
@@ -174,10 +176,13 @@ export class Topology {
   readonly dir: string;
   /** A TAP topology (with or without offloads). */
   readonly isTap: boolean;
+  /** An AF_PACKET topology (with or without offloads). */
+  readonly isPacket: boolean;
 
   constructor(kind: RouterKind, tag: string) {
     this.kind = kind;
     this.isTap = kind === "tap" || kind === "tap-nogso";
+    this.isPacket = kind === "packet" || kind === "packet-gso";
     const k = KIND_LETTER[kind];
     this.h1 = `wr-bf-${tag}-${k}-h1`;
     this.h2 = `wr-bf-${tag}-${k}-h2`;
@@ -191,7 +196,7 @@ export class Topology {
   }
 
   get label(): string {
-    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : this.kind === "tap-nogso" ? "wasmroute TAP, offload off" : "wasmroute AF_PACKET";
+    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : this.kind === "tap-nogso" ? "wasmroute TAP, offload off" : this.kind === "packet-gso" ? "wasmroute AF_PACKET, offload on" : "wasmroute AF_PACKET";
   }
 
   /** Builds the topology and loads the routes; resolves once traffic can flow. */
@@ -203,7 +208,7 @@ export class Topology {
       // AF_PACKET: the router's veth ends keep MACs of their own and wasmroute's ports answer to MAC.r1/r2
       // (`address`, which makes the ends promiscuous), so the router namespace's IPv4 input drops every
       // frame at its first check (PACKET_OTHERHOST) instead of routing it to an error: the recommended setup.
-      const packet = this.kind === "packet";
+      const packet = this.isPacket;
       sh("ip", ["link", "add", this.if1, "netns", this.h1, "address", MAC.h1, "type", "veth", "peer", "name", this.r1!, "netns", this.r!, "address", packet ? MAC.r1Kernel : MAC.r1]);
       sh("ip", ["link", "add", this.if2, "netns", this.h2, "address", MAC.h2, "type", "veth", "peer", "name", this.r2!, "netns", this.r!, "address", packet ? MAC.r2Kernel : MAC.r2]);
       sh("ip", ["-n", this.r!, "link", "set", this.r1!, "up"]);
@@ -223,19 +228,22 @@ export class Topology {
       writeFileSync(batch, routes.lines.map((l) => `route add ${l}\n`).join(""));
       await shAsync("ip", ["-n", r, "-batch", batch], 600_000);
     } else {
-      if (this.kind === "packet") {
+      if (this.isPacket) {
         const r = this.r!;
         sysctlIn(r, "net.ipv4.ip_forward=0");
         // Frames the size of the MTU on the wire (no GSO super-frames); the router finishes offloaded checksums.
-        ethtool(this.h1, this.if1, "tso", "off", "gso", "off", "gro", "off");
-        ethtool(this.h2, this.if2, "tso", "off", "gso", "off", "gro", "off");
+        // With `offload on` ports the hosts keep their offloads: super-frames cross whole.
+        if (this.kind === "packet") {
+          ethtool(this.h1, this.if1, "tso", "off", "gso", "off", "gro", "off");
+          ethtool(this.h2, this.if2, "tso", "off", "gso", "off", "gro", "off");
+        }
         ethtool(r, this.r1!, "gro", "off");
         ethtool(r, this.r2!, "gro", "off");
       }
-      const off = this.kind === "tap-nogso" ? " offload off" : "";
+      const off = this.kind === "tap-nogso" ? " offload off" : this.kind === "packet-gso" ? " offload on" : "";
       const links = this.isTap
           ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}${off}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}${off}`]
-          : [`link add p1 type packet dev ${this.r1} netns ${this.r} address ${MAC.r1}`, `link add p2 type packet dev ${this.r2} netns ${this.r} address ${MAC.r2}`];
+          : [`link add p1 type packet dev ${this.r1} netns ${this.r} address ${MAC.r1}${off}`, `link add p2 type packet dev ${this.r2} netns ${this.r} address ${MAC.r2}${off}`];
       const config = [
         ...links,
         "addr add 10.201.1.1/24 dev p1",
@@ -257,7 +265,7 @@ export class Topology {
     }
     this.configureHosts();
     // Host-side offloads: real ≤ MTU frames everywhere for TCP (the kernel-with-offloads figure turns them on).
-    if (this.kind !== "packet") this.setOffloads(false);
+    if (!this.isPacket) this.setOffloads(false);
   }
 
   /** h1's and h2's side: address, up, default route via the router, the router's MAC as a static neighbour. */

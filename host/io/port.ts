@@ -7,9 +7,11 @@
  *                                 moving its kernel side elsewhere (`ip link set NAME netns NS`): after
  *                                 a move, TUNSETIFF by name silently creates a new, unrelated tap here
  *                                 (testbed.md §4.2). The tap lives as long as it is open.
- *   FramePort.packet(ifname, ns, frameBytes)  AF_PACKET on an existing interface, inside namespace `ns` if
- *                                 given; it never reads its own sends (PACKET_IGNORE_OUTGOING), and its
- *                                 receive ring takes frames whole up to frameBytes (default 2048).
+ *   FramePort.packet(ifname, ns, frameBytes, offload)  AF_PACKET on an existing interface, inside namespace
+ *                                 `ns` if given; it never reads its own sends (PACKET_IGNORE_OUTGOING), and its
+ *                                 receive ring takes frames whole up to frameBytes (default 2048). offload:
+ *                                 PACKET_VNET_HDR and no ring: frames come and go with a vnet header, as on
+ *                                 an offload tap, so TCP super-frames (a sender's TSO, GRO) cross whole.
  * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
  */
 import { wrio } from "./wrio.ts";
@@ -24,7 +26,7 @@ export class FramePort {
   readonly kind: PortKind;
   readonly name: string;
   readonly fd: number;
-  /** A tap with vnet headers: recv and sendList take a vnet array (12 bytes a frame). */
+  /** A tap or packet socket with vnet headers: recvPacked and sendList take a vnet array (12 bytes a frame). */
   readonly offload: boolean;
   private watcher: object | undefined;
 
@@ -45,29 +47,30 @@ export class FramePort {
     return new FramePort("tap", name, wrio().tapOpen(name, offload), offload);
   }
 
-  /** A packet socket bound to interface `ifname` (in network namespace `netns`, by name, if given). */
-  static packet(ifname: string, netns?: string, frameBytes?: number): FramePort {
+  /** A packet socket bound to interface `ifname` (in network namespace `netns`, by name, if given); offload: vnet headers, GSO. */
+  static packet(ifname: string, netns?: string, frameBytes?: number, offload = false): FramePort {
     if (netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new Error(`invalid namespace name "${netns}"`);
-    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`, frameBytes), false);
+    return new FramePort("packet", ifname, wrio().packetOpen(ifname, netns === undefined ? undefined : `/run/netns/${netns}`, frameBytes, offload), offload);
   }
 
   /**
    * Reads up to max frames: frame i into buf at offset + i·slot, its length in lens[i]. Returns how many.
    * flags[i], if given: CSUM_NOT_READY when the sender left the checksum to offload (the data plane
    * must finish it before the frame leaves by another port), CSUM_VALID when the kernel verified it.
-   * An offload tap is read with recvPacked (its frames come with a vnet header).
+   * An offload port is read with recvPacked (its frames come with a vnet header).
    */
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number {
-    if (this.offload) throw new Error(`${this.name}: an offload tap is read with recvPacked`);
+    if (this.offload) throw new Error(`${this.name}: an offload port is read with recvPacked`);
     return wrio().recvBatch(this.fd, buf, offset, slot, max, lens, flags);
   }
 
   /**
-   * An offload tap's receive: frames packed one after another (64-byte aligned) into bytes at offset,
-   * read while frameMax bytes still fit; frame i at offset + offs[i], its vnet header at vnet[12i …].
+   * An offload port's receive (or a plain tap's): frames packed one after another (64-byte aligned) into
+   * bytes at offset, read while frameMax bytes still fit; frame i at offset + offs[i], its vnet header at
+   * vnet[12i …]. A packet port without offload reads its ring with recv.
    */
   recvPacked(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number {
-    if (this.kind !== "tap") throw new Error(`${this.name}: packed receive is for a tap`);
+    if (this.kind !== "tap" && !this.offload) throw new Error(`${this.name}: packed receive is for a tap or an offload port`);
     return wrio().recvPacked(this.fd, buf, offset, bytes, frameMax, max, lens, flags, this.offload ? vnet : undefined, offs);
   }
 

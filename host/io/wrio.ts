@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 export interface Wrio {
   tapOpen(name: string, offload?: boolean): number;
-  packetOpen(ifname: string, netnsPath?: string, frameBytes?: number): number;
+  packetOpen(ifname: string, netnsPath?: string, frameBytes?: number, offload?: boolean): number;
   recvBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   recvPacked(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array | undefined, offs: Uint32Array): number;
   sendBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number;

@@ -4,7 +4,7 @@
  * leading `ip` word is allowed.
  *
  *   link add NAME type tap [kernel-name IFNAME] [netns NS] [address MAC] [mtu N] [offload on|off]
- *   link add NAME type packet dev IFNAME [netns NS] [address MAC] [mtu N]
+ *   link add NAME type packet dev IFNAME [netns NS] [address MAC] [mtu N] [offload on|off]
  *   link add NAME type pcap [address MAC] [mtu N] [offload on|off]  (no device: --pcap-in / --capture only;
  *                                                          offload on: it takes GSO super-frames whole, as an offload tap)
  *   addr|address add ADDR[/LEN] dev NAME [broadcast|brd ADDR|+]
@@ -62,7 +62,7 @@ export interface ConfigLink {
   /** Six bytes; undefined = generated later (or the interface's own for a packet link). */
   mac: Uint8Array | undefined;
   mtu: number;
-  /** Vnet header offloads (GSO super-frames, partial checksums): a tap's on unless `offload off`, a pcap link's off unless `offload on`; never for packet links. */
+  /** Vnet header offloads (GSO super-frames, partial checksums): a tap's on unless `offload off`, a packet or pcap link's off unless `offload on`. */
   offload: boolean;
   line: number;
 }
@@ -312,7 +312,6 @@ class Parser {
     }
     if (kind === "packet" && dev === undefined) throw new Error(`a packet link needs "dev IFNAME" (the interface to bind)`);
     if (kind === "pcap" && netns !== undefined) throw new Error(`"netns" is not for a pcap link (it has no device)`);
-    if (kind === "packet" && offload !== undefined) throw new Error(`"offload" is not for a packet link (it takes wire-sized frames: the core segments for it)`);
     if (kind === "tap") kernelName ??= name;
     for (const l of this.links.values()) {
       if (kind === "tap" && l.kind === "tap" && l.kernelName === kernelName) {
@@ -547,7 +546,7 @@ export function formatConfig(c: RouterConfig): string[] {
     if (l.mac) s += ` address ${formatMacAddress(l.mac)}`;
     if (l.mtu !== 1500) s += ` mtu ${l.mtu}`;
     if (l.kind === "tap" && !l.offload) s += " offload off";
-    if (l.kind === "pcap" && l.offload) s += " offload on";
+    if (l.kind !== "tap" && l.offload) s += " offload on";
     out.push(s);
   }
   for (const a of c.addrs) out.push(addrText(a));

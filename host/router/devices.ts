@@ -84,12 +84,12 @@ export function openLink(l: LinkSpec): OpenedPort {
   const own = info[0]?.address ? parseMac(info[0].address) : undefined;
   const mac = l.mac ?? own;
   if (!mac) throw new Error(`interface ${dev} has no MAC address`);
-  const port = FramePort.packet(dev, l.netns, frameSlotBytes(l.mtu ?? 1500));
+  const port = FramePort.packet(dev, l.netns, frameSlotBytes(l.mtu ?? 1500), l.offload);
   try {
     if (own && formatMac(own) !== formatMac(mac)) ip([...nsArgs, "link", "set", "dev", dev, "promisc", "on"]);
   } catch (e) {
     port.close();
     throw e;
   }
-  return { device: port, mac, note: `AF_PACKET on ${dev}${l.netns ? ` in netns ${l.netns}` : ""}` };
+  return { device: port, mac, note: `AF_PACKET on ${dev}${port.offload ? " (offload: GSO, checksum)" : ""}${l.netns ? ` in netns ${l.netns}` : ""}` };
 }

@@ -110,8 +110,11 @@ export class Lab {
       ip("link", "add", a, "netns", h, "type", "veth", "peer", "name", b, "netns", this.r);
       ip("-n", this.r, "link", "set", b, "up");
       // Frames the size of the MTU on the wire (no GSO super-frames); checksums may stay offloaded:
-      // the router finishes them (PACKET_AUXDATA).
-      spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", a, "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
+      // the router finishes them (PACKET_AUXDATA). A port with `offload on` takes super-frames whole
+      // (PACKET_VNET_HDR), so its host keeps TSO and GSO.
+      if (!/\boffload on\b/.test((i === 1 ? this.opts.link1 : this.opts.link2) ?? "")) {
+        spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", a, "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
+      }
       spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", b, "gro", "off"], { timeout: 5000 });
     }
     writeFileSync(this.configPath, this.config());

@@ -9,12 +9,15 @@
  *                                                      TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN):
  *                                                      the kernel side may hand over and take TCPv4 GSO
  *                                                      super-frames and unfinished checksums.
- *   packetOpen(ifname[, netnsPath[, frameBytes]]) -> fd  AF_PACKET bound to one interface (inside the
- *                                                      network namespace at netnsPath if given, e.g.
- *                                                      /run/netns/NS), PACKET_IGNORE_OUTGOING set.
+ *   packetOpen(ifname[, netnsPath[, frameBytes[, offload]]]) -> fd  AF_PACKET bound to one interface
+ *                                                      (inside the network namespace at netnsPath if given,
+ *                                                      e.g. /run/netns/NS), PACKET_IGNORE_OUTGOING set.
  *                                                      Frames are read from a PACKET_RX_RING
  *                                                      (packet_ring.c) where one can be set up,
- *                                                      whole up to frameBytes (default 2048).
+ *                                                      whole up to frameBytes (default 2048). offload true:
+ *                                                      PACKET_VNET_HDR instead of a ring (a virtio_net_hdr
+ *                                                      before every frame, both ways, as an offload tap):
+ *                                                      read with recvPacked, GSO super-frames whole.
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
@@ -24,7 +27,8 @@
  *                                                      Uint8Array), on a packet socket: bit 0 = checksum
  *                                                      not ready (offloaded: the data plane must finish it),
  *                                                      bit 1 = checksum already verified (PACKET_AUXDATA).
- *   recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) -> n   a tap only: frames
+ *   recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) -> n   an offload tap or
+ *                                                      packet socket (or a plain tap, vnet undefined): frames
  *                                                      packed one after another (64-byte aligned) into
  *                                                      bytes at buf + offset, read while frameMax bytes
  *                                                      still fit: frame i at offset + offs[i], length lens[i],
@@ -36,9 +40,10 @@
  *                                                      (a Uint32Array), length lens[start+k]. A frame the
  *                                                      device refuses (down: EIO/ENETDOWN, ENOBUFS) is
  *                                                      skipped and not counted; EAGAIN stops the send.
- *   sendList(..., vnet)                                on an offload tap: frame k goes out with the 10-byte
+ *   sendList(..., vnet)                                on an offload port: frame k goes out with the 10-byte
  *                                                      virtio_net_hdr at vnet + (start+k)·VNET_STRIDE in
- *                                                      front (one writev per frame).
+ *                                                      front (a tap: one writev per frame; a packet socket:
+ *                                                      two iovecs per message of one sendmmsg).
  * Offloads: a tap without IFF_VNET_HDR gets whole, checksummed frames. A packet socket on a veth sees
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
@@ -187,9 +192,19 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
+/* Socket buffers for an offload packet port: the default (about 200 KiB) holds only three 64 KiB
+   super-frames, and a full receive buffer drops (TCP then retransmits). Root may go past rmem_max. */
+#define OFFLOAD_SOCK_BUF (8 << 20)
+static bool packet_buffers(int fd) {
+  int size = OFFLOAD_SOCK_BUF;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0) return false;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) < 0) return false;
+  return true;
+}
+
 static napi_value packet_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   char name[IFNAMSIZ + 1], nspath[256];
   size_t n = 0, pn = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -210,6 +225,8 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "packetOpen: frameBytes must be 64..1048576");
     return NULL;
   }
+  bool offload = false;
+  if (argc >= 4) napi_get_value_bool(env, argv[3], &offload); /* not a boolean: stays false */
   /* Enter the namespace on this thread only, make and bind the socket there, come back. */
   int home = -1, there = -1;
   if (t == napi_string) {
@@ -249,7 +266,13 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     } else if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
       err = errno;
       what = "PACKET_AUXDATA";
-    } else if (!packet_ring_disabled()) {
+    } else if (offload && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) {
+      err = errno;
+      what = "PACKET_VNET_HDR";
+    } else if (offload && !packet_buffers(fd)) {
+      err = errno;
+      what = "SO_RCVBUF/SO_SNDBUF";
+    } else if (!offload && !packet_ring_disabled()) {
       packet_ring_attach(fd, (unsigned)frame_bytes); /* no ring (an errno): the port stays on recvmmsg */
     }
     if (err) close(fd);
@@ -264,7 +287,8 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   return num(env, fd);
 }
 
-/* Reads one frame (with its vnet header into hdr if hdr) from a tap into frame (room bytes): length, -1 errno. */
+/* Reads one frame (with its vnet header into hdr if hdr) from a tap, or from a packet socket with
+   PACKET_VNET_HDR, into frame (room bytes): length, -1 errno. */
 static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
   if (!hdr) return read(fd, frame, room);
   struct iovec v[2] = {{hdr, VNET_BYTES}, {frame, room}};
@@ -399,14 +423,20 @@ static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count,
     int done = 0;
     while (done < count) {
       struct mmsghdr msgs[MAX_BATCH];
-      struct iovec iov[MAX_BATCH];
+      struct iovec iov[MAX_BATCH][2]; /* with PACKET_VNET_HDR: the header, then the frame */
       int want = count - done < MAX_BATCH ? count - done : MAX_BATCH;
       memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
       for (int k = 0; k < want; k++) {
-        iov[k].iov_base = frames[done + k];
-        iov[k].iov_len = (size_t)lens[done + k];
-        msgs[k].msg_hdr.msg_iov = &iov[k];
-        msgs[k].msg_hdr.msg_iovlen = 1;
+        struct iovec *v = iov[k];
+        if (vnet) {
+          v->iov_base = (void *)(vnet + (size_t)(done + k) * VNET_STRIDE);
+          v->iov_len = VNET_BYTES;
+          v++;
+        }
+        v->iov_base = frames[done + k];
+        v->iov_len = (size_t)lens[done + k];
+        msgs[k].msg_hdr.msg_iov = iov[k];
+        msgs[k].msg_hdr.msg_iovlen = vnet ? 2 : 1;
       }
       int r;
       do r = sendmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT); while (r < 0 && errno == EINTR);
