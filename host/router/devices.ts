@@ -20,7 +20,7 @@ export interface LinkSpec {
   netns?: string;
   dev?: string;
   mac?: Uint8Array;
-  /** A tap with vnet header offloads (default false here; the config turns it on for taps). */
+  /** Vnet header offloads on a tap or packet port (default false here; the config turns it on for taps). */
   offload?: boolean;
   /** The link's MTU (default 1500): a packet port's receive ring takes frames of that size whole. */
   mtu?: number;
