@@ -23,6 +23,11 @@
  * and TP_STATUS_CSUM_VALID (the kernel verified it), as PACKET_AUXDATA reports them to recvmmsg.
  * A frame longer than its slot arrives cut (tp_snaplen < tp_len) and is reported at its cut length, as
  * recvmmsg into a slot does. WASMROUTE_NO_RING=1 in the environment leaves ports on recvmmsg (A/B runs).
+ *
+ * With PACKET_VNET_HDR (an `offload on` port, set before the ring), tpacket_rcv writes the frame's
+ * struct virtio_net_hdr (10 bytes) just before it, at tp_mac − 10, and frames may be GSO super-frames:
+ * the slots then hold 64 KiB frames, in blocks of RING_BIG_BLOCK_BYTES (15 slots a block, 240 in all,
+ * 16 MiB), and packet_ring_recv_packed packs them as an offload tap's read does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,12 +41,15 @@
 
 #define RING_BLOCK_BYTES (1u << 16)
 #define RING_BLOCKS 64u
+#define RING_BIG_BLOCK_BYTES (1u << 20) /* for slots over RING_BLOCK_BYTES (super-frames) */
+#define RING_BIG_BLOCKS 16u
+#define VNET_HDR_BYTES 10 /* struct virtio_net_hdr */
 #define RING_FDS 4096
 
 typedef struct {
   uint8_t *map;
   size_t map_bytes;
-  unsigned frame_size, per_block, frames, head;
+  unsigned block_bytes, frame_size, per_block, frames, head;
 } packet_ring;
 
 static packet_ring *rings[RING_FDS];
@@ -51,22 +59,24 @@ int packet_ring_disabled(void) {
   return off && off[0] && strcmp(off, "0") != 0;
 }
 
-int packet_ring_attach(int fd, unsigned frame_bytes) {
+int packet_ring_attach(int fd, unsigned frame_bytes, int vnet) {
   if (fd < 0 || fd >= RING_FDS) return EBADF;
   int version = TPACKET_V2;
   if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) return errno;
-  /* the slot: header and sockaddr_ll (TPACKET2_HDRLEN, aligned), 16 bytes of MAC room, the frame */
-  unsigned frame_size = (unsigned)TPACKET_ALIGN(TPACKET2_HDRLEN + 16 + frame_bytes);
-  if (frame_size > RING_BLOCK_BYTES) return EINVAL;
-  unsigned per_block = RING_BLOCK_BYTES / frame_size;
+  /* the slot: header and sockaddr_ll (TPACKET2_HDRLEN, aligned), 16 bytes of MAC room, the vnet header, the frame */
+  unsigned frame_size = (unsigned)TPACKET_ALIGN(TPACKET2_HDRLEN + 16 + (vnet ? VNET_HDR_BYTES : 0) + frame_bytes);
+  unsigned block_bytes = frame_size > RING_BLOCK_BYTES ? RING_BIG_BLOCK_BYTES : RING_BLOCK_BYTES;
+  unsigned blocks = frame_size > RING_BLOCK_BYTES ? RING_BIG_BLOCKS : RING_BLOCKS;
+  if (frame_size > block_bytes) return EINVAL;
+  unsigned per_block = block_bytes / frame_size;
   struct tpacket_req req = {
-    .tp_block_size = RING_BLOCK_BYTES,
-    .tp_block_nr = RING_BLOCKS,
+    .tp_block_size = block_bytes,
+    .tp_block_nr = blocks,
     .tp_frame_size = frame_size,
-    .tp_frame_nr = per_block * RING_BLOCKS,
+    .tp_frame_nr = per_block * blocks,
   };
   if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return errno;
-  size_t bytes = (size_t)RING_BLOCK_BYTES * RING_BLOCKS;
+  size_t bytes = (size_t)block_bytes * blocks;
   void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   packet_ring *r = map == MAP_FAILED ? NULL : calloc(1, sizeof *r);
   if (!r) {
@@ -79,9 +89,10 @@ int packet_ring_attach(int fd, unsigned frame_bytes) {
   }
   r->map = map;
   r->map_bytes = bytes;
+  r->block_bytes = block_bytes;
   r->frame_size = frame_size;
   r->per_block = per_block;
-  r->frames = per_block * RING_BLOCKS;
+  r->frames = per_block * blocks;
   rings[fd] = r;
   return 0;
 }
@@ -98,7 +109,7 @@ void packet_ring_detach(int fd) {
 }
 
 static inline struct tpacket2_hdr *slot_at(const packet_ring *r, unsigned i) {
-  return (struct tpacket2_hdr *)(r->map + (size_t)(i / r->per_block) * RING_BLOCK_BYTES + (size_t)(i % r->per_block) * r->frame_size);
+  return (struct tpacket2_hdr *)(r->map + (size_t)(i / r->per_block) * r->block_bytes + (size_t)(i % r->per_block) * r->frame_size);
 }
 
 int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags) {
@@ -114,6 +125,31 @@ int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uin
     if (flags) flags[n] = (uint8_t)(((status & TP_STATUS_CSUMNOTREADY) ? 1 : 0) | ((status & TP_STATUS_CSUM_VALID) ? 2 : 0));
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
+    n++;
+  }
+  return n;
+}
+
+int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, int32_t *lens, uint8_t *flags, uint8_t *vnet, int vnet_stride, uint32_t *offs) {
+  packet_ring *r = rings[fd];
+  size_t used = 0;
+  int n = 0;
+  while (n < max && used + (size_t)frame_max <= (size_t)bytes) {
+    struct tpacket2_hdr *h = slot_at(r, r->head);
+    uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(status & TP_STATUS_USER)) break;
+    uint32_t len = h->tp_snaplen < (uint32_t)frame_max ? h->tp_snaplen : (uint32_t)frame_max;
+    uint8_t *frame = (uint8_t *)h + h->tp_mac;
+    memcpy(dst + used, frame, len);
+    uint8_t *hdr = vnet + (size_t)n * (size_t)vnet_stride;
+    memcpy(hdr, frame - VNET_HDR_BYTES, VNET_HDR_BYTES);
+    memset(hdr + VNET_HDR_BYTES, 0, (size_t)vnet_stride - VNET_HDR_BYTES);
+    flags[n] = (hdr[0] & 1) ? 1 : 0; /* VIRTIO_NET_HDR_F_NEEDS_CSUM: the data plane finishes it or sends it on partial */
+    offs[n] = (uint32_t)used;
+    lens[n] = (int32_t)len;
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
+    used += ((size_t)len + 63) & ~(size_t)63;
     n++;
   }
   return n;

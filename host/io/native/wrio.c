@@ -15,9 +15,9 @@
  *                                                      Frames are read from a PACKET_RX_RING
  *                                                      (packet_ring.c) where one can be set up,
  *                                                      whole up to frameBytes (default 2048). offload true:
- *                                                      PACKET_VNET_HDR instead of a ring (a virtio_net_hdr
- *                                                      before every frame, both ways, as an offload tap):
- *                                                      read with recvPacked, GSO super-frames whole.
+ *                                                      PACKET_VNET_HDR (a virtio_net_hdr with every frame,
+ *                                                      both ways, as an offload tap) and a ring of 64 KiB
+ *                                                      slots: read with recvPacked, GSO super-frames whole.
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
@@ -193,8 +193,12 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
 }
 
 /* Socket buffers for an offload packet port: the default (about 200 KiB) holds only three 64 KiB
-   super-frames, and a full receive buffer drops (TCP then retransmits). Root may go past rmem_max. */
+   super-frames. A full send buffer stops a batch, and where the ring cannot be set up, a full receive
+   buffer drops (TCP then retransmits: 134,809 retransmissions in 2 s before this). Root may go past
+   rmem_max/wmem_max. */
 #define OFFLOAD_SOCK_BUF (8 << 20)
+/* An offload port's ring slots take a whole super-frame (the core's GSO_FRAME_BYTES). */
+#define OFFLOAD_FRAME_BYTES 65600
 static bool packet_buffers(int fd) {
   int size = OFFLOAD_SOCK_BUF;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0) return false;
@@ -272,8 +276,9 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     } else if (offload && !packet_buffers(fd)) {
       err = errno;
       what = "SO_RCVBUF/SO_SNDBUF";
-    } else if (!offload && !packet_ring_disabled()) {
-      packet_ring_attach(fd, (unsigned)frame_bytes); /* no ring (an errno): the port stays on recvmmsg */
+    } else if (!packet_ring_disabled()) {
+      /* no ring (an errno): the port stays on recvmmsg (offload: on readv, as an offload tap) */
+      packet_ring_attach(fd, offload ? OFFLOAD_FRAME_BYTES : (unsigned)frame_bytes, offload);
     }
     if (err) close(fd);
   }
@@ -393,6 +398,7 @@ static napi_value recv_packed(napi_env env, napi_callback_info info) {
   }
   int32_t *lens = (int32_t *)lensb;
   uint32_t *offs = (uint32_t *)offsb;
+  if (vnet && is_socket(fd) && packet_ring_has(fd)) return num(env, packet_ring_recv_packed(fd, buf + offset, bytes, frameMax, max, lens, flags, vnet, VNET_STRIDE, offs));
   size_t used = 0;
   int i = 0;
   while (i < max && used + (size_t)frameMax <= (size_t)bytes) {
