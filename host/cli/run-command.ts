@@ -50,6 +50,7 @@ import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpen
 import { capabilityNames } from "../router/capabilities.ts";
 import { KernelSync, netnsExists, noSuchNetns, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
 import { tableName } from "./words.ts";
+import { removeProcDir } from "../router/proc-dir.ts";
 
 export const RUN_USAGE =
   "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--batch N] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
@@ -309,7 +310,7 @@ function chownStats(dir: string, ownDir: boolean, uid: number, gid: number): voi
  */
 function removeStatsDir(dir: string): void {
   try {
-    rmSync(dir, { recursive: true, force: true });
+    removeProcDir(dir);
   } catch {
     try {
       for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
