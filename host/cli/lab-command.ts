@@ -14,7 +14,7 @@
  *   wasmroute lab [--duration SECONDS] [--table FILE|none] [--flows N] [--pcap] [--keep-captures]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,7 @@ import { PcapWriter } from "../io/pcap.ts";
 import { arpRequest, echoRequest, udpDatagram } from "../sim/frames.ts";
 import { runLnstatCommand } from "./lnstat-command.ts";
 import { parseMac } from "../router/devices.ts";
+import { removeProcDir } from "../router/proc-dir.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_TABLE = join(root, "bench", "data", "bgp-ipv4-2024-01.txt.gz");
@@ -143,7 +144,7 @@ async function realLab(o: LabOptions): Promise<number> {
     router?.stop();
     router = undefined;
     cleanupNamespaces();
-    rmSync(dir, { recursive: true, force: true });
+    removeProcDir(dir); // the router's statistics writer may have a write in flight
   };
   const onSignal = () => {
     out("wasmroute lab: interrupted, cleaning up");
@@ -248,7 +249,7 @@ async function pcapLab(o: LabOptions, why: string | undefined): Promise<number> 
     router.stop();
   }
   if (o.keep) out(`wasmroute lab: captures kept: tcpdump -nr ${cap1}; tcpdump -nr ${cap2}`);
-  else rmSync(dir, { recursive: true, force: true });
+  else removeProcDir(dir); // the router's statistics writer may have a write in flight
   return 0;
 }
 

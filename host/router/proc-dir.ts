@@ -177,25 +177,12 @@ export function writeProcDir(dir: string, snapshot: ProcSnapshot): void {
 }
 
 /**
- * The directory of a running router, rewritten once a second without stalling forwarding. Creating,
- * writing and closing a file costs several system calls, about 0.15 ms a file on this machine kind and
- * up to a few ms when it is busy: done on the event loop for five files, that held the poll loop (and
- * the frames waiting in it) for 1–6 ms every second. So:
- *
- * - writeSoon: the texts are made on the loop (µs); the renamed files' temporary copies are written by
- *   libuv's thread pool; when all are written, the loop renames them into place and overwrites the
- *   in-place files (a rename or one write each). A writeSoon while one is in flight is dropped: the next
- *   second brings newer counters.
- * - writeNow: everything at once on the loop, as writeProcDir (for readers that must see the counters
- *   of now: a control-socket `cat`, the last write at stop). A writeNow supersedes the write in flight,
- *   which then publishes nothing, so the files never go back to older counters.
- */
-/**
- * Removes a statistics directory that a ProcDirWriter may still be writing into. A temporary file the
- * pool creates in DIR/net while the tree is being removed makes the removal fail with ENOTEMPTY (seen
- * in CI, and in 17–25 % of stops with a write in flight, in a loop of 400). rmSync's own maxRetries
- * retries only the rmdir, without listing the directory again, so that does not help: this tries the
- * whole removal again, up to 20 times 5 ms apart. After close() the writer never creates a directory.
+ * Removes a statistics directory (or a tree holding one) that a ProcDirWriter may still be writing
+ * into, as `wasmroute run` and `wasmroute lab` do at their stop. A temporary file the pool creates in
+ * DIR/net while the tree is being removed makes the removal fail with ENOTEMPTY (seen in CI, and in
+ * 17–25 % of stops with a write in flight, in a loop of 400). rmSync's own maxRetries retries only the
+ * rmdir, without listing the directory again, so that does not help: this tries the whole removal
+ * again, up to 20 times 5 ms apart. After close() the writer never creates a directory.
  */
 export function removeProcDir(dir: string): void {
   for (let attempt = 1; ; attempt++) {
@@ -209,6 +196,20 @@ export function removeProcDir(dir: string): void {
   }
 }
 
+/**
+ * The directory of a running router, rewritten once a second without stalling forwarding. Creating,
+ * writing and closing a file costs several system calls, about 0.15 ms a file on this machine kind and
+ * up to a few ms when it is busy: done on the event loop for five files, that held the poll loop (and
+ * the frames waiting in it) for 1–6 ms every second. So:
+ *
+ * - writeSoon: the texts are made on the loop (µs); the renamed files' temporary copies are written by
+ *   libuv's thread pool; when all are written, the loop renames them into place and overwrites the
+ *   in-place files (a rename or one write each). A writeSoon while one is in flight is dropped: the next
+ *   second brings newer counters.
+ * - writeNow: everything at once on the loop, as writeProcDir (for readers that must see the counters
+ *   of now: a control-socket `cat`, the last write at stop). A writeNow supersedes the write in flight,
+ *   which then publishes nothing, so the files never go back to older counters.
+ */
 export class ProcDirWriter {
   private generation = 0;
   private inFlight = false;
