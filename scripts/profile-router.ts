@@ -5,6 +5,7 @@
  *   node --import tsx scripts/profile-router.ts pps  [--kind tap|packet] [--seconds S] [--symbols N]
  *   node --import tsx scripts/profile-router.ts ping [--count N]
  *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
+ *   node --import tsx scripts/profile-router.ts warm [--count N]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -15,6 +16,9 @@
  * intervals: echoes through the kernel and wasmroute AF_PACKET (and, with --poll-window, a second
  *       AF_PACKET router with that window) at intervals of 10, 2, 0.5 and 0.1 ms, N each (default 300),
  *       three rounds: how much of an echo's time is the machine waking from idle.
+ * warm: echoes 0.1 ms apart (N, default 1000) through the kernel (ping on CPU0) and through wasmroute
+ *       AF_PACKET with a 200 ms poll window (it never sleeps), placed three ways: router and ping on
+ *       CPU0, router on CPU1 and ping on CPU0, both unpinned; three rounds: the warm floor.
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
@@ -25,7 +29,7 @@ const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
@@ -36,13 +40,14 @@ function parseArgs(argv: string[]) {
     else if (a === "--symbols" && /^\d+$/.test(v) && +v >= 1 && +v <= 1000) o.symbols = +v;
     else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
   }
-  if (o.what !== "pps" && o.what !== "ping" && o.what !== "intervals") throw new Error("usage: profile-router.ts pps|ping|intervals [options]");
+  if (!["pps", "ping", "intervals", "warm"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm [options]");
   return o;
 }
 
-/** Echo round trips in µs: `count` pings from h1 to h2 through t, `intervalS` apart. */
-function echoes(t: Topology, count: number, intervalS: string): number[] {
-  const r = trySh("ip", ["netns", "exec", t.h1, "ping", "-c", String(count), "-i", intervalS, "-W", "1", "10.201.2.2"], (count * Number(intervalS) + 20) * 1000);
+/** Echo round trips in µs: `count` pings from h1 to h2 through t, `intervalS` apart (ping on `cpu` if given). */
+function echoes(t: Topology, count: number, intervalS: string, cpu?: number): number[] {
+  const pin = cpu === undefined ? [] : ["taskset", "-c", String(cpu)];
+  const r = trySh("ip", ["netns", "exec", t.h1, ...pin, "ping", "-c", String(count), "-i", intervalS, "-W", "1", "10.201.2.2"], (count * Number(intervalS) + 20) * 1000);
   return [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
 }
 
@@ -121,11 +126,37 @@ async function pingIntervals(count: number, pollWindow: string | undefined): Pro
   }
 }
 
+/** Warm echoes (0.1 ms apart, the router polling throughout) with the router and ping placed three ways. */
+async function pingWarm(count: number): Promise<void> {
+  const k = new Topology("kernel", "pk");
+  const w = new Topology("packet", "pk");
+  try {
+    await k.build(SINK_ROUTE, { readyTimeoutMs: 60_000 });
+    await w.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerArgs: ["--poll-window", "200000"] });
+    const placements: [string, Topology, string | undefined, number | undefined][] = [
+      ["kernel, ping on CPU0", k, undefined, 0],
+      ["router and ping on CPU0", w, "0", 0],
+      ["router CPU1, ping CPU0", w, "1", 0],
+      ["both unpinned", w, "0,1", undefined],
+    ];
+    for (let round = 1; round <= 3; round++) {
+      for (const [label, t, routerCpus, pingCpu] of placements) {
+        if (routerCpus !== undefined) trySh("taskset", ["-a", "-p", "-c", routerCpus, String(t.pid)]);
+        console.log(`round ${round}, ${label.padEnd(24)} warm echo µs: ${quantiles(echoes(t, count, "0.0001", pingCpu))}`);
+      }
+    }
+  } finally {
+    await k.destroy();
+    await w.destroy();
+  }
+}
+
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
   if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
   else if (o.what === "ping") await profilePing(o.count);
+  else if (o.what === "warm") await pingWarm(o.count);
   else await pingIntervals(o.count, o.pollWindow);
 } finally {
   cleanup.run();

@@ -7,6 +7,7 @@ import { describe, it, expect, afterAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { FramePort, CSUM_NOT_READY } from "../host/io/port.ts";
 import { frameSlotBytes } from "../host/router/devices.ts";
+import { GSO_FRAME_BYTES } from "../host/router/dataplane.ts";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
 
 requireNetnsInCi();
@@ -258,8 +259,8 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
   });
 
   it("AF_PACKET offload: a TCP super-frame sent with its vnet header crosses the veth whole, read from a ring", async () => {
-    const rx = FramePort.packet("wr-p1", NS2, undefined, true);
-    const tx = FramePort.packet("wr-p0", NS2, undefined, true);
+    const rx = FramePort.packet("wr-p1", NS2, GSO_FRAME_BYTES, true);
+    const tx = FramePort.packet("wr-p0", NS2, GSO_FRAME_BYTES, true);
     try {
       expect(rx.rxRing).toBe(true); // PACKET_VNET_HDR with a ring of super-frame slots
       const payload = 20_000;
@@ -283,7 +284,7 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
       const bytes = 1 << 19, buf = new Uint8Array(bytes), lens = new Int32Array(8), flags = new Uint8Array(8), hdrs = new Uint8Array(8 * 12), offs = new Uint32Array(8);
       let got: { frame: Uint8Array; hdr: Uint8Array; flag: number } | undefined;
       for (let tries = 0; !got && tries < 100; tries++) {
-        const n = rx.recvPacked(buf, 0, bytes, 65600, 8, lens, flags, hdrs, offs);
+        const n = rx.recvPacked(buf, 0, bytes, GSO_FRAME_BYTES, 8, lens, flags, hdrs, offs);
         for (let k = 0; k < n; k++) {
           const fr = buf.subarray(offs[k]!, offs[k]! + lens[k]!);
           if (fr[12] === 0x08 && fr[23] === 6 && fr[18] === 0x12 && fr[19] === 0x34) got = { frame: fr.slice(), hdr: hdrs.slice(k * 12, k * 12 + 12), flag: flags[k]! };

@@ -10,8 +10,9 @@
  *   tap-mq IN_TAP OUT_TAP QUEUES DST_MAC SRC_MAC [pin]
  * It creates both taps with QUEUES queues in the caller's namespace, prints "ready", and waits for a
  * line on stdin (the driver moves the taps into h1 and h2 meanwhile: attach before move, testbed.md).
- * Then it forwards until stdin closes or SIGTERM, and prints the frames each thread forwarded. With
- * `pin`, thread k runs on CPU (k + 1) mod CPUs only: the first on CPU1, the second beside the generator.
+ * Then it forwards until stdin closes or SIGTERM, and prints the frames each thread forwarded and how
+ * many it dropped. With `pin`, thread k runs on CPU (k + 1) mod CPUs only: the first on CPU1, the
+ * second beside the generator.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -139,11 +140,13 @@ int main(int argc, char **argv) {
   while (!atomic_load(&stopping) && fgets(line, sizeof line, stdin)) {
   }
   atomic_store(&stopping, 1);
+  long dropped = 0;
   printf("{\"queues\":%d,\"forwarded\":[", nq);
   for (int k = 0; k < nq; k++) {
     pthread_join(qs[k].thread, NULL);
     printf("%s%ld", k ? "," : "", qs[k].forwarded);
+    dropped += qs[k].dropped;
   }
-  printf("]}\n");
+  printf("],\"dropped\":%ld}\n", dropped); /* not IPv4, TTL ≤ 1, or the output queue refused it */
   return 0;
 }

@@ -10,8 +10,9 @@
  *   FramePort.packet(ifname, ns, frameBytes, offload)  AF_PACKET on an existing interface, inside namespace
  *                                 `ns` if given; it never reads its own sends (PACKET_IGNORE_OUTGOING), and its
  *                                 receive ring takes frames whole up to frameBytes (default 2048). offload:
- *                                 PACKET_VNET_HDR and a ring of 64 KiB slots: frames come and go with a vnet
- *                                 header, as on an offload tap, so TCP super-frames (a sender's TSO, GRO) cross whole.
+ *                                 PACKET_VNET_HDR: frames come and go with a vnet header, as on an offload tap,
+ *                                 so TCP super-frames (a sender's TSO, GRO) cross whole if frameBytes holds
+ *                                 one (the data plane's GSO_FRAME_BYTES: a ring of 240 slots of 64 KiB).
  * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
  */
 import { wrio } from "./wrio.ts";

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { FramePort } from "../io/port.ts";
-import { PcapDevice, type FrameDevice } from "./dataplane.ts";
+import { GSO_FRAME_BYTES, PcapDevice, type FrameDevice } from "./dataplane.ts";
 
 export interface LinkSpec {
   name: string;
@@ -84,7 +84,7 @@ export function openLink(l: LinkSpec): OpenedPort {
   const own = info[0]?.address ? parseMac(info[0].address) : undefined;
   const mac = l.mac ?? own;
   if (!mac) throw new Error(`interface ${dev} has no MAC address`);
-  const port = FramePort.packet(dev, l.netns, frameSlotBytes(l.mtu ?? 1500), l.offload);
+  const port = FramePort.packet(dev, l.netns, l.offload ? GSO_FRAME_BYTES : frameSlotBytes(l.mtu ?? 1500), l.offload);
   try {
     if (own && formatMac(own) !== formatMac(mac)) ip([...nsArgs, "link", "set", "dev", dev, "promisc", "on"]);
   } catch (e) {

@@ -37,14 +37,15 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include "packet_ring.h"
 
 #define RING_BLOCK_BYTES (1u << 16)
 #define RING_BLOCKS 64u
 #define RING_BIG_BLOCK_BYTES (1u << 20) /* for slots over RING_BLOCK_BYTES (super-frames) */
 #define RING_BIG_BLOCKS 16u
-#define VNET_HDR_BYTES 10 /* struct virtio_net_hdr */
 #define RING_FDS 4096
+#define VNET_HDR_BYTES sizeof(struct virtio_net_hdr)
 
 typedef struct {
   uint8_t *map;
@@ -64,7 +65,7 @@ int packet_ring_attach(int fd, unsigned frame_bytes, int vnet) {
   int version = TPACKET_V2;
   if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) return errno;
   /* the slot: header and sockaddr_ll (TPACKET2_HDRLEN, aligned), 16 bytes of MAC room, the vnet header, the frame */
-  unsigned frame_size = (unsigned)TPACKET_ALIGN(TPACKET2_HDRLEN + 16 + (vnet ? VNET_HDR_BYTES : 0) + frame_bytes);
+  unsigned frame_size = (unsigned)TPACKET_ALIGN(TPACKET2_HDRLEN + 16 + (vnet ? (unsigned)VNET_HDR_BYTES : 0) + frame_bytes);
   unsigned block_bytes = frame_size > RING_BLOCK_BYTES ? RING_BIG_BLOCK_BYTES : RING_BLOCK_BYTES;
   unsigned blocks = frame_size > RING_BLOCK_BYTES ? RING_BIG_BLOCKS : RING_BLOCKS;
   if (frame_size > block_bytes) return EINVAL;
@@ -112,19 +113,30 @@ static inline struct tpacket2_hdr *slot_at(const packet_ring *r, unsigned i) {
   return (struct tpacket2_hdr *)(r->map + (size_t)(i / r->per_block) * r->block_bytes + (size_t)(i % r->per_block) * r->frame_size);
 }
 
+/* The slot at the ring's head if the kernel has handed it over (its status then in *status), else NULL. */
+static inline struct tpacket2_hdr *head_slot(const packet_ring *r, uint32_t *status) {
+  struct tpacket2_hdr *h = slot_at(r, r->head);
+  *status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+  return (*status & TP_STATUS_USER) ? h : NULL;
+}
+
+/* Gives the head slot back to the kernel and moves the head on. */
+static inline void release_head(packet_ring *r, struct tpacket2_hdr *h) {
+  __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
+}
+
 int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags) {
   packet_ring *r = rings[fd];
   int n = 0;
-  while (n < max) {
-    struct tpacket2_hdr *h = slot_at(r, r->head);
-    uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-    if (!(status & TP_STATUS_USER)) break;
+  uint32_t status;
+  struct tpacket2_hdr *h;
+  while (n < max && (h = head_slot(r, &status)) != NULL) {
     uint32_t len = h->tp_snaplen < (uint32_t)slot ? h->tp_snaplen : (uint32_t)slot;
     memcpy(dst + (size_t)n * (size_t)slot, (uint8_t *)h + h->tp_mac, len);
     lens[n] = (int32_t)len;
     if (flags) flags[n] = (uint8_t)(((status & TP_STATUS_CSUMNOTREADY) ? 1 : 0) | ((status & TP_STATUS_CSUM_VALID) ? 2 : 0));
-    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-    r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
+    release_head(r, h);
     n++;
   }
   return n;
@@ -134,21 +146,19 @@ int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int 
   packet_ring *r = rings[fd];
   size_t used = 0;
   int n = 0;
-  while (n < max && used + (size_t)frame_max <= (size_t)bytes) {
-    struct tpacket2_hdr *h = slot_at(r, r->head);
-    uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-    if (!(status & TP_STATUS_USER)) break;
+  uint32_t status;
+  struct tpacket2_hdr *h;
+  while (n < max && used + (size_t)frame_max <= (size_t)bytes && (h = head_slot(r, &status)) != NULL) {
     uint32_t len = h->tp_snaplen < (uint32_t)frame_max ? h->tp_snaplen : (uint32_t)frame_max;
     uint8_t *frame = (uint8_t *)h + h->tp_mac;
     memcpy(dst + used, frame, len);
     uint8_t *hdr = vnet + (size_t)n * (size_t)vnet_stride;
     memcpy(hdr, frame - VNET_HDR_BYTES, VNET_HDR_BYTES);
     memset(hdr + VNET_HDR_BYTES, 0, (size_t)vnet_stride - VNET_HDR_BYTES);
-    flags[n] = (hdr[0] & 1) ? 1 : 0; /* VIRTIO_NET_HDR_F_NEEDS_CSUM: the data plane finishes it or sends it on partial */
+    flags[n] = (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0; /* the data plane finishes it or sends it on partial */
     offs[n] = (uint32_t)used;
     lens[n] = (int32_t)len;
-    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-    r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
+    release_head(r, h);
     used += ((size_t)len + 63) & ~(size_t)63;
     n++;
   }

@@ -16,8 +16,9 @@
  *                                                      (packet_ring.c) where one can be set up,
  *                                                      whole up to frameBytes (default 2048). offload true:
  *                                                      PACKET_VNET_HDR (a virtio_net_hdr with every frame,
- *                                                      both ways, as an offload tap) and a ring of 64 KiB
- *                                                      slots: read with recvPacked, GSO super-frames whole.
+ *                                                      both ways, as an offload tap): read with recvPacked;
+ *                                                      give frameBytes a super-frame's size (the data
+ *                                                      plane's GSO_FRAME_BYTES) so they arrive whole.
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
@@ -197,8 +198,6 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
    buffer drops (TCP then retransmits: 134,809 retransmissions in 2 s before this). Root may go past
    rmem_max/wmem_max. */
 #define OFFLOAD_SOCK_BUF (8 << 20)
-/* An offload port's ring slots take a whole super-frame (the core's GSO_FRAME_BYTES). */
-#define OFFLOAD_FRAME_BYTES 65600
 static bool packet_buffers(int fd) {
   int size = OFFLOAD_SOCK_BUF;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0) return false;
@@ -278,7 +277,7 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
       what = "SO_RCVBUF/SO_SNDBUF";
     } else if (!packet_ring_disabled()) {
       /* no ring (an errno): the port stays on recvmmsg (offload: on readv, as an offload tap) */
-      packet_ring_attach(fd, offload ? OFFLOAD_FRAME_BYTES : (unsigned)frame_bytes, offload);
+      packet_ring_attach(fd, (unsigned)frame_bytes, offload);
     }
     if (err) close(fd);
   }
