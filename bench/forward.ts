@@ -14,7 +14,7 @@
  *                       the connected routes and one covering default route
  *   --flows LIST        destination counts (default 1,1000,100000)
  *   --modes LIST        wasmroute modes: tap (offload TAPs: GSO), tap-nogso (TAPs with `offload off`),
- *                       packet, packet-gso (AF_PACKET with `offload on`: GSO) (default tap,packet)
+ *                       packet (AF_PACKET, offload on: GSO), packet-nogso (`offload off`) (default tap,packet)
  *   --runs N            runs per configuration (default 3)
  *   --window S          seconds counted per run (default 3, after 1 s of warm-up)
  *   --no-tcp, --no-ping skip those parts; --no-pps skips the trafgen pps runs (TCP and ping only)
@@ -47,7 +47,7 @@ const DEFAULT_TABLE = join(import.meta.dirname, "data", "bgp-ipv4-2024-01.txt.gz
 interface Options {
   table: string;
   flows: number[];
-  modes: ("tap" | "tap-nogso" | "packet" | "packet-gso")[];
+  modes: ("tap" | "tap-nogso" | "packet" | "packet-nogso")[];
   runs: number;
   window: number;
   warm: number;
@@ -108,7 +108,7 @@ function parseArgs(args: string[]): Options {
     else if (a === "--flows") o.flows = v().split(",").map((x) => Math.floor(num(x, 1)));
     else if (a === "--modes") {
       o.modes = v().split(",") as Options["modes"];
-      for (const m of o.modes) if (m !== "tap" && m !== "tap-nogso" && m !== "packet" && m !== "packet-gso") throw new Error(`--modes: "${m}" is not tap, tap-nogso, packet or packet-gso`);
+      for (const m of o.modes) if (m !== "tap" && m !== "tap-nogso" && m !== "packet" && m !== "packet-nogso") throw new Error(`--modes: "${m}" is not tap, tap-nogso, packet or packet-nogso`);
     } else if (a === "--runs") o.runs = Math.floor(num(v(), 1));
     else if (a === "--window") o.window = num(v(), 0.2);
     else if (a === "--no-tcp") o.tcp = false;
@@ -164,7 +164,7 @@ function pickDestinations(addrs: Uint32Array, lens: Uint8Array, n: number): Uint
 }
 
 interface Row {
-  router: "tap" | "tap-nogso" | "packet" | "packet-gso";
+  router: "tap" | "tap-nogso" | "packet" | "packet-nogso";
   flows: number;
   /** Median forwarded pps of wasmroute. */
   pps: number;

@@ -60,7 +60,7 @@ describe("a full valid file", () => {
     expect(c.fileName).toBe("r.conf");
     expect(c.links).toEqual([
       { name: "tap0", kind: "tap", kernelName: "wr-t0", netns: "h1", dev: undefined, mac: mac(0x02, 0x77, 0x72, 0, 1, 1), mtu: 1500, offload: true, line: 2 },
-      { name: "p0", kind: "packet", kernelName: undefined, netns: "h2", dev: "eth1", mac: undefined, mtu: 9000, offload: false, line: 3 },
+      { name: "p0", kind: "packet", kernelName: undefined, netns: "h2", dev: "eth1", mac: undefined, mtu: 9000, offload: true, line: 3 },
       { name: "cap", kind: "pcap", kernelName: undefined, netns: undefined, dev: undefined, mac: undefined, mtu: 1500, offload: false, line: 4 },
     ]);
     expect(c.addrs).toEqual([

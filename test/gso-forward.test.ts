@@ -89,10 +89,10 @@ beforeAll(() => {
 afterAll(() => router.stop());
 
 describe("GSO super-frames in the pipeline", () => {
-  it("parses `offload` and defaults it per kind (on for a tap, off for packet and pcap links)", () => {
-    const c = parseConfig("link add a type tap\nlink add b type tap offload off\nlink add c type pcap\nlink add d type pcap offload on\nlink add e type packet dev eth9\nlink add f type packet dev eth8 offload on\n", "o.conf");
-    expect(c.links.map((l) => l.offload)).toEqual([true, false, false, true, false, true]);
-    expect(formatConfig(c).slice(0, 6)).toEqual(["link add a type tap", "link add b type tap offload off", "link add c type pcap", "link add d type pcap offload on", "link add e type packet dev eth9", "link add f type packet dev eth8 offload on"]);
+  it("parses `offload` and defaults it per kind (on for tap and packet links, off for pcap links)", () => {
+    const c = parseConfig("link add a type tap\nlink add b type tap offload off\nlink add c type pcap\nlink add d type pcap offload on\nlink add e type packet dev eth9\nlink add f type packet dev eth8 offload off\n", "o.conf");
+    expect(c.links.map((l) => l.offload)).toEqual([true, false, false, true, true, false]);
+    expect(formatConfig(c).slice(0, 6)).toEqual(["link add a type tap", "link add b type tap offload off", "link add c type pcap", "link add d type pcap offload on", "link add e type packet dev eth9", "link add f type packet dev eth8 offload off"]);
     expect(() => parseConfig("link add a type tap offload maybe\n", "o.conf")).toThrow(/o\.conf:1: .*"offload" takes on or off/);
   });
 

@@ -258,11 +258,11 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
     }
   });
 
-  it("AF_PACKET offload: a TCP super-frame sent with its vnet header crosses the veth whole, read from a ring", async () => {
-    const rx = FramePort.packet("wr-p1", NS2, GSO_FRAME_BYTES, true);
-    const tx = FramePort.packet("wr-p0", NS2, GSO_FRAME_BYTES, true);
+  it("AF_PACKET offload: a TCP super-frame sent with its vnet header crosses the veth whole, between its neighbours in order", async () => {
+    const rx = FramePort.packet("wr-p1", NS2, frameSlotBytes(1500), true);
+    const tx = FramePort.packet("wr-p0", NS2, frameSlotBytes(1500), true);
     try {
-      expect(rx.rxRing).toBe(true); // PACKET_VNET_HDR with a ring of super-frame slots
+      expect(rx.rxRing).toBe(true); // PACKET_VNET_HDR with a ring of MTU-sized slots: the super-frame comes through the socket's queue
       const payload = 20_000;
       const len = 14 + 20 + 20 + payload;
       const f = new Uint8Array(len);
@@ -278,20 +278,32 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
       f.set([0x30, 0x39, 0x13, 0x89, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0], 34);
       for (let b = 54; b < len; b++) f[b] = (b * 13) & 255;
       // virtio_net_hdr (little-endian): NEEDS_CSUM, GSO TCPV4, hdr_len 54, gso_size 1448, csum at 34 + 16
-      const vnet = new Uint8Array(12);
-      vnet.set([1, 1, 54, 0, 1448 & 255, 1448 >> 8, 34, 0, 16, 0]);
-      expect(tx.sendList(f, new Uint32Array([0]), new Int32Array([len]), 0, 1, vnet)).toBe(1);
+      const vnet = new Uint8Array(12 * 3);
+      vnet.set([1, 1, 54, 0, 1448 & 255, 1448 >> 8, 34, 0, 16, 0], 12);
+      // a marker frame (EtherType 0x88b5, its sequence number at byte 14) before and after the super-frame
+      const marker = (seq: number) => Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 2, 0x88, 0xb5, seq, ...new Array(45).fill(0)]);
+      const out = new Uint8Array(len + 128);
+      out.set(marker(1), 0);
+      out.set(f, 64);
+      out.set(marker(2), 64 + len);
+      expect(tx.sendList(out, new Uint32Array([0, 64, 64 + len]), new Int32Array([60, len, 60]), 0, 3, vnet)).toBe(3);
       const bytes = 1 << 19, buf = new Uint8Array(bytes), lens = new Int32Array(8), flags = new Uint8Array(8), hdrs = new Uint8Array(8 * 12), offs = new Uint32Array(8);
       let got: { frame: Uint8Array; hdr: Uint8Array; flag: number } | undefined;
-      for (let tries = 0; !got && tries < 100; tries++) {
+      const order: string[] = [];
+      for (let tries = 0; order.length < 3 && tries < 100; tries++) {
         const n = rx.recvPacked(buf, 0, bytes, GSO_FRAME_BYTES, 8, lens, flags, hdrs, offs);
         for (let k = 0; k < n; k++) {
           const fr = buf.subarray(offs[k]!, offs[k]! + lens[k]!);
-          if (fr[12] === 0x08 && fr[23] === 6 && fr[18] === 0x12 && fr[19] === 0x34) got = { frame: fr.slice(), hdr: hdrs.slice(k * 12, k * 12 + 12), flag: flags[k]! };
+          if (fr[12] === 0x88 && fr[13] === 0xb5) order.push(`marker ${fr[14]}`);
+          if (fr[12] === 0x08 && fr[23] === 6 && fr[18] === 0x12 && fr[19] === 0x34) {
+            got = { frame: fr.slice(), hdr: hdrs.slice(k * 12, k * 12 + 12), flag: flags[k]! };
+            order.push("super-frame");
+          }
         }
-        if (!got) await new Promise((r) => setTimeout(r, 10));
+        if (order.length < 3) await new Promise((r) => setTimeout(r, 10));
       }
-      expect(got?.frame.length).toBe(len); // whole: one 20 KB super-frame, not 14 segments
+      expect(order).toEqual(["marker 1", "super-frame", "marker 2"]);
+      expect(got?.frame.length).toBe(len); // whole: one 20 KB super-frame, not 14 segments, nor cut at its 2 KB slot
       expect(Buffer.from(got!.frame.subarray(54)).equals(Buffer.from(f.subarray(54)))).toBe(true);
       expect(got!.hdr[1]).toBe(1); // gso_type TCPV4
       expect(got!.hdr[4]! | (got!.hdr[5]! << 8)).toBe(1448); // gso_size

@@ -4,9 +4,10 @@
  *   kernel   R is a namespace with ip_forward=1 and two veth pairs (the Linux router)
  *   tap      R is `wasmroute run` over two TAPs whose kernel sides live in h1 and h2
  *   packet   R is `wasmroute run` over AF_PACKET on the router ends of two veth pairs, inside an
- *            address-less namespace with ip_forward=0; the ports have MACs of their own (see build())
- *   packet-gso  the same with `offload on` ports (PACKET_VNET_HDR): the hosts keep TSO/GSO, and TCP
- *            super-frames cross the router whole
+ *            address-less namespace with ip_forward=0; the ports have MACs of their own (see build()).
+ *            The ports are `offload on` (the default, PACKET_VNET_HDR): the hosts keep TSO/GSO, and
+ *            TCP super-frames cross the router whole
+ *   packet-nogso  the same with `offload off` ports: the hosts' TSO, GSO and GRO are off
  *
  * Every topology uses the same addresses and MACs, so one generated frame file drives all three:
  * h1 10.201.1.2 (02:77:00:00:01:02) — R 10.201.1.1 (02:77:00:00:01:01) / 10.201.2.1 (02:77:00:00:02:01)
@@ -25,9 +26,9 @@ import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** tap: offload TAPs (vnet headers, GSO super-frames whole); tap-nogso: the same with `offload off`; packet-gso: AF_PACKET with `offload on`. */
-export type RouterKind = "kernel" | "tap" | "tap-nogso" | "packet" | "packet-gso";
-const KIND_LETTER: Record<RouterKind, string> = { kernel: "k", tap: "t", "tap-nogso": "g", packet: "p", "packet-gso": "o" };
+/** tap, packet: the default ports (vnet headers, GSO super-frames whole); tap-nogso, packet-nogso: the same with `offload off`. */
+export type RouterKind = "kernel" | "tap" | "tap-nogso" | "packet" | "packet-nogso";
+const KIND_LETTER: Record<RouterKind, string> = { kernel: "k", tap: "t", "tap-nogso": "g", packet: "p", "packet-nogso": "n" };
 
 export const MAC = {
   h1: "02:77:00:00:01:02",
@@ -182,7 +183,7 @@ export class Topology {
   constructor(kind: RouterKind, tag: string) {
     this.kind = kind;
     this.isTap = kind === "tap" || kind === "tap-nogso";
-    this.isPacket = kind === "packet" || kind === "packet-gso";
+    this.isPacket = kind === "packet" || kind === "packet-nogso";
     const k = KIND_LETTER[kind];
     this.h1 = `wr-bf-${tag}-${k}-h1`;
     this.h2 = `wr-bf-${tag}-${k}-h2`;
@@ -196,7 +197,7 @@ export class Topology {
   }
 
   get label(): string {
-    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : this.kind === "tap-nogso" ? "wasmroute TAP, offload off" : this.kind === "packet-gso" ? "wasmroute AF_PACKET, offload on" : "wasmroute AF_PACKET";
+    return this.kind === "kernel" ? "kernel" : this.kind === "tap" ? "wasmroute TAP" : this.kind === "tap-nogso" ? "wasmroute TAP, offload off" : this.kind === "packet-nogso" ? "wasmroute AF_PACKET, offload off" : "wasmroute AF_PACKET";
   }
 
   /** Builds the topology and loads the routes; resolves once traffic can flow. */
@@ -231,16 +232,16 @@ export class Topology {
       if (this.isPacket) {
         const r = this.r!;
         sysctlIn(r, "net.ipv4.ip_forward=0");
-        // Frames the size of the MTU on the wire (no GSO super-frames); the router finishes offloaded checksums.
-        // With `offload on` ports the hosts keep their offloads: super-frames cross whole.
-        if (this.kind === "packet") {
+        // `offload off` ports: frames the size of the MTU on the wire (no GSO super-frames); the router
+        // finishes offloaded checksums. With the default `offload on` the hosts keep their offloads.
+        if (this.kind === "packet-nogso") {
           ethtool(this.h1, this.if1, "tso", "off", "gso", "off", "gro", "off");
           ethtool(this.h2, this.if2, "tso", "off", "gso", "off", "gro", "off");
         }
         ethtool(r, this.r1!, "gro", "off");
         ethtool(r, this.r2!, "gro", "off");
       }
-      const off = this.kind === "tap-nogso" ? " offload off" : this.kind === "packet-gso" ? " offload on" : "";
+      const off = this.kind === "tap-nogso" || this.kind === "packet-nogso" ? " offload off" : "";
       const links = this.isTap
           ? [`link add p1 type tap kernel-name ${this.if1} netns ${this.h1} address ${MAC.r1}${off}`, `link add p2 type tap kernel-name ${this.if2} netns ${this.h2} address ${MAC.r2}${off}`]
           : [`link add p1 type packet dev ${this.r1} netns ${this.r} address ${MAC.r1}${off}`, `link add p2 type packet dev ${this.r2} netns ${this.r} address ${MAC.r2}${off}`];
@@ -284,7 +285,7 @@ export class Topology {
   /**
    * Offloads on or off on every veth of the topology (kernel: all four; tap: nothing to change — an
    * offload TAP (IFF_VNET_HDR + TUNSETOFFLOAD) hands h1's TSO super-frames to the router whole, one with
-   * `offload off` only ever carries ≤ MTU frames; packet: the hosts' ends stay off, else TCP breaks).
+   * `offload off` only ever carries ≤ MTU frames; packet: the same, set up in build()).
    */
   setOffloads(on: boolean): void {
     if (this.kind !== "kernel") return;

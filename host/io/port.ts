@@ -11,8 +11,8 @@
  *                                 `ns` if given; it never reads its own sends (PACKET_IGNORE_OUTGOING), and its
  *                                 receive ring takes frames whole up to frameBytes (default 2048). offload:
  *                                 PACKET_VNET_HDR: frames come and go with a vnet header, as on an offload tap,
- *                                 so TCP super-frames (a sender's TSO, GRO) cross whole if frameBytes holds
- *                                 one (the data plane's GSO_FRAME_BYTES: a ring of 240 slots of 64 KiB).
+ *                                 so TCP super-frames (a sender's TSO, GRO) cross whole: one longer than a
+ *                                 ring slot comes through the socket's queue, in ring order (packet_ring.c).
  * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
  */
 import { wrio } from "./wrio.ts";

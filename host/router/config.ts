@@ -62,7 +62,7 @@ export interface ConfigLink {
   /** Six bytes; undefined = generated later (or the interface's own for a packet link). */
   mac: Uint8Array | undefined;
   mtu: number;
-  /** Vnet header offloads (GSO super-frames, partial checksums): a tap's on unless `offload off`, a packet or pcap link's off unless `offload on`. */
+  /** Vnet header offloads (GSO super-frames, partial checksums): a tap's or packet link's on unless `offload off`, a pcap link's off unless `offload on`. */
   offload: boolean;
   line: number;
 }
@@ -321,7 +321,7 @@ class Parser {
         throw new Error(`interface ${q(dev!)}${netns ? ` in netns ${q(netns)}` : ""} is already bound by link ${q(l.name)} (line ${l.line})`);
       }
     }
-    const link: ConfigLink = { name, kind, kernelName, netns, dev, mac, mtu, offload: kind === "tap" ? offload !== false : offload === true, line: this.line };
+    const link: ConfigLink = { name, kind, kernelName, netns, dev, mac, mtu, offload: kind === "pcap" ? offload === true : offload !== false, line: this.line };
     this.ifSysctls.addInterface(name);
     this.links.set(name, link);
     this.config.links.push(link);
@@ -545,8 +545,8 @@ export function formatConfig(c: RouterConfig): string[] {
     if (l.netns !== undefined) s += ` netns ${l.netns}`;
     if (l.mac) s += ` address ${formatMacAddress(l.mac)}`;
     if (l.mtu !== 1500) s += ` mtu ${l.mtu}`;
-    if (l.kind === "tap" && !l.offload) s += " offload off";
-    if (l.kind !== "tap" && l.offload) s += " offload on";
+    if (l.kind !== "pcap" && !l.offload) s += " offload off";
+    if (l.kind === "pcap" && l.offload) s += " offload on";
     out.push(s);
   }
   for (const a of c.addrs) out.push(addrText(a));

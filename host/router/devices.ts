@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { FramePort } from "../io/port.ts";
-import { GSO_FRAME_BYTES, PcapDevice, type FrameDevice } from "./dataplane.ts";
+import { PcapDevice, type FrameDevice } from "./dataplane.ts";
 
 export interface LinkSpec {
   name: string;
@@ -35,12 +35,12 @@ function ip(args: string[]): string {
   }
 }
 
-/** A locally administered, stable MAC for a port that was given none: 02:77:72 + a hash of the name. */
 /** Bytes of a receive slot for frames of a link with this MTU: the Ethernet header added, 64-byte lines, at least 2048. */
 export function frameSlotBytes(mtu: number): number {
   return Math.max(2048, (mtu + 14 + 63) & ~63);
 }
 
+/** A locally administered, stable MAC for a port that was given none: 02:77:72 + a hash of the name. */
 export function generatedMac(name: string): Uint8Array {
   let h = 0x811c9dc5;
   for (const c of Buffer.from(name)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
@@ -84,7 +84,7 @@ export function openLink(l: LinkSpec): OpenedPort {
   const own = info[0]?.address ? parseMac(info[0].address) : undefined;
   const mac = l.mac ?? own;
   if (!mac) throw new Error(`interface ${dev} has no MAC address`);
-  const port = FramePort.packet(dev, l.netns, l.offload ? GSO_FRAME_BYTES : frameSlotBytes(l.mtu ?? 1500), l.offload);
+  const port = FramePort.packet(dev, l.netns, frameSlotBytes(l.mtu ?? 1500), l.offload);
   try {
     if (own && formatMac(own) !== formatMac(mac)) ip([...nsArgs, "link", "set", "dev", dev, "promisc", "on"]);
   } catch (e) {

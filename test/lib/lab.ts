@@ -109,10 +109,10 @@ export class Lab {
       const b = this.name(i, "b");
       ip("link", "add", a, "netns", h, "type", "veth", "peer", "name", b, "netns", this.r);
       ip("-n", this.r, "link", "set", b, "up");
-      // Frames the size of the MTU on the wire (no GSO super-frames); checksums may stay offloaded:
-      // the router finishes them (PACKET_AUXDATA). A port with `offload on` takes super-frames whole
-      // (PACKET_VNET_HDR), so its host keeps TSO and GSO.
-      if (!/\boffload on\b/.test((i === 1 ? this.opts.link1 : this.opts.link2) ?? "")) {
+      // A port with `offload on` (the default) takes super-frames whole (PACKET_VNET_HDR), so its host keeps
+      // TSO and GSO. With `offload off`: frames the size of the MTU on the wire (no GSO super-frames);
+      // checksums may stay offloaded: the router finishes them (PACKET_AUXDATA).
+      if (/\boffload off\b/.test((i === 1 ? this.opts.link1 : this.opts.link2) ?? "")) {
         spawnSync("ip", ["netns", "exec", h, "ethtool", "-K", a, "tso", "off", "gso", "off", "gro", "off"], { timeout: 5000 });
       }
       spawnSync("ip", ["netns", "exec", this.r, "ethtool", "-K", b, "gro", "off"], { timeout: 5000 });

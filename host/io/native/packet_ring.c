@@ -25,9 +25,15 @@
  * recvmmsg into a slot does. WASMROUTE_NO_RING=1 in the environment leaves ports on recvmmsg (A/B runs).
  *
  * With PACKET_VNET_HDR (an `offload on` port, set before the ring), tpacket_rcv writes the frame's
- * struct virtio_net_hdr (10 bytes) just before it, at tp_mac − 10, and frames may be GSO super-frames:
- * the slots then hold 64 KiB frames, in blocks of RING_BIG_BLOCK_BYTES (15 slots a block, 240 in all,
- * 16 MiB), and packet_ring_recv_packed packs them as an offload tap's read does.
+ * struct virtio_net_hdr (10 bytes) just before it, at tp_mac − 10, and frames may be GSO super-frames
+ * of up to 64 KiB. The slots stay sized for the link's MTU, so the ring holds as many frames as a
+ * plain port's (1,920 of 1,514 bytes); a 64 KiB slot for every frame would hold 240 in 16 MiB. A
+ * frame longer than its slot takes the kernel's other way (PACKET_COPY_THRESH, set here): tpacket_rcv
+ * queues the whole frame on the socket's receive queue before it hands the slot over, cut and marked
+ * TP_STATUS_COPY, so the queue holds exactly the frames of the COPY slots, in ring order.
+ * packet_ring_recv_packed reads such a frame with recvmsg (its vnet header first, as PACKET_VNET_HDR
+ * gives it) where the slot stands, and packs the frames as an offload tap's read does. When the
+ * receive buffer (8 MiB on an offload port) is full, the kernel marks no COPY and the frame stays cut.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,13 +42,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include "packet_ring.h"
 
 #define RING_BLOCK_BYTES (1u << 16)
 #define RING_BLOCKS 64u
-#define RING_BIG_BLOCK_BYTES (1u << 20) /* for slots over RING_BLOCK_BYTES (super-frames) */
+#define RING_BIG_BLOCK_BYTES (1u << 20) /* for slots over RING_BLOCK_BYTES (a jumbo MTU) */
 #define RING_BIG_BLOCKS 16u
 #define RING_FDS 4096
 #define VNET_HDR_BYTES sizeof(struct virtio_net_hdr)
@@ -62,8 +69,9 @@ int packet_ring_disabled(void) {
 
 int packet_ring_attach(int fd, unsigned frame_bytes, int vnet) {
   if (fd < 0 || fd >= RING_FDS) return EBADF;
-  int version = TPACKET_V2;
+  int version = TPACKET_V2, one = 1;
   if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) return errno;
+  if (vnet && setsockopt(fd, SOL_PACKET, PACKET_COPY_THRESH, &one, sizeof one) < 0) return errno;
   /* the slot: header and sockaddr_ll (TPACKET2_HDRLEN, aligned), 16 bytes of MAC room, the vnet header, the frame */
   unsigned frame_size = (unsigned)TPACKET_ALIGN(TPACKET2_HDRLEN + 16 + (vnet ? (unsigned)VNET_HDR_BYTES : 0) + frame_bytes);
   unsigned block_bytes = frame_size > RING_BLOCK_BYTES ? RING_BIG_BLOCK_BYTES : RING_BLOCK_BYTES;
@@ -142,6 +150,16 @@ int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uin
   return n;
 }
 
+/* The whole frame of a TP_STATUS_COPY slot from the socket's receive queue: its vnet header into hdr,
+   the frame (up to frame_max bytes) into dst. Its length, or -1 (nothing queued, or a short read). */
+static ssize_t recv_copied(int fd, uint8_t *hdr, uint8_t *dst, size_t frame_max) {
+  struct iovec iov[2] = {{hdr, VNET_HDR_BYTES}, {dst, frame_max}};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+  ssize_t got = recvmsg(fd, &msg, MSG_DONTWAIT);
+  if (got < (ssize_t)VNET_HDR_BYTES || (msg.msg_flags & MSG_TRUNC)) return -1;
+  return got - (ssize_t)VNET_HDR_BYTES;
+}
+
 int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, int32_t *lens, uint8_t *flags, uint8_t *vnet, int vnet_stride, uint32_t *offs) {
   packet_ring *r = rings[fd];
   size_t used = 0;
@@ -149,12 +167,18 @@ int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int 
   uint32_t status;
   struct tpacket2_hdr *h;
   while (n < max && used + (size_t)frame_max <= (size_t)bytes && (h = head_slot(r, &status)) != NULL) {
-    uint32_t len = h->tp_snaplen < (uint32_t)frame_max ? h->tp_snaplen : (uint32_t)frame_max;
-    uint8_t *frame = (uint8_t *)h + h->tp_mac;
-    memcpy(dst + used, frame, len);
     uint8_t *hdr = vnet + (size_t)n * (size_t)vnet_stride;
-    memcpy(hdr, frame - VNET_HDR_BYTES, VNET_HDR_BYTES);
     memset(hdr + VNET_HDR_BYTES, 0, (size_t)vnet_stride - VNET_HDR_BYTES);
+    ssize_t whole = (status & TP_STATUS_COPY) ? recv_copied(fd, hdr, dst + used, (size_t)frame_max) : -1;
+    uint32_t len;
+    if (whole >= 0) {
+      len = (uint32_t)whole;
+    } else { /* the frame in its slot (cut if the kernel could not queue it whole) */
+      len = h->tp_snaplen < (uint32_t)frame_max ? h->tp_snaplen : (uint32_t)frame_max;
+      uint8_t *frame = (uint8_t *)h + h->tp_mac;
+      memcpy(dst + used, frame, len);
+      memcpy(hdr, frame - VNET_HDR_BYTES, VNET_HDR_BYTES);
+    }
     flags[n] = (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0; /* the data plane finishes it or sends it on partial */
     offs[n] = (uint32_t)used;
     lens[n] = (int32_t)len;

@@ -17,8 +17,8 @@
  *                                                      whole up to frameBytes (default 2048). offload true:
  *                                                      PACKET_VNET_HDR (a virtio_net_hdr with every frame,
  *                                                      both ways, as an offload tap): read with recvPacked;
- *                                                      give frameBytes a super-frame's size (the data
- *                                                      plane's GSO_FRAME_BYTES) so they arrive whole.
+ *                                                      a super-frame longer than a ring slot arrives
+ *                                                      whole through the socket's queue (PACKET_COPY_THRESH).
  *                                                      Attach BEFORE moving the kernel side into another
  *                                                      netns: TUNSETIFF looks the name up in the caller's
  *                                                      netns and silently creates a new tap if it is gone.
