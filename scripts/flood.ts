@@ -72,6 +72,10 @@ for (let round = 0; round < o.rounds; round++) {
     const r = await runFlood({ overflow: mode, rhashEntries: o.rhashEntries, maxSize, floodSeconds: o.seconds, floodMax: 400_000 * o.seconds, legitPps: o.legitPps, legitMarginS: 2, sampleMs: 250, log: (l) => console.error(l) });
     rows.push(r);
     console.error(table([r]).split("\n")[2]);
+    if (r.legit.hits > r.legit.sent + r.legit.repeatsAllowed) {
+      console.error(`flood: ${r.legit.hits} cache hits for ${r.legit.sent} legit packets (+ ${r.legit.repeatsAllowed} random repeats allowed): something else hit the cache`);
+      process.exitCode = 1;
+    }
   }
 }
 const text = table(rows);

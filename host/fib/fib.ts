@@ -4,10 +4,7 @@
  * fib_table_insert / fib_table_delete / fib_rules: lowest metric wins per prefix, `add` refuses an
  * existing metric, `append` adds after it, `replace` swaps it, `change` needs it to exist.
  *
- * What the core is told (see assembly/fib/table.ts):
- *   routes ≤ /16  → fib_short_set / fib_short_delete (with the covering route as replacement);
- *   routes > /16  → the /16 they fall in is marked dirty and rebuilt once from its best routes, when the
- *                   transaction commits or before the next lookup.
+ * What the core is told is table-sync.ts's job; the rules' checks and encoding are rule-list.ts's.
  * Every mutation runs in a transaction: a throw anywhere inside `transaction()` restores every route
  * set and rule it touched, so a bad line in a file leaves nothing half-applied.
  */
@@ -15,38 +12,15 @@ import { Core, ROUTE1_OUT, type BuildFlavor } from "../core/load.ts";
 import { Interfaces } from "./interfaces.ts";
 import { ResultStore } from "./results.ts";
 import { assignNexthop } from "./nexthop-rule.ts";
-import {
-  TABLE_DEFAULT,
-  TABLE_LOCAL,
-  TABLE_MAIN,
-  type Nexthop,
-  type Route,
-  type RouteAnswer,
-  type RouteQuery,
-  type RouteTypeName,
-  type Rule,
-  type RuleAction,
-} from "./types.ts";
+import { FibError } from "./fib-error.ts";
+import { maskOf } from "./ipv4.ts";
+import { defaultRules, encodeRules, insertRule, removeRule, type RuleSelector } from "./rule-list.ts";
+import { newRibTable, TableSync, type Entry, type RibTable, type RouteSet } from "./table-sync.ts";
+import { TABLE_MAIN, type Nexthop, type Route, type RouteAnswer, type RouteQuery, type RouteTypeName, type Rule } from "./types.ts";
 
-const ERRNO_TEXT: Record<number, string> = {
-  2: "No such file or directory",
-  3: "No such process",
-  13: "Permission denied",
-  17: "File exists",
-  19: "No such device",
-  22: "Invalid argument",
-  101: "Network is unreachable",
-  113: "No route to host",
-};
-
-/** A refused change or query, with the Linux errno and the message iproute2 would print. */
-export class FibError extends Error {
-  errno: number;
-  constructor(errno: number, message?: string) {
-    super(message ?? `RTNETLINK answers: ${ERRNO_TEXT[errno] ?? `errno ${errno}`}`);
-    this.errno = errno;
-  }
-}
+export { FibError } from "./fib-error.ts";
+export { maskOf } from "./ipv4.ts";
+export type { RuleSelector } from "./rule-list.ts";
 
 export type AddMode = "add" | "append" | "replace" | "change";
 
@@ -60,54 +34,6 @@ export interface RouteSelector {
   dev?: string;
   proto?: string;
   scope?: string;
-}
-
-export interface RuleSelector {
-  priority?: number;
-  src?: number;
-  srcLen?: number;
-  dst?: number;
-  dstLen?: number;
-  iif?: string;
-  tos?: number;
-  fwmark?: number;
-  fwmask?: number;
-  action?: RuleAction;
-  table?: number;
-}
-
-export function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}
-
-interface Entry {
-  route: Route;
-  result: number;
-}
-
-interface RouteSet {
-  addr: number;
-  len: number;
-  entries: Entry[]; // metric order; entries[0] is what the FIB uses
-  best: number; // result id published to the core (0 = none)
-  pos: number; // index in its /16 bucket (routes > /16), -1 when not there
-  fresh: boolean; // created by the open transaction (no snapshot needed)
-}
-
-/** The best routes > /16 of one /16, as the (addr, len, result) triples fib_rebuild reads. */
-class Bucket {
-  n = 0;
-  rec = new Uint32Array(24);
-  sets: RouteSet[] = [];
-}
-
-interface RibTable {
-  id: number;
-  core: number;
-  sets: Map<number, RouteSet>[]; // by prefix length; keyed by addr | 0 (an int32 stays a small integer)
-  buckets: Map<number, Bucket>;
-  dirty: number[]; // /16 slots to rebuild, each once (isDirty marks them)
-  isDirty: Uint8Array;
 }
 
 interface Txn {
@@ -127,18 +53,16 @@ export class Fib {
   private results: ResultStore;
   private tables = new Map<number, RibTable>();
   private byCore = new Map<number, RibTable>();
+  private readonly sync: TableSync;
   private ruleList: Rule[] = [];
   private txn: Txn | undefined;
   private readonly idleTxn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
-  private dirtyTables: RibTable[] = [];
 
   constructor(opts: { flavor?: BuildFlavor } = {}) {
     this.core = new Core(opts.flavor);
     this.results = new ResultStore(this.core, this.ifaces);
-    const rule = (priority: number, table: number): Rule => ({
-      priority, src: 0, srcLen: 0, dst: 0, dstLen: 0, iif: "", tos: 0, fwmark: 0, fwmask: 0, action: "lookup", table,
-    });
-    this.ruleList = [rule(0, TABLE_LOCAL), rule(32766, TABLE_MAIN), rule(32767, TABLE_DEFAULT)];
+    this.sync = new TableSync(this.core);
+    this.ruleList = defaultRules();
     this.commitRules();
   }
 
@@ -220,7 +144,7 @@ export class Fib {
       const core = this.core.x.fib_table_create();
       if (core === -1) throw new FibError(28, `wasmroute: too many routing tables (at most 1024)`);
       if (core < 0) throw new FibError(12, `wasmroute: core out of memory creating table ${id}`);
-      t = { id, core, sets: Array.from({ length: 33 }, () => new Map()), buckets: new Map(), dirty: [], isDirty: new Uint8Array(65536) };
+      t = newRibTable(id, core);
       this.tables.set(id, t);
       this.byCore.set(core, t);
       this.commitRules(); // rules name tables by core index
@@ -382,87 +306,15 @@ export class Fib {
     return out;
   }
 
-  // Tells the core that the best route of `set` may have changed.
+  // Tells the core that the best route of `set` may have changed (table-sync.ts); outside a transaction at once.
   private publish(table: RibTable, set: RouteSet): void {
-    const best = set.entries.length > 0 ? set.entries[0]!.result : 0;
-    if (set.len <= 16) {
-      if (best === set.best) return;
-      set.best = best;
-      const x = this.core.x;
-      const rc = best
-        ? x.fib_short_set(table.core, set.addr, set.len, best)
-        : (() => {
-            for (let l = set.len - 1; l >= 0; l--) {
-              const cover = table.sets[l]!.get(set.addr & maskOf(l));
-              if (cover && cover.best) return x.fib_short_delete(table.core, set.addr, set.len, cover.best, l);
-            }
-            return x.fib_short_delete(table.core, set.addr, set.len, 0, 255);
-          })();
-      if (rc !== 0) throw new FibError(-rc, `wasmroute: core refused short route update (${rc})`);
-      return;
-    }
-    const slot = set.addr >>> 16;
-    let b = table.buckets.get(slot);
-    if (best) {
-      if (!b) table.buckets.set(slot, (b = new Bucket()));
-      if (set.pos < 0) {
-        if ((b.n + 1) * 3 > b.rec.length) {
-          const g = new Uint32Array(b.rec.length * 2);
-          g.set(b.rec);
-          b.rec = g;
-        }
-        set.pos = b.n++;
-        b.sets[set.pos] = set;
-        b.rec[set.pos * 3] = set.addr;
-        b.rec[set.pos * 3 + 1] = set.len;
-      } else if (set.best === best) return;
-      b.rec[set.pos * 3 + 2] = best;
-    } else {
-      if (set.pos < 0) return;
-      const last = --b!.n;
-      const moved = b!.sets.pop()!;
-      const r = b!.rec;
-      if (moved !== set) {
-        b!.sets[set.pos] = moved;
-        r[set.pos * 3] = r[last * 3]!;
-        r[set.pos * 3 + 1] = r[last * 3 + 1]!;
-        r[set.pos * 3 + 2] = r[last * 3 + 2]!;
-        moved.pos = set.pos;
-      }
-      set.pos = -1;
-      if (b!.n === 0) table.buckets.delete(slot);
-    }
-    set.best = best;
-    if (table.isDirty[slot] === 0) {
-      table.isDirty[slot] = 1;
-      if (table.dirty.length === 0) this.dirtyTables.push(table);
-      table.dirty.push(slot);
-    }
-    if (!this.txn) this.flush();
+    this.sync.publish(table, set);
+    if (!this.txn) this.sync.flush();
   }
 
-  /** Rebuilds every /16 changed since the last flush. */
+  /** Rebuilds every /16 changed since the last flush (table-sync.ts). */
   flush(): void {
-    if (this.dirtyTables.length === 0) return;
-    const x = this.core.x;
-    for (let ti = 0; ti < this.dirtyTables.length; ti++) {
-      const t = this.dirtyTables[ti]!;
-      for (let si = 0; si < t.dirty.length; si++) {
-        const slot = t.dirty[si]!;
-        t.isDirty[slot] = 0;
-        const b = t.buckets.get(slot);
-        const n = b ? b.n : 0;
-        if (n > 0) {
-          const p = x.fib_scratch(n) >>> 0;
-          if (p === 0) throw new FibError(12, "wasmroute: core out of memory (rebuild scratch)");
-          this.core.u32().set(n * 3 === b!.rec.length ? b!.rec : b!.rec.subarray(0, n * 3), p >>> 2);
-        }
-        const rc = x.fib_rebuild(t.core, slot, n);
-        if (rc !== 0) throw new FibError(-rc, `wasmroute: core refused rebuild of ${slot >>> 8}.${slot & 255}.0.0/16 (${rc})`);
-      }
-      t.dirty.length = 0;
-    }
-    this.dirtyTables.length = 0;
+    this.sync.flush();
   }
 
   // ── rules ───────────────────────────────────────────────────────────────────
@@ -474,16 +326,7 @@ export class Fib {
   addRule(r: Omit<Rule, "priority"> & { priority?: number }): Rule {
     return this.transaction(() => {
       this.snapshotRules();
-      const priority = r.priority ?? (this.ruleList.length >= 2 && this.ruleList[1]!.priority > 0 ? this.ruleList[1]!.priority - 1 : 0);
-      const rule: Rule = { ...r, priority };
-      for (const [a, l] of [[rule.src, rule.srcLen], [rule.dst, rule.dstLen]] as const) {
-        if (l < 0 || l > 32 || ((a & ~maskOf(l)) >>> 0) !== 0) throw new FibError(22, "Error: Invalid prefix for given prefix length.");
-      }
-      if (rule.action === "lookup" && !(rule.table >= 1 && rule.table <= 0xffffffff)) throw new FibError(22, "Error: Rule lookup needs a table.");
-      if (this.ruleList.some((x) => sameRule(x, rule))) throw new FibError(17);
-      let at = this.ruleList.findIndex((x) => x.priority > rule.priority);
-      if (at < 0) at = this.ruleList.length;
-      this.ruleList.splice(at, 0, rule);
+      const rule = insertRule(this.ruleList, r);
       if (rule.iif) this.ifaces.index(rule.iif);
       this.commitRules();
       return rule;
@@ -493,11 +336,9 @@ export class Fib {
   delRule(sel: RuleSelector): Rule {
     return this.transaction(() => {
       this.snapshotRules();
-      const i = this.ruleList.findIndex((r) => ruleMatches(r, sel));
-      if (i < 0) throw new FibError(2);
-      const [gone] = this.ruleList.splice(i, 1);
+      const gone = removeRule(this.ruleList, sel);
       this.commitRules();
-      return gone!;
+      return gone;
     });
   }
 
@@ -506,27 +347,7 @@ export class Fib {
   }
 
   private commitRules(): void {
-    const x = this.core.x;
-    const n = this.ruleList.length;
-    const p = x.fib_rules_reserve(n) >>> 0;
-    if (p === 0) throw new FibError(12, "wasmroute: core out of memory (rules)");
-    const m = this.core.u32();
-    this.ruleList.forEach((r, i) => {
-      const w = (p >>> 2) + i * 10;
-      const action = { lookup: 1, blackhole: 2, unreachable: 3, prohibit: 4 }[r.action];
-      const tableIdx = r.action === "lookup" ? (this.tables.get(r.table)?.core ?? 0xffff) : 0xffff;
-      m[w] = r.priority;
-      m[w + 1] = r.src;
-      m[w + 2] = maskOf(r.srcLen);
-      m[w + 3] = r.dst;
-      m[w + 4] = maskOf(r.dstLen);
-      m[w + 5] = r.iif ? this.ifaces.index(r.iif) : 0;
-      m[w + 6] = r.tos;
-      m[w + 7] = r.fwmark;
-      m[w + 8] = r.fwmask;
-      m[w + 9] = (action | (tableIdx << 16)) >>> 0;
-    });
-    x.fib_rules_commit(n);
+    encodeRules(this.core, this.ruleList, (id) => this.tables.get(id)?.core, (name) => this.ifaces.index(name));
   }
 
   // ── queries ─────────────────────────────────────────────────────────────────
@@ -601,25 +422,4 @@ export function routeMatches(r: Route, s: RouteSelector): boolean {
   if (s.gateway !== undefined && (!nh || nh.gateway !== s.gateway >>> 0)) return false;
   if (s.dev !== undefined && (!nh || nh.dev !== s.dev)) return false;
   return true;
-}
-
-function sameRule(a: Rule, b: Rule): boolean {
-  return (
-    a.priority === b.priority && a.src === b.src && a.srcLen === b.srcLen && a.dst === b.dst && a.dstLen === b.dstLen &&
-    a.iif === b.iif && a.tos === b.tos && a.fwmark === b.fwmark && a.fwmask === b.fwmask && a.action === b.action &&
-    (a.action !== "lookup" || a.table === b.table)
-  );
-}
-
-function ruleMatches(r: Rule, s: RuleSelector): boolean {
-  return (
-    (s.priority === undefined || r.priority === s.priority) &&
-    (s.src === undefined || (r.src === s.src && r.srcLen === (s.srcLen ?? 32))) &&
-    (s.dst === undefined || (r.dst === s.dst && r.dstLen === (s.dstLen ?? 32))) &&
-    (s.iif === undefined || r.iif === s.iif) &&
-    (s.tos === undefined || r.tos === s.tos) &&
-    (s.fwmark === undefined || (r.fwmark === s.fwmark && (s.fwmask === undefined || r.fwmask === s.fwmask))) &&
-    (s.action === undefined || r.action === s.action) &&
-    (s.table === undefined || (r.action === "lookup" && r.table === s.table))
-  );
 }

@@ -22,7 +22,8 @@
  *     few thousand alive out of 2^32, is expected about accepted flood frames × max_size / 2^32 times:
  *     one or two in the CI test's 8 s, a dozen or two in 30 s), h2 answers
  *     nothing (the sink takes the datagrams, IPv6 is off, neighbours are static), and the pings come
- *     after the window. A check: hits ≤ packets sent + 4 × the expected repeats + 4;
+ *     after the window. The callers check hits ≤ packets sent + 4 × the expected repeats + 4
+ *     (repeatsAllowed): more means something else hit the cache;
  *   - a lower bound that needs no such argument: the legit entry's own `used` in
  *     `ip -s route show cache 10.201.2.2/32`, asked through the control socket every sampleMs. `used`
  *     counts fast-path hits (the miss that creates the entry leaves it at 0, assembly/cache/input.ts);
@@ -339,8 +340,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     const d = (f: keyof typeof RT_CACHE_FIELDS) => field(after.rt, f) - field(before.rt, f);
     const hits = d("in_hit");
     // a flood frame hits when its random source repeats one whose entry is alive: at most max_size of 2^32
-    const repeats = Math.ceil((4 * floodAccepted * Number(maxSize)) / 2 ** 32) + 4;
-    if (hits > sent + repeats) throw new Error(`${hits} cache hits for ${sent} legit packets (+ ${repeats} random repeats allowed): something else hit the cache`);
+    const repeats = Math.ceil((4 * floodAccepted * Number(maxSize)) / 2 ** 32) + 4; // callers check hits ≤ sent + repeats
     const pingThrough = spawnSync("ip", ["netns", "exec", ns[2]!, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.2.2"], { encoding: "utf8", timeout: 15_000 }).stdout ?? "";
     const pingRouter = spawnSync("ip", ["netns", "exec", ns[0]!, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.201.1.1"], { encoding: "utf8", timeout: 15_000 }).stdout ?? "";
     await sleep(1100); // the router logs its events once a second
