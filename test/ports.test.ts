@@ -5,12 +5,17 @@
 // and releases the UDP datagram it held for it — which arrives too. Root only (CI is root).
 import { describe, it, expect, afterAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FramePort, CSUM_NOT_READY } from "../host/io/port.ts";
 import { frameSlotBytes } from "../host/router/devices.ts";
 import { GSO_FRAME_BYTES } from "../host/router/dataplane.ts";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
 
 requireNetnsInCi();
+const haveTrafgen = spawnSync("trafgen", ["--version"], { stdio: "ignore" }).error === undefined;
+if (process.env.CI && canUseNetns() && !haveTrafgen) throw new Error("CI must have trafgen (netsniff-ng) for the flood in the ports test");
 const NS = `wr-tap-${process.pid}`;
 const NS2 = `wr-afp-${process.pid}`;
 const TAP = `wr-t${process.pid % 100000}`;
@@ -257,6 +262,50 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
       for (const dev of ["wr-p0", "wr-p1"]) ipIn(NS2, ["link", "set", dev, "mtu", "1500"]);
     }
   });
+
+  it.skipIf(!haveTrafgen)("AF_PACKET: a port opened during a flood on another interface never reads that interface's frames", async () => {
+    // trafgen floods wr-p0 → wr-p1 while ports on the namespace's quiet lo are opened and read, on
+    // recvmmsg (the socket's queue) and on offload rings (whose COPY slots read that queue). A socket
+    // that took frames before its bind (ETH_P_ALL at socket()) would hold some of the flood's.
+    expect(ipIn(NS2, ["link", "set", "lo", "up"]).status).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "wr-afp-"));
+    const conf = join(dir, "flood.trafgen");
+    writeFileSync(conf, "{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x09, 0x88, 0xb5, fill(0x5a, 46) }\n");
+    const flood = spawn("ip", ["netns", "exec", NS2, "timeout", "-s", "INT", "-k", "2", "8", "trafgen", "--no-sock-mem", "-q", "-P", "1", "--dev", "wr-p0", "--conf", conf, "-n", "3000000"], { stdio: "ignore" });
+    const foreign: string[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // the flood is running
+      const buf = new Uint8Array(1 << 19), lens = new Int32Array(64), flags = new Uint8Array(64), hdrs = new Uint8Array(64 * 12), offs = new Uint32Array(64);
+      const sawFlood = (f: Uint8Array) => f[12] === 0x88 && f[13] === 0xb5 && f[11] === 0x09;
+      for (let round = 0; round < 60; round++) {
+        const ring = round % 2 === 1;
+        if (!ring) process.env.WASMROUTE_NO_RING = "1";
+        let port: FramePort;
+        try {
+          port = FramePort.packet("lo", NS2, frameSlotBytes(1500), ring);
+        } finally {
+          delete process.env.WASMROUTE_NO_RING;
+        }
+        try {
+          expect(port.rxRing).toBe(ring);
+          const n = ring ? port.recvPacked(buf, 0, buf.length, GSO_FRAME_BYTES, 64, lens, flags, hdrs, offs) : port.recv(buf, 0, 2048, 64, lens);
+          for (let k = 0; k < n; k++) {
+            const at = ring ? offs[k]! : k * 2048;
+            if (sawFlood(buf.subarray(at, at + lens[k]!))) foreign.push(`round ${round} (${ring ? "offload ring" : "recvmmsg"})`);
+          }
+        } finally {
+          port.close();
+        }
+      }
+    } finally {
+      flood.kill("SIGINT");
+      await new Promise((r) => (flood.exitCode !== null ? r(null) : flood.once("exit", r)));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rx = Number(ipIn(NS2, ["-s", "-j", "link", "show", "wr-p1"]).out.match(/"rx":\{"bytes":\d+,"packets":(\d+)/)?.[1] ?? 0);
+    expect(rx).toBeGreaterThan(10_000); // the flood really ran
+    expect(foreign).toEqual([]);
+  }, 30_000);
 
   it("AF_PACKET offload: a TCP super-frame sent with its vnet header crosses the veth whole, between its neighbours in order", async () => {
     const rx = FramePort.packet("wr-p1", NS2, frameSlotBytes(1500), true);

@@ -11,7 +11,9 @@
  *                                                      super-frames and unfinished checksums.
  *   packetOpen(ifname[, netnsPath[, frameBytes[, offload]]]) -> fd  AF_PACKET bound to one interface
  *                                                      (inside the network namespace at netnsPath if given,
- *                                                      e.g. /run/netns/NS), PACKET_IGNORE_OUTGOING set.
+ *                                                      e.g. /run/netns/NS), PACKET_IGNORE_OUTGOING set;
+ *                                                      bound only once set up, so it never holds frames
+ *                                                      of other interfaces or from before its ring.
  *                                                      Frames are read from a PACKET_RX_RING
  *                                                      (packet_ring.c) where one can be set up,
  *                                                      whole up to frameBytes (default 2048). offload true:
@@ -245,7 +247,11 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   }
   int err = 0;
   const char *what = "";
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+  /* Protocol 0: the socket takes no frame until bind names the protocol and the interface, after the
+     ring is in place. Opened with ETH_P_ALL, it would queue frames of every interface until bind, and
+     frames queued before the ring would sit ahead of the super-frames that an offload ring's COPY slots
+     stand for (packet_ring.c). */
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     err = errno;
     what = "socket(AF_PACKET)";
@@ -260,9 +266,6 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     if (idx == 0) {
       err = errno ? errno : ENODEV;
       what = name;
-    } else if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-      err = errno;
-      what = "bind";
     } else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) {
       err = errno;
       what = "PACKET_IGNORE_OUTGOING";
@@ -275,9 +278,14 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     } else if (offload && !packet_buffers(fd)) {
       err = errno;
       what = "SO_RCVBUF/SO_SNDBUF";
-    } else if (!packet_ring_disabled()) {
+    } else {
       /* no ring (an errno): the port stays on recvmmsg (offload: on readv, as an offload tap) */
-      packet_ring_attach(fd, (unsigned)frame_bytes, offload);
+      if (!packet_ring_disabled()) packet_ring_attach(fd, (unsigned)frame_bytes, offload);
+      if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        err = errno;
+        what = "bind";
+        packet_ring_detach(fd);
+      }
     }
     if (err) close(fd);
   }
