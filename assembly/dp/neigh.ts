@@ -35,6 +35,7 @@
 // The control plane's side (knobs, static entries, flush, dump, counters) is neigh-admin.ts, and the
 // hold queue and the failed list are neigh-queue.ts.
 import { allocZeroed, free } from "../util/arena";
+import { fmix32 } from "../util/mix";
 import { random } from "../cache/state";
 import { parm, defaultParm, drawAll, F_BASE_REACHABLE, F_RETRANS, F_DELAY_PROBE, F_MCAST_SOLICIT, F_UCAST_SOLICIT, F_GC_STALE, F_REACHABLE } from "./neigh-parms";
 import { isMulticast } from "../cache/addr";
@@ -148,13 +149,7 @@ export let createError: u8 = 0;
 @inline export function entryQueueTail(n: usize): usize { return load<u32>(n, 52); }
 
 function hashOf(ifindex: u32, ip: u32): u32 {
-  let h = (ip ^ hashRnd) * 0x9e3779b1 + ifindex * 0x85ebca6b;
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
+  return fmix32((ip ^ hashRnd) * 0x9e3779b1 + ifindex * 0x85ebca6b);
 }
 
 // @ts-ignore: decorator

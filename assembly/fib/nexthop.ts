@@ -21,6 +21,7 @@
 // │+12 │ u32  │ flags (bit 0: onlink)                                    │
 // └────┴──────┴──────────────────────────────────────────────────────────┘
 import { alloc, free } from "../util/arena";
+import { fmix32 } from "../util/mix";
 
 export const RESULT_BYTES: u32 = 16;
 export const NEXTHOP_BYTES: u32 = 16;
@@ -93,16 +94,6 @@ export function setNexthop(i: u32, gateway: u32, oif: u32, upperBound: u32, flag
 // @ts-ignore: decorator
 @inline export function resultType(id: u32): u8 {
   return load<u8>(results + <usize>id * RESULT_BYTES);
-}
-
-// @ts-ignore: decorator
-@inline function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= 0x85ebca6b;
-  h ^= h >>> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >>> 16;
-  return h;
 }
 
 /** The 31-bit L3 flow hash multipath selection uses (fixed, so every worker and test agrees). */

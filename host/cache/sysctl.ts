@@ -1,6 +1,7 @@
 /**
- * The route-cache sysctls of a Linux 3.4 kernel (spec: /work/shared/docs/kernel-route-cache.md, §2),
- * the `rhash_entries=` boot parameter, and the boot-time hash sizing they derive from (§1.1, §9.1).
+ * The route-cache sysctls of a Linux 3.4 kernel (spec: /work/shared/docs/kernel-route-cache.md, §2) and
+ * the `rhash_entries=` boot parameter; the boot-time hash sizing they derive from (§1.1, §9.1) is
+ * hash-sizing.ts's.
  *
  * Every value is held in the core's units: counts and bytes as plain numbers, times in milliseconds
  * (the core's clock is host-supplied ms). `get` and `set` speak the text of `/proc/sys/...`, whose unit
@@ -39,93 +40,9 @@
  * in ROUTE_SYSCTLS say what the cache does with them per §2/§3.
  */
 import { totalmem } from "node:os";
+import { hashBuckets, type SizingOptions } from "./hash-sizing.ts";
 
-// ───────────────────────────── sizing (§1.1, §9.1) ─────────────────────────────
-
-/** Page size used by the sizing rules (§9.1 assumes 4 KiB pages). */
-export const PAGE_BYTES = 4096;
-const PAGE_SHIFT = 12;
-/** The cap ip_rt_init passes to alloc_large_system_hash when rhash_entries is not given (§1.1). */
-export const DEFAULT_HASH_LIMIT = 512 * 1024;
-
-export interface SizingOptions {
-  /**
-   * Low-memory bytes (`nr_kernel_pages` × page). Default: all of totalRamBytes, as on a 64-bit host.
-   * A 32-bit host with 1 GiB has about 896 MiB of it (§1.1 worked example).
-   */
-  lowMemBytes?: number;
-  /** sizeof(struct rt_hash_bucket): 8 on 64-bit hosts (default), 4 on 32-bit ones (§1.1). */
-  bucketBytes?: number;
-}
-
-function checkBytes(what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer, got ${n}`);
-}
-
-/** `scale` of ip_rt_init: 15 if total RAM ≥ 128 Ki pages (512 MiB), else 17 (§1.1). */
-export function hashScale(totalRamBytes: number): 15 | 17 {
-  checkBytes("totalRamBytes", totalRamBytes);
-  return Math.floor(totalRamBytes / PAGE_BYTES) >= 128 * 1024 ? 15 : 17;
-}
-
-function roundUpPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
-function floorPow2(n: number): number {
-  let p = 1;
-  while (p * 2 <= n) p *= 2;
-  return p;
-}
-
-/**
- * alloc_large_system_hash() as §1.1 describes it (MM), minus the allocation-failure halving of step 4:
- * the number of buckets the route cache gets.
- */
-function allocLargeSystemHash(numentries: number, limit: number, totalRamBytes: number, opts: SizingOptions): number {
-  checkBytes("totalRamBytes", totalRamBytes);
-  const lowMem = opts.lowMemBytes ?? totalRamBytes;
-  checkBytes("lowMemBytes", lowMem);
-  const bucketBytes = opts.bucketBytes ?? 8;
-  checkBytes("bucketBytes", bucketBytes);
-  const scale = hashScale(totalRamBytes);
-  let n = numentries;
-  if (n === 0) {
-    // Step 1: low-memory pages rounded up to a whole MiB, one bucket per 2^scale bytes, at least a page.
-    const pagesPerMiB = 1 << (20 - PAGE_SHIFT);
-    const pages = Math.ceil(Math.floor(lowMem / PAGE_BYTES) / pagesPerMiB) * pagesPerMiB;
-    n = Math.floor(pages / 2 ** (scale - PAGE_SHIFT));
-    if (n * bucketBytes < PAGE_BYTES) n = PAGE_BYTES / bucketBytes;
-  }
-  // Step 2: a power of two.
-  n = roundUpPow2(n);
-  // Step 3: clamp to the limit, or without one to (total memory / 16) / bucket size; never above 2^31.
-  let max = limit !== 0 ? limit : Math.floor((Math.floor(totalRamBytes / PAGE_BYTES) * PAGE_BYTES) / 16 / bucketBytes);
-  max = Math.min(max, 0x80000000);
-  if (n > max) n = max;
-  // The table is bucketsize << ilog2(n): a clamp to a non-power-of-two max rounds down.
-  return floorPow2(Math.max(n, 1));
-}
-
-/** Buckets of a kernel booted without `rhash_entries=` on a host with this much RAM (§1.1, §9.1). */
-export function defaultBuckets(totalRamBytes: number, opts: SizingOptions = {}): number {
-  return allocLargeSystemHash(0, DEFAULT_HASH_LIMIT, totalRamBytes, opts);
-}
-
-/**
- * Buckets for `rhash_entries=N` (0 = compute, as the kernel's default). A given N is rounded up to a
- * power of two and is not subject to the 512 Ki cap, only to (RAM / 16) / bucket size (§1.1 step 3).
- */
-export function hashBuckets(rhashEntries: number, totalRamBytes: number, opts: SizingOptions = {}): number {
-  if (!Number.isSafeInteger(rhashEntries) || rhashEntries < 0) {
-    throw new RangeError(`rhashEntries must be a non-negative integer, got ${rhashEntries}`);
-  }
-  return rhashEntries === 0
-    ? defaultBuckets(totalRamBytes, opts)
-    : allocLargeSystemHash(rhashEntries, 0, totalRamBytes, opts);
-}
+export { DEFAULT_HASH_LIMIT, PAGE_BYTES, defaultBuckets, hashBuckets, hashScale, type SizingOptions } from "./hash-sizing.ts";
 
 // ───────────────────────────── the table (§2) ─────────────────────────────
 
@@ -300,8 +217,11 @@ const INT_MAX = 2 ** 31 - 1;
  */
 const NEGATIVE_MS_JIFFIES = -2;
 
-/** Parses the text the way 3.4's proc_get_long does (C base 0); returns the integer or why not. */
-function parseCInteger(text: string): bigint | string {
+/**
+ * Parses the text the way 3.4's proc_get_long does (blanks trimmed, an optional "-", C base 0); returns
+ * the integer or why not. The interface knobs (host/router/if-sysctl.ts) are read with it too.
+ */
+export function parseCInteger(text: string): bigint | string {
   const t = text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
   if (t === "") return "empty value";
   const m = /^(-?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(t);

@@ -30,7 +30,7 @@
  * (0..1, rp_filter 0..2), and negative neighbour values are refused as Linux ≥ 3.x does. Times are held
  * in milliseconds (HZ = 1000: seconds × 1000 and milliseconds must fit an int of jiffies).
  */
-import { SysctlError, notifyListeners } from "../cache/sysctl.ts";
+import { SysctlError, notifyListeners, parseCInteger } from "../cache/sysctl.ts";
 import type { RouteSysctls } from "../cache/sysctl.ts";
 import { formatSysctlLine } from "../cache/sysctl-file.ts";
 
@@ -196,16 +196,6 @@ type Target =
   | { kind: "table"; knob: IfKnob<NeighTableField>; name: string };
 
 // ───────────────────────────── values ─────────────────────────────
-
-/** proc_get_long: blanks trimmed, optional "-", C base 0. The integer, or why not. */
-function parseCInteger(text: string): bigint | string {
-  const t = text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
-  if (t === "") return "empty value";
-  const m = /^(-?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(t);
-  if (!m) return "not an integer";
-  const mag = m[2] !== undefined ? BigInt(`0x${m[2]}`) : m[3] !== undefined ? BigInt(`0o${m[3]}`) : BigInt(m[4]!);
-  return m[1] === "-" ? -mag : mag;
-}
 
 interface ConfDir {
   values: Record<ConfField, number>;
