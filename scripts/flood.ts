@@ -4,18 +4,23 @@
  * to h2 (scripts/lib/flood-lab.ts has the topology and the method). Root only.
  *
  *   node --import tsx scripts/flood.ts [--seconds S] [--rhash-entries N] [--max-size M[,M2|default…]]
- *                                      [--legit-pps P] [--modes forward,kernel] [--rounds R] [--json]
+ *                                      [--legit-pps P] [--modes forward,kernel,backoff] [--backoff-ms MS]
+ *                                      [--rounds R] [--json]
  *
- * Defaults: 30 s, 1,024 buckets, max_size 16 × buckets ("default"), 1,000 pps, both modes, one round.
+ * Defaults: 30 s, 1,024 buckets, max_size 16 × buckets ("default"), 1,000 pps, modes forward and kernel,
+ * one round. Mode backoff is forward with `--overflow-backoff MS` (--backoff-ms, default 1000).
  * Prints one table row per run (max sizes and modes alternate within a round, so machine noise hits
  * them alike; the foreign CPU column says how much there was);
  * --json prints the JSON document on stdout and the table on stderr.
  */
 import { runFlood, type FloodResult, type OverflowMode } from "./lib/flood-lab.ts";
+
+/** A router's overflow handling: forward, kernel, or backoff (forward with --overflow-backoff). */
+type Mode = OverflowMode | "backoff";
 import { cleanup } from "../bench/forward/topology.ts";
 
 function parseArgs(argv: string[]) {
-  const o = { seconds: 30, rhashEntries: 1024, maxSizes: [undefined] as (number | undefined)[], legitPps: 1000, modes: ["forward", "kernel"] as OverflowMode[], rounds: 1, json: false };
+  const o = { seconds: 30, rhashEntries: 1024, maxSizes: [undefined] as (number | undefined)[], legitPps: 1000, modes: ["forward", "kernel"] as Mode[], backoffMs: 1000, rounds: 1, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (min: number, max: number) => {
@@ -38,8 +43,10 @@ function parseArgs(argv: string[]) {
     else if (a === "--rounds") o.rounds = num(1, 10);
     else if (a === "--modes") {
       const m = (argv[++i] ?? "").split(",");
-      if (m.length === 0 || m.some((x) => x !== "forward" && x !== "kernel")) throw new Error(`--modes wants forward, kernel or forward,kernel, got "${argv[i] ?? ""}"`);
-      o.modes = m as OverflowMode[];
+      if (m.length === 0 || m.some((x) => x !== "forward" && x !== "kernel" && x !== "backoff")) throw new Error(`--modes wants forward, kernel and backoff, comma-separated, got "${argv[i] ?? ""}"`);
+      o.modes = m as Mode[];
+    } else if (a === "--backoff-ms") {
+      o.backoffMs = num(1, 3_600_000);
     } else if (a === "--json") o.json = true;
     else throw new Error(`unknown option "${a}"`);
   }
@@ -51,7 +58,7 @@ const n = (x: number) => Math.round(x).toLocaleString("en-US");
 function table(rows: FloodResult[]): string {
   const head = ["max_size", "mode", "flood offered pps", "accepted pps", "forwarded pps", "legit pps", "legit delivered", "legit hit rate: during flood / whole run (lower bound, entries)", "max allocated", "gc_total", "gc_ignored", "gc_goal_miss", "gc_dst_overflow", "uncached", "NoBufs drops", "overflow log lines", "ping after", "foreign CPU"];
   const lines = rows.map((r) => [
-    n(r.maxSize), r.overflow, n(r.flood.offeredPps), n(r.flood.acceptedPps), n(r.flood.forwardedPps),
+    n(r.maxSize), r.overflowBackoffMs ? `${r.overflow}, back-off ${r.overflowBackoffMs} ms` : r.overflow, n(r.flood.offeredPps), n(r.flood.acceptedPps), n(r.flood.forwardedPps),
     n(r.legit.pps), `${r.legit.delivered}/${r.legit.sent} (${r.legit.deliveredPct.toFixed(2)} %)`,
     `${r.legit.duringFlood.hitRatePct.toFixed(2)} % / ${r.legit.hitRatePct.toFixed(2)} % (≥ ${r.legit.hitRateLowerBoundPct.toFixed(2)} %, ${r.legit.lifetimes})`,
     n(r.allocated.max), n(r.counters.gc_total), n(r.counters.gc_ignored), n(r.counters.gc_goal_miss), n(r.counters.gc_dst_overflow),
@@ -69,7 +76,7 @@ cleanup.install(); // Ctrl-C removes the namespaces
 const rows: FloodResult[] = [];
 for (let round = 0; round < o.rounds; round++) {
   for (const maxSize of o.maxSizes) for (const mode of o.modes) {
-    const r = await runFlood({ overflow: mode, rhashEntries: o.rhashEntries, maxSize, floodSeconds: o.seconds, floodMax: 400_000 * o.seconds, legitPps: o.legitPps, legitMarginS: 2, sampleMs: 250, log: (l) => console.error(l) });
+    const r = await runFlood({ overflow: mode === "backoff" ? "forward" : mode, overflowBackoffMs: mode === "backoff" ? o.backoffMs : undefined, rhashEntries: o.rhashEntries, maxSize, floodSeconds: o.seconds, floodMax: 400_000 * o.seconds, legitPps: o.legitPps, legitMarginS: 2, sampleMs: 250, log: (l) => console.error(l) });
     rows.push(r);
     console.error(table([r]).split("\n")[2]);
     if (r.legit.hits > r.legit.sent + r.legit.repeatsAllowed) {

@@ -470,6 +470,51 @@ describe("route cache maintenance", () => {
     expect(fwd.cached).toBeGreaterThan(0.1 * 600_000); // about 16 % here; 188 frames (0.03 %) with the back-off
   });
 
+  it("--overflow-backoff: after a gc_dst_overflow, misses at max_size skip the GC for the back-off, forwarded uncached; then the GC runs again", () => {
+    const { cache, fib } = router({ buckets: 16 });
+    cache.set("maxSize", 64);
+    cache.set("overflowBackoffMs", 100);
+    const sweeps = new GcStepTimer(fib.core);
+    let n = 0;
+    sweeps.onStep((s) => void (s.kind === "garbage_collect" && n++));
+    let x = 0x9e3779b9;
+    const fresh = (count: number) =>
+      Array.from({ length: count }, () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return key("8.8.8.8", `11.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`);
+      });
+    // fill to max_size with young entries, until a GC at max_size gives up
+    let t = 1000;
+    while (cache.counters()[C.gc_dst_overflow] === 0 && t < 1100) cache.input(fresh(300), t++);
+    expect(cache.counters()[C.gc_dst_overflow]).toBeGreaterThan(0);
+    expect(cache.allocated).toBe(64);
+    cache.takeEvents();
+    // inside the back-off: no GC at all (no sweep, no counter), every miss forwarded uncached
+    n = 0;
+    let answers: ReturnType<typeof cache.input> = [];
+    const d = delta(cache, () => (answers = cache.input(fresh(500), t + 50)));
+    expect(n).toBe(0);
+    expect(d.gc_total ?? 0).toBe(0);
+    expect(d.gc_dst_overflow ?? 0).toBe(0);
+    expect(d.in_slow_tot).toBe(500);
+    expect(answers.every((a) => !a.cached && a.type === 1 && a.gateway === ip("192.0.2.254"))).toBe(true);
+    expect(cache.takeEvents()).toMatchObject({ uncached: 500, overflow: 0 });
+    // past the back-off the GC runs again at the next miss; it gives up again, a new back-off from there
+    const after = delta(cache, () => cache.input(fresh(1), t + 150));
+    expect(after).toMatchObject({ gc_total: 1, gc_dst_overflow: 1 });
+    expect(n).toBeGreaterThan(0);
+    expect(delta(cache, () => cache.input(fresh(5), t + 151)).gc_total ?? 0).toBe(0);
+    // a new genid ends the back-off
+    cache.flush(-1, t + 152);
+    expect(delta(cache, () => cache.input(fresh(1), t + 153)).gc_total).toBe(1);
+    const u = t + 154;
+    // 0 (the default) is the kernel's behaviour: a GC at every miss at max_size
+    cache.set("overflowBackoffMs", 0);
+    for (let i = 0; i < 300 && cache.allocated < 64; i++) cache.input(fresh(50), u + 2);
+    expect(cache.allocated).toBe(64);
+    expect(delta(cache, () => cache.input(fresh(10), u + 2)).gc_total).toBe(10);
+  });
+
   it("a reference leak: flushed entries stay allocated on the garbage list until released (§7)", () => {
     const { cache } = router();
     const held = cache.input(Array.from({ length: 50 }, (_, i) => key(`8.8.${i}.8`, "10.0.0.5")), 1000, true);

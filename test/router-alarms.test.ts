@@ -139,8 +139,27 @@ describe("alarms in JSON logs", () => {
     expect(readPcap(out2).filter((f) => f.data[30] === 172).length).toBe(FLOWS); // …and every datagram went on
   }, 40_000);
 
-  it("refuses a bad --overflow, --gc-step-budget or --poll-window with one line", () => {
-    for (const args of [["--overflow", "drop"], ["--gc-step-budget", "-1"], ["--poll-window", "50us"], ["--poll-window", "2000000"]]) {
+  it("--overflow-backoff: after the first gc_dst_overflow the misses skip the GC; the same traffic is all forwarded", () => {
+    const overflows: number[] = [];
+    for (const backoff of [[], ["--overflow-backoff", "60000"]]) {
+      const { conf, input } = setup(`backoff${backoff.length}`);
+      const proc = join(dir, `proc-backoff${backoff.length}`);
+      const out2 = join(dir, `backoff${backoff.length}-p2.pcap`);
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "host/cli/main.ts", "run", "--config", conf, "--control", "none", "--proc-dir", proc, "--pcap-in", `p1=${input}`, "--capture", `p2=${out2}`, "--duration", "1.5", "--log-format", "json", ...backoff],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(readPcap(out2).filter((f) => f.data[30] === 172).length).toBe(FLOWS); // every datagram went on
+      overflows.push(rtCache(proc).gc_dst_overflow);
+    }
+    expect(overflows[0]).toBeGreaterThan(1); // without it, the GC runs and gives up at miss after miss
+    expect(overflows[1]).toBe(1); // with it, once: the replay lasts far less than the 60 s back-off
+  });
+
+  it("refuses a bad --overflow, --gc-step-budget, --overflow-backoff or --poll-window with one line", () => {
+    for (const args of [["--overflow", "drop"], ["--gc-step-budget", "-1"], ["--overflow-backoff", "-5"], ["--overflow-backoff", "100", "--overflow", "kernel"], ["--poll-window", "50us"], ["--poll-window", "2000000"]]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", "run", "--config", "/nonexistent", ...args], { encoding: "utf8", timeout: 30_000 });
       expect(r.status).toBe(2);
       expect(r.stderr.split("\n")[0]).toMatch(new RegExp(args[0]!));

@@ -57,6 +57,17 @@ describe("wasmroute simulate", () => {
     expect(ok.rows[ok.rows.length - 1]!.held_unhashed).toBe(0);
   });
 
+  it("--overflow-backoff: a surge held at max_size gives up at most once per back-off, and the GC runs far less", () => {
+    const run = (overflowBackoffMs: number) => simulate({ ...base, scenario: "surge", duration: 180, params: { maxSize: 8 * B }, overflowBackoffMs }).rows;
+    const sum = (rows: ReturnType<typeof run>, k: "gc_total" | "gc_dst_overflow" | "uncached") => rows.reduce((a, x) => a + x[k], 0);
+    const off = run(0), on = run(1000);
+    expect(sum(off, "gc_dst_overflow")).toBeGreaterThan(1000); // every miss at max_size sweeps and gives up
+    expect(sum(on, "gc_dst_overflow")).toBeLessThanOrEqual(180); // at most one per 1 s back-off in 180 s
+    expect(sum(on, "gc_total")).toBeLessThan(sum(off, "gc_total") / 2);
+    expect(sum(on, "uncached")).toBeGreaterThan(sum(off, "uncached")); // the price: more flows go uncached
+    expect(Math.max(...on.map((x) => x.allocated))).toBeLessThanOrEqual(8 * B);
+  });
+
   it("runs from the command line with sysctls, writing CSV, SVG and DIR/net/stat/rt_cache", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasmroute-sim-"));
     try {

@@ -8,7 +8,7 @@ import { buckets, nBuckets, mask, isStale, mayExpire, rtFree, noAliasBefore } fr
 import { allocated, entryAlloc } from "./entry";
 import {
   bump, C_GC_TOTAL, C_GC_IGNORED, C_GC_GOAL_MISS, C_GC_DST_OVERFLOW, event, E_OVERFLOW, gcThresh, maxSize, gcElasticity,
-  gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax, overflowForward, genid,
+  gcMinIntervalMs, gcTimeoutMs, gcStepBudget, setChainLengthMax, overflowForward, overflowBackoffMs, genid,
 } from "./state";
 import { gcBegin, gcEnd, GC_COLLECT, GC_EXPIRE } from "./gc-probe";
 
@@ -102,6 +102,23 @@ function sweepUnlessBarren(goal: i64, now: u32): i64 {
   return sweep(goal, now);
 }
 
+// wasmroute, overflow forward mode with overflow_backoff_ms > 0 (`wasmroute run --overflow-backoff MS`;
+// 0, the default, is the kernel's behaviour): a deliberate flood back-off. After a call at max_size that
+// gave up (gc_dst_overflow), the calls at max_size within the next MS ms, in the same genid, give up at
+// once: no sweep, and none of rt_garbage_collect's counters or state moves (gc_total included). Their
+// misses are forwarded uncached, as any miss at max_size in forward mode. Under a random-source flood at
+// max_size every miss otherwise pays a sweep (RELIABILITY.md §6: 227 kpps forwarded with a 1 s back-off
+// against 56–77 without); the cost is that new flows, legitimate ones too, go uncached while the flood
+// keeps the cache full, and that the counters leave the kernel's. rt_check_expire goes on meanwhile.
+let overflowed = false;
+let overflowedAt: u32 = 0;
+let overflowedGenid: u32 = 0;
+
+/** Within the back-off after a gc_dst_overflow, at max_size, same genid: give up without a sweep. */
+function backingOff(now: u32): bool {
+  return overflowed && overflowBackoffMs > 0 && overflowForward && allocated >= maxSize && now - overflowedAt < overflowBackoffMs && genid == overflowedGenid;
+}
+
 /** A sweep missed its goal (§3.2 steps 7.7–8): halve expire; give up only at max_size. */
 function goalMissed(now: u32, before: u32): i32 {
   bump(C_GC_GOAL_MISS);
@@ -112,6 +129,9 @@ function goalMissed(now: u32, before: u32): i32 {
     barrenAt = now;
     barrenGenid = genid;
   }
+  overflowed = true;
+  overflowedAt = now;
+  overflowedGenid = genid;
   event(E_OVERFLOW); // "dst cache overflow"
   bump(C_GC_DST_OVERFLOW);
   return 1;
@@ -119,6 +139,7 @@ function goalMissed(now: u32, before: u32): i32 {
 
 /** rt_garbage_collect (§3.2). 0 = the allocation may go ahead, 1 = it fails (ENOBUFS). */
 export function garbageCollect(now: u32): i32 {
+  if (backingOff(now)) return 1;
   bump(C_GC_TOTAL);
   const before = allocated;
   if (gcStepBudget > 0 && debt > 0) {

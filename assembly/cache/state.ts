@@ -59,6 +59,7 @@ export let gcIntervalMs: u32 = 60000;
 export let rebuildCountLimit: i32 = 4; // net.ipv4.rt_cache_rebuild_count
 export let overflowForward: bool = true; // wasmroute: keep forwarding uncached when the cache is full
 export let gcStepBudget: u32 = 2048; // wasmroute: entries one GC step may free (0 = unbounded, as the kernel); 2048 ≈ 0.3 ms
+export let overflowBackoffMs: u32 = 0; // wasmroute, overflow forward mode: after a gc_dst_overflow, no GC at max_size for this long (0 = off, as the kernel)
 
 export const P_GC_THRESH: u32 = 0;
 export const P_MAX_SIZE: u32 = 1;
@@ -69,6 +70,7 @@ export const P_GC_INTERVAL_MS: u32 = 5;
 export const P_REBUILD_COUNT: u32 = 6;
 export const P_OVERFLOW_FORWARD: u32 = 7;
 export const P_GC_STEP_BUDGET: u32 = 8;
+export const P_OVERFLOW_BACKOFF_MS: u32 = 9;
 
 export function setParam(id: u32, v: i32): i32 {
   if (id == P_GC_THRESH) gcThresh = <u32>v;
@@ -80,6 +82,7 @@ export function setParam(id: u32, v: i32): i32 {
   else if (id == P_REBUILD_COUNT) rebuildCountLimit = v;
   else if (id == P_OVERFLOW_FORWARD) overflowForward = v != 0;
   else if (id == P_GC_STEP_BUDGET) gcStepBudget = <u32>max<i32>(v, 0);
+  else if (id == P_OVERFLOW_BACKOFF_MS) overflowBackoffMs = <u32>max<i32>(v, 0);
   else return -22;
   return 0;
 }

@@ -28,6 +28,7 @@ export const CacheParam = {
   rebuildCount: 6,
   overflowForward: 7,
   gcStepBudget: 8, // wasmroute: entries one GC step may free (0 = unbounded, as the kernel)
+  overflowBackoffMs: 9, // wasmroute, overflow forward: after a gc_dst_overflow, no GC at max_size for this long (0 = off)
 } as const;
 
 export interface InputKey {

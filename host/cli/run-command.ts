@@ -23,6 +23,9 @@
  *                          socket; an explicit PATH that fails stops the start)
  *   --gc-step-budget N     entries one GC step may free (default 2048, about 0.3 ms at 2 M entries;
  *                          0 = the kernel's single unbounded step)
+ *   --overflow-backoff MS  overflow forward only: after a GC at max_size gave up (gc_dst_overflow), the
+ *                          next MS ms of misses at max_size skip the GC and go uncached (a flood
+ *                          back-off; default 0 = off, the kernel's GC at every such miss)
  *   --metrics [HOST:]PORT  serve Prometheus metrics on http://HOST:PORT/metrics (host/router/metrics.ts);
  *                          off by default, HOST 127.0.0.1 when only a port is given
  *   --user NAME[:GROUP]    once everything above is open, hand the control socket and the statistics
@@ -53,7 +56,7 @@ import { tableName } from "./words.ts";
 import { removeProcDir } from "../router/proc-dir.ts";
 
 export const RUN_USAGE =
-  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--batch N] [--rhash-entries N] [--overflow forward|kernel] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
+  "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--batch N] [--rhash-entries N] [--overflow forward|kernel] [--overflow-backoff MS] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
 
 interface RunOptions {
   config?: string;
@@ -71,6 +74,7 @@ interface RunOptions {
   control?: string;
   metrics?: { host: string; port: number };
   gcStepBudget?: number;
+  overflowBackoffMs?: number;
   user?: UserSpec;
   sync: KernelSyncOptions[];
 }
@@ -127,7 +131,11 @@ function parseRunArgs(argv: string[]): RunOptions {
       o.logFormat = v;
     } else if (a === "--control") o.control = value();
     else if (a === "--metrics") o.metrics = parseListenAddress(value());
-    else if (a === "--gc-step-budget") {
+    else if (a === "--overflow-backoff") {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 3_600_000) throw new Error(`--overflow-backoff wants milliseconds from 0 (off) to 3600000, got "${v}"`);
+      o.overflowBackoffMs = Number(v);
+    } else if (a === "--gc-step-budget") {
       const v = value();
       if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) throw new Error(`--gc-step-budget wants a number of entries (0 = unbounded, as the kernel), got "${v}"`);
       o.gcStepBudget = Number(v);
@@ -143,6 +151,7 @@ function parseRunArgs(argv: string[]): RunOptions {
     else throw new Error(`unknown option "${a}"`);
   }
   if (!o.config) throw new Error("missing --config FILE");
+  if (o.overflowBackoffMs && o.overflow === "kernel") throw new Error("--overflow-backoff applies to --overflow forward only (kernel mode drops at max_size, as 3.x did)");
   return o;
 }
 
@@ -180,7 +189,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     syncs = [...config.syncs.map((s) => ({ table: s.table, netns: s.netns })), ...o.sync];
     mkdirSync(join(procDir, "net", "stat"), { recursive: true });
     const linkGuard = target ? droppedLinkGuard(kept, target.name) : undefined;
-    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pollWindowUs: o.pollWindowUs, slots: o.batch, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, linkGuard });
+    router = Router.open(config, { name: o.name, procDir, busyPoll: o.busyPoll, pollWindowUs: o.pollWindowUs, slots: o.batch, rhashEntries: o.rhashEntries, pcapIn: o.pcapIn, capture: o.capture, logger: log, overflow: o.overflow, gcStepBudget: o.gcStepBudget, overflowBackoffMs: o.overflowBackoffMs, linkGuard });
   } catch (e) {
     process.stderr.write(`${(e as Error).message.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;

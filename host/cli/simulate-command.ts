@@ -3,7 +3,8 @@
  *
  *   wasmroute simulate [--scenario steady|surge|pause|leak] [--rate N] [--duration S]
  *       [--rhash-entries N] [--sysctl NAME=VALUE]… [--kernel 3.4|2.6.39] [--lifetime S] [--pps N]
- *       [--leak-share F] [--flush-interval S] [--overflow forward|kernel] [--gc-step-budget N] [--seed N]
+ *       [--leak-share F] [--flush-interval S] [--overflow forward|kernel] [--overflow-backoff MS]
+ *       [--gc-step-budget N] [--seed N]
  *       [--csv FILE] [--svg FILE] [--proc DIR] [--show-cache N] [--quiet]
  *
  * Knobs go through the sysctl layer with the kernel's names and units (gc_timeout in seconds,
@@ -25,7 +26,7 @@ interface Io {
 export const SIMULATE_USAGE =
   "usage: wasmroute simulate [--scenario steady|surge|pause|leak] [--rate N] [--duration S] [--rhash-entries N] " +
   "[--sysctl NAME=VALUE]... [--kernel 3.4|2.6.39] [--lifetime S] [--pps N] [--leak-share F] [--flush-interval S] " +
-  "[--overflow forward|kernel] [--gc-step-budget N] [--seed N] [--csv FILE] [--svg FILE] [--proc DIR] [--show-cache N] [--quiet]";
+  "[--overflow forward|kernel] [--overflow-backoff MS] [--gc-step-budget N] [--seed N] [--csv FILE] [--svg FILE] [--proc DIR] [--show-cache N] [--quiet]";
 
 function num(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -85,6 +86,7 @@ export function runSimulate(argv: string[], io: Io): number {
           break;
         }
         case "--gc-step-budget": o.gcStepBudget = num(a, take(), 0, 2 ** 31 - 1); break;
+        case "--overflow-backoff": o.overflowBackoffMs = num(a, take(), 0, 3_600_000); break;
         case "--csv": csv = take(); break;
         case "--svg": svg = take(); break;
         case "--proc": proc = take(); break;

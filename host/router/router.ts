@@ -52,6 +52,8 @@ export interface RouterOptions {
   slots?: number;
   /** Entries one GC step may free (0 = the kernel's unbounded step; default 2048, about 0.3 ms). */
   gcStepBudget?: number;
+  /** Overflow forward mode: after a gc_dst_overflow, ms without GC at max_size (a flood back-off; 0 = off, as the kernel). */
+  overflowBackoffMs?: number;
   /**
    * Asked before a reload opens a new link: a reason to refuse it, or undefined. `wasmroute run --user`
    * refuses what its dropped credentials cannot open (host/router/privilege.ts).
@@ -124,6 +126,7 @@ export class Router {
     this.gcSteps = new GcStepTimer(this.fib.core);
     this.cache.set("overflowForward", opts.overflow === "kernel" ? 0 : 1);
     if (opts.gcStepBudget !== undefined) this.cache.set("gcStepBudget", opts.gcStepBudget);
+    if (opts.overflowBackoffMs !== undefined) this.cache.set("overflowBackoffMs", opts.overflowBackoffMs);
     this.dp = new DataPlane(this.fib.core, {
       slots: opts.slots,
       busyPoll: opts.busyPoll,

@@ -30,6 +30,8 @@ export interface SimOptions {
   overflow: "forward" | "kernel";
   /** Entries one GC step may free (0 = the kernel's unbounded step). */
   gcStepBudget: number;
+  /** Overflow forward: after a gc_dst_overflow, ms without GC at max_size (0 = off, as the kernel). */
+  overflowBackoffMs: number;
   /** Invalidate the cache every this many seconds (0 = never): the ≤ 2.6.34 secret_interval re-key, or route churn. */
   flushInterval: number;
   /** Seconds between leak-alarm samples. */
@@ -64,7 +66,7 @@ export interface SimResult {
 
 export const SIM_DEFAULTS: SimOptions = {
   scenario: "steady", rate: 2000, duration: 3600, rhashEntries: 262144, kernel: "3.4", lifetime: 5, pps: 1, leakShare: 0.01,
-  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 2048, flushInterval: 0, alarmInterval: 60,
+  seed: 1, stepMs: 100, overflow: "forward", gcStepBudget: 2048, overflowBackoffMs: 0, flushInterval: 0, alarmInterval: 60,
 };
 
 /** A hash to an address in 1.0.0.0–223.255.255.255 other than 10/8 and 127/8 (no martians, no multicast). */
@@ -95,6 +97,7 @@ export function simulate(opts: Partial<SimOptions>): SimResult {
   cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
   cache.set("overflowForward", o.overflow === "forward" ? 1 : 0);
   cache.set("gcStepBudget", o.gcStepBudget);
+  cache.set("overflowBackoffMs", o.overflowBackoffMs);
   if (o.kernel === "2.6.39") cache.set("gcIntervalMs", 0);
   for (const [k, v] of Object.entries(o.params ?? {})) cache.set(k as keyof typeof o.params & string, v!);
   const x = fib.core.x;

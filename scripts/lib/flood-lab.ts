@@ -58,6 +58,8 @@ export type OverflowMode = "forward" | "kernel";
 
 export interface FloodOptions {
   overflow: OverflowMode;
+  /** `--overflow-backoff MS` for a forward-mode router (undefined: not given, the default 0). */
+  overflowBackoffMs?: number;
   /** Route cache buckets (--rhash-entries): gc_thresh = this, max_size = 16 × this unless maxSize. */
   rhashEntries: number;
   /** net.ipv4.route.max_size, when not the default. */
@@ -77,6 +79,7 @@ export interface FloodOptions {
 
 export interface FloodResult {
   overflow: OverflowMode;
+  overflowBackoffMs: number;
   buckets: number;
   gcThresh: number;
   maxSize: number;
@@ -219,6 +222,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     writeFileSync(join(dir, "router.conf"), config);
     const args = [join(root, "bin", "wasmroute.mjs"), "run", "--config", join(dir, "router.conf"), "--proc-dir", join(dir, "proc"), "--name", `wr-fl-${tag}`];
     args.push("--control", ctl, "--metrics", "127.0.0.1:0", "--rhash-entries", String(o.rhashEntries), "--overflow", o.overflow);
+    if (o.overflowBackoffMs !== undefined) args.push("--overflow-backoff", String(o.overflowBackoffMs));
     // The router on CPU1, the flood generator on CPU0 (as bench/forward does): the same placement every run.
     router = spawn("taskset", ["-c", "1", process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     cleanup.child(router);
@@ -348,6 +352,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     const final = await rtCache();
     return {
       overflow: o.overflow,
+      overflowBackoffMs: o.overflowBackoffMs ?? 0,
       buckets,
       gcThresh,
       maxSize,
