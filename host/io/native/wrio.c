@@ -196,8 +196,9 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
 }
 
 /* Socket buffers for an offload packet port: the default (about 200 KiB) holds only three 64 KiB
-   super-frames. A full send buffer stops a batch, and where the ring cannot be set up, a full receive
-   buffer drops (TCP then retransmits: 134,809 retransmissions in 2 s before this). Root may go past
+   super-frames. A full send buffer stops a batch. The receive buffer holds the super-frames that do
+   not fit a ring slot (packet_ring.c: when it is full they arrive cut), or every frame where the ring
+   cannot be set up (full: dropped, and TCP retransmits; BENCHMARKS.md). Root may go past
    rmem_max/wmem_max. */
 #define OFFLOAD_SOCK_BUF (8 << 20)
 static bool packet_buffers(int fd) {
