@@ -20,6 +20,8 @@ const proc = join(dir, "proc");
 let router: ChildProcess;
 let routerOut = "";
 
+const MDNS_MAC = new Uint8Array([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb]);
+const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 
 /** Runs the real CLI; resolves with its status and output. */
@@ -61,6 +63,9 @@ beforeAll(async () => {
   const input = join(dir, "in.pcap");
   const w = new PcapWriter(input);
   for (let i = 0; i < 20; i++) w.write(udpDatagram(h, ip("10.201.1.2"), ip("172.16.0.0") + i, 1000, 9, 20), Date.now());
+  // one frame to a multicast MAC and one broadcast, for `ip -s link`'s mcast column (counts the first only)
+  w.write(udpDatagram({ ...h, dstMac: MDNS_MAC }, ip("10.201.1.2"), ip("224.0.0.251"), 5353, 5353, 20), Date.now());
+  w.write(udpDatagram({ ...h, dstMac: BROADCAST_MAC }, ip("10.201.1.2"), ip("10.201.1.255"), 1000, 9, 20), Date.now());
   w.close();
   router = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", "run", "--config", conf, "--name", "ctl-test", "--proc-dir", proc, "--control", sock, "--pcap-in", `p1=${input}`, "--duration", "120"], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -123,6 +128,25 @@ describe("wasmroute -n NAME / --control PATH", () => {
 
     expect((await ctl("ip", "route", "flush", "cache")).status).toBe(0);
     expect((await ctl("ip", "rule", "show")).out).toMatch(/^32766:\tfrom all lookup main/m);
+  });
+
+  it("shows the ports as ip -s link does: the replayed frames in, the forwarded ones out", async () => {
+    const frame = 14 + 20 + 8 + 20; // Ethernet, IPv4, UDP, 20 bytes of data
+    const p1 = await until(() => ctl("ip", "-s", "link", "show", "dev", "p1"), (r) => / 22 +0 +/.test(r.out));
+    // RX dropped: the frames the core dropped, whatever the reason; nstat's WrDrop counters say which
+    const nstat = (await ctl("nstat", "-a", "-s", "WrDrop*")).out;
+    const drops = [...nstat.matchAll(/^WrDrop\w*\s+(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(drops).toBe(1); // the multicast datagram (WrDropMulticast: no multicast routing)
+    expect(p1.out.split("\n").slice(0, 2)).toEqual(["2: p1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP mode DEFAULT group default ", "    link/ether 02:77:00:00:01:01 brd ff:ff:ff:ff:ff:ff"]);
+    // 22 frames in, none cut or missed (a pcap port loses nothing), the one to 01:00:5e:00:00:fb counted as multicast
+    expect(p1.out.split("\n").slice(2, 4)).toEqual(["    RX:  bytes packets errors dropped  missed   mcast           ", `    ${String(22 * frame).padStart(10)}      22      0 ${String(drops).padStart(7)}       0       1 `]);
+    const p2 = await ctl("ip", "-s", "-s", "link", "show", "p2");
+    expect(p2.out).toMatch(new RegExp(`^ {4} +${20 * frame} +20 +0 +0 +0 +0 $`, "m")); // the 20 forwarded datagrams went out of p2
+    expect(p2.out).toMatch(/^ {4}RX errors: {2}length {4}crc {3}frame {4}fifo overrun$/m);
+    const all = await ctl("ip", "link");
+    expect(all.out.match(/^\d+: \w+:/gm)).toEqual(["2: p1:", "3: p2:"]); // the FIB's lo is index 1, and no port
+    expect(await ctl("ip", "link", "show", "dev", "p9")).toMatchObject({ status: 2, err: 'Device "p9" does not exist.\n' });
+    expect((await ctl("ip", "link", "set", "p1", "down")).err).toMatch(/not supported against a running router/);
   });
 
   it("adds, shows and deletes neighbours", async () => {

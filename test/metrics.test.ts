@@ -108,6 +108,9 @@ describe("--metrics", () => {
     expect(v('wasmroute_interface_tx_frames_total{interface="p2"}')).toBe(30);
     expect(v('wasmroute_interface_tx_frames_total{interface="p1"}')).toBe(1); // the echo reply
     expect(v('wasmroute_interface_drops_total{interface="p1"}')).toBe(5);
+    expect(v('wasmroute_interface_rx_missed_total{interface="p1"}')).toBe(0); // a pcap port loses nothing on the way in
+    expect(v('wasmroute_interface_rx_length_errors_total{interface="p1"}')).toBe(0);
+    expect(v('wasmroute_interface_rx_multicast_total{interface="p1"}')).toBe(0); // every frame was to the router's MAC
     expect(v('wasmroute_drops_total{reason="Blackhole"}')).toBe(5);
     expect(v('wasmroute_snmp_total{block="Ip",counter="ForwDatagrams"}')).toBe(30);
     expect(v('wasmroute_snmp_total{block="Icmp",counter="OutEchoReps"}')).toBe(1);

@@ -203,7 +203,8 @@ async function realLab(o: LabOptions): Promise<number> {
 
 function summary(router: Router): void {
   for (const p of router.dp.stats()) {
-    out(`  ${p.name}: rx ${p.stats.rxFrames} frames, tx ${p.stats.txFrames} frames${p.stats.txErrors ? `, ${p.stats.txErrors} not sent` : ""}`);
+    const lost = [p.losses.missed ? `${p.losses.missed} missed (queue full)` : "", p.losses.cut ? `${p.losses.cut} cut` : "", p.stats.txErrors ? `${p.stats.txErrors} not sent` : ""].filter(Boolean);
+    out(`  ${p.name}: rx ${p.stats.rxFrames} frames, tx ${p.stats.txFrames} frames${lost.map((w) => `, ${w}`).join("")}`);
   }
   out(`  route cache: ${router.cache.hashed} entries hashed, ${router.cache.allocated} allocated`);
 }

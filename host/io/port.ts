@@ -15,6 +15,7 @@
  *                                 ring slot comes through the socket's queue, in ring order (packet_ring.c).
  * Frames land in any buffer, typically the WebAssembly core's memory: frame i at offset + i·slot.
  */
+import { KernelSideDrops } from "./net-dev.ts";
 import { wrio } from "./wrio.ts";
 
 export type PortKind = "tap" | "packet";
@@ -23,6 +24,14 @@ export type PortKind = "tap" | "packet";
 export const CSUM_NOT_READY = 1;
 export const CSUM_VALID = 2;
 
+/** What a port lost on the way in, since it opened (`ip -s link`: RX missed, and the length errors of RX errors). */
+export interface PortLosses {
+  /** Frames dropped before the router could take them: its ring or queue was full. */
+  missed: number;
+  /** Frames longer than the room they were read into, handed on cut (the core drops them as truncated). */
+  cut: number;
+}
+
 export class FramePort {
   readonly kind: PortKind;
   readonly name: string;
@@ -30,6 +39,7 @@ export class FramePort {
   /** A tap or packet socket with vnet headers: recvPacked and sendList take a vnet array (12 bytes a frame). */
   readonly offload: boolean;
   private watcher: object | undefined;
+  private kernelSide: KernelSideDrops | undefined;
 
   private constructor(kind: PortKind, name: string, fd: number, offload: boolean) {
     this.kind = kind;
@@ -86,6 +96,22 @@ export class FramePort {
     return wrio().sendList(this.fd, buf, offsets, lens, start, n, this.offload ? vnet : undefined);
   }
 
+  /**
+   * A tap: from now on, count as missed what its kernel side `name` (in the namespace at netnsPath, or
+   * this one) drops on its way to the router. Call it once the kernel side is where it will stay.
+   */
+  countKernelSide(name: string, netnsPath?: string): void {
+    if (this.kind !== "tap") throw new Error(`${this.name}: only a tap has a kernel side`);
+    this.kernelSide?.close();
+    this.kernelSide = new KernelSideDrops(name, netnsPath);
+  }
+
+  /** What the port lost on the way in since it opened. */
+  losses(): PortLosses {
+    const [missed, cut] = wrio().portCounters(this.fd);
+    return { missed: this.kind === "tap" ? (this.kernelSide?.dropped() ?? 0) : missed, cut };
+  }
+
   /** Calls back whenever frames are waiting. One watcher per port. */
   onReadable(callback: () => void): void {
     this.stopWatching();
@@ -100,6 +126,8 @@ export class FramePort {
   /** Stops watching and closes the fd (a tap nobody else holds disappears with it). */
   close(): void {
     this.stopWatching();
+    this.kernelSide?.close();
+    this.kernelSide = undefined;
     wrio().close(this.fd);
   }
 }

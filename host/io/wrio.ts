@@ -22,6 +22,10 @@ export interface Wrio {
   uring(enable?: boolean): boolean;
   /** Whether a packet port reads through its PACKET_RX_RING (packet_ring.c); false with WASMROUTE_NO_RING=1 or where the ring could not be set up. */
   packetRing(fd: number): boolean;
+  /** Since fd was opened: [missed (a packet socket's frames dropped for want of room: PACKET_STATISTICS), cut (frames longer than their room)] (port_counters.c). */
+  portCounters(fd: number): [missed: number, cut: number];
+  /** An fd on /proc/net/dev of the namespace at netnsPath (or this one), opened there; read it at offset 0. */
+  netDevOpen(netnsPath?: string): number;
   // privilege.c (`wasmroute run --user`, host/router/privilege.ts)
   lookupUser(name: string): { name: string; uid: number; gid: number } | null;
   lookupUid(uid: number): { name: string; uid: number; gid: number } | null;

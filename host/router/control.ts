@@ -20,6 +20,8 @@
  *   ip rule add|del|show …
  *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entries()
  *   ip route flush cache                        lazy flush (genid bump), as `ip route flush cache` writes -1
+ *   ip [-s [-s]] [-o] link [show [dev] NAME]    the ports, as iproute2 prints links (host/router/links.ts:
+ *                                               bytes, packets, drops, missed, cut frames)
  *   ip [-s] neigh add|replace|change|del|show|flush …                (host/cli/parse-neigh.ts)
  *   sysctl [-n|-N] [-q] [-e] [-w] NAME[=VALUE]… | -a    route-cache, interface and neighbour knobs
  *   cat /proc/net/stat/rt_cache                 the statistics directory's file, refreshed first
@@ -43,6 +45,7 @@ import { runIpCommand } from "../cli/commands.ts";
 import { parseNeighCommand, neighFilterStates, type NudName } from "../cli/parse-neigh.ts";
 import { formatNeigh, NUD } from "./neigh-table.ts";
 import { formatRouteCache } from "../cache/show-cache.ts";
+import { formatLinks, type LinkView } from "../cli/format-link.ts";
 import { formatRtCacheStat } from "../cache/stat.ts";
 import { canonicalSysctlName, sysctlInfo } from "../cache/sysctl.ts";
 import { sysctlAllLines } from "./if-sysctl.ts";
@@ -267,6 +270,11 @@ export class ControlServer {
       if (text) out.stdout(text);
       return 0;
     }
+    if (object === "link") {
+      const text = formatLinks(this.selectLinks(words.slice(1)), stats, oneline);
+      if (text) out.stdout(text);
+      return 0;
+    }
     if (object === "route" && words[1] === "flush" && words[2] === "cache") {
       if (words.length > 3) throw new CommandError(`wasmroute: "ip route flush cache" takes no arguments`);
       this.router.cache.flush(-1, this.router.clockMs());
@@ -279,12 +287,26 @@ export class ControlServer {
     } else if (object === "neigh" || object === "neighbor" || object === "neighbour") {
       this.neigh(words.slice(1), stats > 0, lines, out);
     } else if (object === undefined) {
-      throw new CommandError(`wasmroute: missing "route …", "rule …" or "neigh …"`);
+      throw new CommandError(`wasmroute: missing "link …", "route …", "rule …" or "neigh …"`);
     } else {
-      throw new CommandError(`unknown object "${object}": expected "route", "rule" or "neigh"`);
+      throw new CommandError(`unknown object "${object}": expected "link", "route", "rule" or "neigh"`);
     }
     if (lines.length > 0) out.stdout(lines.map((l) => `${l}\n`).join(""));
     return 0;
+  }
+
+  /** `link [show|list] [[dev] NAME]`: the ports named (all if none), as iproute2 takes the words. */
+  private selectLinks(words: readonly string[]): LinkView[] {
+    let w = [...words];
+    if (w[0] === "show" || w[0] === "list" || w[0] === "lst") w = w.slice(1);
+    else if (w.length > 0) throw new CommandError(`wasmroute: "ip link ${w[0]}" is not supported against a running router (ip link show [dev NAME]; links are set in the config)`);
+    if (w[0] === "dev") w = w.slice(1);
+    if (w.length > 1) throw new CommandError(`wasmroute: "ip link show" takes at most one device, got "${w.join(" ")}"`);
+    const links = this.router.links();
+    if (w.length === 0) return links;
+    const found = links.filter((l) => l.ifname === w[0]);
+    if (found.length === 0) throw new CommandError(`Device "${w[0]}" does not exist.`);
+    return found;
   }
 
   /** The router's links (plus any name the FIB already knows, such as lo). */

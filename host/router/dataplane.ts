@@ -9,6 +9,7 @@
  */
 import type { Core } from "../core/load.ts";
 import type { PcapWriter } from "../io/pcap.ts";
+import type { PortLosses } from "../io/port.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
@@ -20,6 +21,8 @@ export interface FrameDevice {
   onReadable(callback: () => void): void;
   stopWatching(): void;
   close(): void;
+  /** What the device lost on the way in (none: it loses nothing, as a pcap port). */
+  losses?(): PortLosses;
 }
 
 export interface DataPlaneExports {
@@ -46,6 +49,8 @@ export interface PortStats {
   txBytes: number;
   /** Frames the device refused or had no room for. */
   txErrors: number;
+  /** Frames received to a multicast MAC (broadcast not included), as the kernel's `multicast` counts them. */
+  rxMulticast: number;
 }
 
 interface Port {
@@ -108,6 +113,11 @@ export function adaptPasses(passes: number, elapsedMs: number): number {
   if (elapsedMs > 2 * CLOCK_READ_MS) return Math.max(MIN_PASSES_PER_CLOCK_READ, passes >> 1);
   if (elapsedMs < CLOCK_READ_MS / 2) return Math.min(MAX_PASSES_PER_CLOCK_READ, passes << 1);
   return passes;
+}
+
+/** Whether the frame at a has the broadcast destination MAC. */
+function isBroadcast(b: Uint8Array, a: number): boolean {
+  return (b[a]! & b[a + 1]! & b[a + 2]! & b[a + 3]! & b[a + 4]! & b[a + 5]!) === 0xff;
 }
 
 export class DataPlane {
@@ -239,7 +249,7 @@ export class DataPlane {
   /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
   addPort(ifindex: number, name: string, device: FrameDevice, capture?: PcapWriter): void {
     if (this.ports.has(ifindex)) throw new Error(`port ${name} is already bound`);
-    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0 } });
+    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxMulticast: 0 } });
     this.portList = [...this.ports.values()];
     if (this.running) this.watch(this.ports.get(ifindex)!);
   }
@@ -263,8 +273,8 @@ export class DataPlane {
     if (this.running) this.scheduleReplay();
   }
 
-  stats(): { name: string; ifindex: number; stats: PortStats }[] {
-    return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats } }));
+  stats(): { name: string; ifindex: number; stats: PortStats; losses: PortLosses; failed: boolean }[] {
+    return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats }, losses: p.device.losses?.() ?? { missed: 0, cut: 0 }, failed: p.failed }));
   }
 
   /** Frames waiting to be replayed, on every port. */
@@ -360,9 +370,16 @@ export class DataPlane {
   /** Hands the n frames just received on p to the core; now: the router clock (ms) if the caller has it. */
   private process(p: Port, n: number, now = this.now()): void {
     let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += this.lensView[i]!;
+    let mcast = 0;
+    const b = this.bytes;
+    for (let i = 0; i < n; i++) {
+      bytes += this.lensView[i]!;
+      const a = this.frameAddr(p, i);
+      if (b[a]! & 1 && !isBroadcast(b, a)) mcast++; // the group bit of the destination MAC
+    }
     p.stats.rxFrames += n;
     p.stats.rxBytes += bytes;
+    p.stats.rxMulticast += mcast;
     if (p.capture) {
       const wall = Date.now();
       for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.frameAddr(p, i), this.frameAddr(p, i) + this.lensView[i]!), wall);

@@ -72,6 +72,7 @@ export function openLink(l: LinkSpec): OpenedPort {
     const port = FramePort.tap(kname, l.offload ?? false);
     try {
       if (l.netns) ip(["link", "set", kname, "netns", l.netns]);
+      port.countKernelSide(kname, l.netns ? `/run/netns/${l.netns}` : undefined);
     } catch (e) {
       port.close();
       throw e;

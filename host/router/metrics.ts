@@ -12,6 +12,8 @@
  *   wasmroute_route_cache_buckets              gauge    rhash_entries
  *   wasmroute_interface_{rx,tx}_{frames,bytes}_total{interface}, wasmroute_interface_tx_errors_total{interface}
  *   wasmroute_interface_drops_total{interface} counter  frames dropped that came in on the port (core dp_port_drops)
+ *   wasmroute_interface_rx_{missed,length_errors,multicast}_total{interface}  counter  `ip -s -s link`'s RX missed,
+ *                                                       length errors and mcast (host/router/links.ts)
  *   wasmroute_drops_total{reason}              counter  the WrDrop reasons of /proc/net/netstat
  *   wasmroute_snmp_total{block,counter}        counter  the Ip, IpExt, Icmp and Udp MIB counters of /proc/net/snmp
  *   wasmroute_neigh_entries                    gauge    neighbour table entries
@@ -87,9 +89,7 @@ export function routerRegistry(router: Router): Registry {
   const read = () => {
     const t = Date.now();
     if (!snap || t - snap.at > 50) {
-      const core = router.fib.core;
-      const p = (core.x as unknown as { dp_port_drops(): number }).dp_port_drops() >>> 2;
-      snap = { at: t, rt: router.cache.counters(), snmp: readSnmp(core), drops: core.u32().slice(p, p + 256) };
+      snap = { at: t, rt: router.cache.counters(), snmp: readSnmp(router.fib.core), drops: router.portDrops() };
     }
     return snap;
   };
@@ -120,6 +120,9 @@ export function routerRegistry(router: Router): Registry {
   mirror("wasmroute_interface_tx_bytes_total", "Bytes sent on the port", ["interface"], perPort((p) => p.stats.txBytes));
   mirror("wasmroute_interface_tx_errors_total", "Frames the device refused or had no room for", ["interface"], perPort((p) => p.stats.txErrors));
   mirror("wasmroute_interface_drops_total", "Frames received on the port and dropped", ["interface"], perPort((p) => read().drops[p.ifindex] ?? 0));
+  mirror("wasmroute_interface_rx_missed_total", "Frames lost before the router took them: a full receive ring, buffer or tap queue", ["interface"], perPort((p) => p.losses.missed));
+  mirror("wasmroute_interface_rx_multicast_total", "Frames received to a multicast MAC (broadcast not included)", ["interface"], perPort((p) => p.stats.rxMulticast));
+  mirror("wasmroute_interface_rx_length_errors_total", "Frames that arrived cut, longer than the room they were read into", ["interface"], perPort((p) => p.losses.cut));
 
   mirror("wasmroute_drops_total", "Frames dropped, by reason (WrDrop in /proc/net/netstat)", ["reason"], () => {
     const s = read().snmp;

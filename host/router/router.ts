@@ -26,6 +26,8 @@ import { NeighTable } from "./neigh-table.ts";
 import { readSnmp } from "./snmp.ts";
 import { ProcDirWriter, type ProcSnapshot } from "./proc-dir.ts";
 import { formatProcNetArp } from "./proc-arp.ts";
+import { linkViews } from "./links.ts";
+import type { LinkView } from "../cli/format-link.ts";
 import { join } from "node:path";
 
 export interface RouterOptions {
@@ -68,6 +70,8 @@ const DP = { errorCost: 0, errorBurst: 1, redirectLoad: 2, redirectNumber: 3, re
 const PORT_UP = 1;
 const PORT_SEND_REDIRECTS = 2;
 const PORT_OFFLOAD = 4;
+/** Ports the core keeps per-port state for (assembly/dp/ports.ts MAX_PORTS). */
+const MAX_CORE_PORTS = 256;
 const TICK_MS = 20;
 
 /**
@@ -261,6 +265,18 @@ export class Router {
     this.ports.set(l.name, { ...opened, ifindex });
     const cap = this.opts.capture?.get(l.name);
     this.dp.addPort(ifindex, l.name, opened.device, cap ? new PcapWriter(cap) : undefined);
+  }
+
+  /** Frames the core dropped, by the ifindex of the port they came in on (a copy of dp_port_drops). */
+  portDrops(): Uint32Array {
+    const p = this.x.dp_port_drops() >>> 2;
+    return this.fib.core.u32().slice(p, p + MAX_CORE_PORTS);
+  }
+
+  /** The ports as `ip -s -s link show` describes links (host/router/links.ts says where each counter comes from). */
+  links(): LinkView[] {
+    const mtu = new Map(this.config.links.map((l) => [l.name, l.mtu]));
+    return linkViews(this.dp.stats(), (name) => this.ports.get(name)?.mac, (name) => mtu.get(name) ?? 1500, this.portDrops());
   }
 
   /** Starts forwarding: the ports' loop, the timers, the first statistics. */

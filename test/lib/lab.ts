@@ -161,6 +161,14 @@ export class Lab {
     return { status: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
   }
 
+  /** Sends `count` UDP datagrams of 18 bytes from inside ns to dst:9, as fast as Node sends them; the run's result. */
+  udpFlood(ns: string, dst: string, count: number): Run {
+    const script =
+      "const d=require('dgram').createSocket('udp4');const b=Buffer.alloc(18);let i=0;const n=+process.argv[2];" +
+      "const go=()=>{for(let k=0;k<100&&i<n;k++,i++)d.send(b,9,process.argv[1]);if(i<n)setImmediate(go);else setTimeout(()=>d.close(),100)};go();";
+    return this.exec(ns, [process.execPath, "-e", script, dst, String(count)], 20_000);
+  }
+
   /** Starts a command inside ns in the background (tcpdump, iperf3 -s). */
   background(ns: string, cmd: string[]): ChildProcess {
     return spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", "pipe", "pipe"] });

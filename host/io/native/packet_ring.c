@@ -134,13 +134,14 @@ static inline void release_head(packet_ring *r, struct tpacket2_hdr *h) {
   r->head = r->head + 1 == r->frames ? 0 : r->head + 1;
 }
 
-int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags) {
+int packet_ring_recv(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags, unsigned *cut) {
   packet_ring *r = rings[fd];
   int n = 0;
   uint32_t status;
   struct tpacket2_hdr *h;
   while (n < max && (h = head_slot(r, &status)) != NULL) {
     uint32_t len = h->tp_snaplen < (uint32_t)slot ? h->tp_snaplen : (uint32_t)slot;
+    if (len < h->tp_len) ++*cut;
     memcpy(dst + (size_t)n * (size_t)slot, (uint8_t *)h + h->tp_mac, len);
     lens[n] = (int32_t)len;
     if (flags) flags[n] = (uint8_t)(((status & TP_STATUS_CSUMNOTREADY) ? 1 : 0) | ((status & TP_STATUS_CSUM_VALID) ? 2 : 0));
@@ -160,7 +161,7 @@ static ssize_t recv_copied(int fd, uint8_t *hdr, uint8_t *dst, size_t frame_max)
   return got - (ssize_t)VNET_HDR_BYTES;
 }
 
-int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, int32_t *lens, uint8_t *flags, uint8_t *vnet, int vnet_stride, uint32_t *offs) {
+int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, int32_t *lens, uint8_t *flags, uint8_t *vnet, int vnet_stride, uint32_t *offs, unsigned *cut) {
   packet_ring *r = rings[fd];
   size_t used = 0;
   int n = 0;
@@ -175,6 +176,7 @@ int packet_ring_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int 
       len = (uint32_t)whole;
     } else { /* the frame in its slot (cut if the kernel could not queue it whole) */
       len = h->tp_snaplen < (uint32_t)frame_max ? h->tp_snaplen : (uint32_t)frame_max;
+      if (len < h->tp_len) ++*cut;
       uint8_t *frame = (uint8_t *)h + h->tp_mac;
       memcpy(dst + used, frame, len);
       memcpy(hdr, frame - VNET_HDR_BYTES, VNET_HDR_BYTES);

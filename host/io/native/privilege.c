@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "throw_errno.h"
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -55,13 +56,6 @@
 #define MAX_GROUPS 1024
 
 void privilege_register(napi_env env, napi_value exports);
-
-static napi_value throw_step(napi_env env, const char *step, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", step, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
-}
 
 static napi_value null_value(napi_env env) {
   napi_value v;
@@ -101,10 +95,10 @@ static napi_value lookup_user(napi_env env, napi_callback_info info) {
     napi_get_value_uint32(env, argv[0], &uid);
     rc = getpwuid_r(uid, &pw, buf, sizeof buf, &res);
   } else {
-    if (!arg_string(env, argv[0], name, sizeof name)) return throw_step(env, "lookupUser: name", EINVAL);
+    if (!arg_string(env, argv[0], name, sizeof name)) return throw_errno(env, "lookupUser: name", EINVAL);
     rc = getpwnam_r(name, &pw, buf, sizeof buf, &res);
   }
-  if (rc != 0 && rc != ENOENT && rc != ESRCH) return throw_step(env, "getpwnam", rc);
+  if (rc != 0 && rc != ENOENT && rc != ESRCH) return throw_errno(env, "getpwnam", rc);
   return res ? user_object(env, res) : null_value(env);
 }
 
@@ -114,10 +108,10 @@ static napi_value lookup_group(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char name[256], buf[65536];
-  if (!arg_string(env, argv[0], name, sizeof name)) return throw_step(env, "lookupGroup: name", EINVAL);
+  if (!arg_string(env, argv[0], name, sizeof name)) return throw_errno(env, "lookupGroup: name", EINVAL);
   struct group gr, *res = NULL;
   int rc = getgrnam_r(name, &gr, buf, sizeof buf, &res);
-  if (rc != 0 && rc != ENOENT && rc != ESRCH) return throw_step(env, "getgrnam", rc);
+  if (rc != 0 && rc != ENOENT && rc != ESRCH) return throw_errno(env, "getgrnam", rc);
   if (!res) return null_value(env);
   napi_value v;
   napi_create_uint32(env, res->gr_gid, &v);
@@ -131,10 +125,10 @@ static napi_value group_list(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char name[256];
   uint32_t gid;
-  if (!arg_string(env, argv[0], name, sizeof name) || napi_get_value_uint32(env, argv[1], &gid) != napi_ok) return throw_step(env, "groupList", EINVAL);
+  if (!arg_string(env, argv[0], name, sizeof name) || napi_get_value_uint32(env, argv[1], &gid) != napi_ok) return throw_errno(env, "groupList", EINVAL);
   gid_t groups[MAX_GROUPS];
   int n = MAX_GROUPS;
-  if (getgrouplist(name, gid, groups, &n) < 0) return throw_step(env, "getgrouplist", ERANGE);
+  if (getgrouplist(name, gid, groups, &n) < 0) return throw_errno(env, "getgrouplist", ERANGE);
   napi_value arr;
   napi_create_array_with_length(env, n, &arr);
   for (int i = 0; i < n; i++) {
@@ -259,21 +253,21 @@ static napi_value drop_privileges(napi_env env, napi_callback_info info) {
   bool is_array = false;
   if (argc < 4 || napi_get_value_uint32(env, argv[0], &uid) != napi_ok || napi_get_value_uint32(env, argv[1], &gid) != napi_ok ||
       napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_value_int64(env, argv[3], &keep) != napi_ok || keep < 0)
-    return throw_step(env, "dropPrivileges(uid, gid, groups, keepMask)", EINVAL);
+    return throw_errno(env, "dropPrivileges(uid, gid, groups, keepMask)", EINVAL);
   napi_get_array_length(env, argv[2], &n);
-  if (n > MAX_GROUPS) return throw_step(env, "dropPrivileges: groups", E2BIG);
+  if (n > MAX_GROUPS) return throw_errno(env, "dropPrivileges: groups", E2BIG);
   gid_t groups[MAX_GROUPS];
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     uint32_t g;
     napi_get_element(env, argv[2], i, &v);
-    if (napi_get_value_uint32(env, v, &g) != napi_ok) return throw_step(env, "dropPrivileges: groups", EINVAL);
+    if (napi_get_value_uint32(env, v, &g) != napi_ok) return throw_errno(env, "dropPrivileges: groups", EINVAL);
     groups[i] = g;
   }
   const char *step = "";
   int unreachable = 0;
   int err = drop(uid, gid, groups, n, (uint64_t)keep, &unreachable, &step);
-  if (err) return throw_step(env, step, err);
+  if (err) return throw_errno(env, step, err);
   napi_value o, v;
   napi_create_object(env, &o);
   napi_create_int32(env, unreachable, &v);

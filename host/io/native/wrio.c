@@ -52,6 +52,7 @@
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
  * A tap takes one frame per write: a batch for a tap goes out with one io_uring_enter (uring.c), or
  * with write(2) per frame where io_uring is unavailable or WASMROUTE_NO_URING=1.
+ *   portCounters(fd), netDevOpen([netnsPath])         what a port lost on the way in (port_counters.c).
  *   uring([enable])                            -> whether tap batches use io_uring (known after the first
  *                                                      batch); enable false/true switches it (A/B runs).
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
@@ -77,12 +78,14 @@
 #include <sys/uio.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include "uring.h"
 #include "packet_ring.h"
+#include "netns.h"
+#include "port_counters.h"
+#include "throw_errno.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -105,6 +108,7 @@ static unsigned char fd_kind[FD_KINDS];
 
 static void remember_fd(int fd, int kind) {
   if (fd >= 0 && fd < FD_KINDS) fd_kind[fd] = (unsigned char)kind;
+  port_counters_reset(fd);
 }
 
 /* Whether fd is a socket (packet port) rather than a tap character device. */
@@ -112,13 +116,6 @@ static int is_socket(int fd) {
   if (fd >= 0 && fd < FD_KINDS && fd_kind[fd] != FD_UNKNOWN) return fd_kind[fd] == FD_PACKET;
   struct stat st;
   return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-static napi_value fail(napi_env env, const char *what, int err) {
-  char msg[512];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, msg);
-  return NULL;
 }
 
 static napi_value num(napi_env env, int64_t n) {
@@ -170,7 +167,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   bool offload = false;
   if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return fail(env, "open /dev/net/tun", errno);
+  if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
@@ -178,7 +175,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     close(fd);
-    return fail(env, "TUNSETIFF", e);
+    return throw_errno(env, "TUNSETIFF", e);
   }
   if (offload) {
     int hdr = VNET_BYTES;
@@ -188,7 +185,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
     if (what) {
       int e = errno;
       close(fd);
-      return fail(env, what, e);
+      return throw_errno(env, what, e);
     }
   }
   remember_fd(fd, FD_TAP);
@@ -234,17 +231,10 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
   bool offload = false;
   if (argc >= 4) napi_get_value_bool(env, argv[3], &offload); /* not a boolean: stays false */
   /* Enter the namespace on this thread only, make and bind the socket there, come back. */
-  int home = -1, there = -1;
+  int home = -1;
   if (t == napi_string) {
-    home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (home < 0) return fail(env, "open /proc/thread-self/ns/net", errno);
-    there = open(nspath, O_RDONLY | O_CLOEXEC);
-    if (there < 0 || setns(there, CLONE_NEWNET) < 0) {
-      int e = errno;
-      if (there >= 0) close(there);
-      close(home);
-      return fail(env, nspath, e);
-    }
+    int e = netns_enter(nspath, &home);
+    if (e) return throw_errno(env, nspath, e);
   }
   int err = 0;
   const char *what = "";
@@ -290,24 +280,30 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
     }
     if (err) close(fd);
   }
-  if (home >= 0) {
-    if (setns(home, CLONE_NEWNET) < 0) abort(); /* cannot go home: a thread in the wrong namespace must not go on */
-    close(home);
-    close(there);
-  }
-  if (err) return fail(env, what, err);
+  if (home >= 0) netns_leave(home);
+  if (err) return throw_errno(env, what, err);
   remember_fd(fd, FD_PACKET);
   return num(env, fd);
 }
 
 /* Reads one frame (with its vnet header into hdr if hdr) from a tap, or from a packet socket with
-   PACKET_VNET_HDR, into frame (room bytes): length, -1 errno. */
+   PACKET_VNET_HDR, into frame (room bytes): length, -1 errno. A frame longer than room is handed on
+   cut at room and counted (port_counters.c). */
 static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
-  if (!hdr) return read(fd, frame, room);
-  struct iovec v[2] = {{hdr, VNET_BYTES}, {frame, room}};
-  ssize_t r = readv(fd, v, 2);
+  uint8_t spill; /* a byte past room: a frame that reaches it was longer than room */
+  struct iovec v[3];
+  int n = 0;
+  if (hdr) v[n++] = (struct iovec){hdr, VNET_BYTES};
+  v[n++] = (struct iovec){frame, room};
+  v[n++] = (struct iovec){&spill, 1};
+  ssize_t r = readv(fd, v, n);
   if (r < 0) return r;
-  return r < VNET_BYTES ? 0 : r - VNET_BYTES;
+  if (hdr) r = r < VNET_BYTES ? 0 : r - VNET_BYTES;
+  if ((size_t)r > room) { /* the tap copied what fitted and dropped the rest */
+    port_counters_cut(fd, 1);
+    r = (ssize_t)room;
+  }
+  return r;
 }
 
 /* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
@@ -336,7 +332,12 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     }
   }
   if (is_socket(fd)) {
-    if (packet_ring_has(fd)) return num(env, packet_ring_recv(fd, buf + offset, slot, max, lens, flags));
+    if (packet_ring_has(fd)) {
+      unsigned cut = 0;
+      int got = packet_ring_recv(fd, buf + offset, slot, max, lens, flags, &cut);
+      if (cut) port_counters_cut(fd, cut);
+      return num(env, got);
+    }
     struct mmsghdr msgs[MAX_BATCH];
     struct iovec iov[MAX_BATCH];
     /* room for one struct tpacket_auxdata control message per frame */
@@ -355,10 +356,11 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     do r = recvmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT, NULL); while (r < 0 && errno == EINTR);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return num(env, 0);
-      return fail(env, "recvmmsg", errno);
+      return throw_errno(env, "recvmmsg", errno);
     }
     for (int k = 0; k < r; k++) {
       lens[k] = (int32_t)(msgs[k].msg_len < (unsigned)slot ? msgs[k].msg_len : (unsigned)slot);
+      if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) port_counters_cut(fd, 1);
       if (!flags) continue;
       flags[k] = 0;
       for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[k].msg_hdr); c; c = CMSG_NXTHDR(&msgs[k].msg_hdr, c)) {
@@ -374,11 +376,11 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
   if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    ssize_t r = read(fd, buf + offset + (size_t)i * slot, (size_t)slot);
+    ssize_t r = tap_read(fd, NULL, buf + offset + (size_t)i * slot, (size_t)slot);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return fail(env, "read", errno);
+      return throw_errno(env, "read", errno);
     }
     lens[i++] = (int32_t)r;
   }
@@ -406,7 +408,12 @@ static napi_value recv_packed(napi_env env, napi_callback_info info) {
   }
   int32_t *lens = (int32_t *)lensb;
   uint32_t *offs = (uint32_t *)offsb;
-  if (vnet && is_socket(fd) && packet_ring_has(fd)) return num(env, packet_ring_recv_packed(fd, buf + offset, bytes, frameMax, max, lens, flags, vnet, VNET_STRIDE, offs));
+  if (vnet && is_socket(fd) && packet_ring_has(fd)) {
+    unsigned cut = 0;
+    int got = packet_ring_recv_packed(fd, buf + offset, bytes, frameMax, max, lens, flags, vnet, VNET_STRIDE, offs, &cut);
+    if (cut) port_counters_cut(fd, cut);
+    return num(env, got);
+  }
   size_t used = 0;
   int i = 0;
   while (i < max && used + (size_t)frameMax <= (size_t)bytes) {
@@ -415,7 +422,7 @@ static napi_value recv_packed(napi_env env, napi_callback_info info) {
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return fail(env, "read", errno);
+      return throw_errno(env, "read", errno);
     }
     flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
     offs[i] = (uint32_t)used;
@@ -487,7 +494,7 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   }
   int32_t *lens = (int32_t *)lensb;
   uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
-  if (!frames) return fail(env, "sendBatch", ENOMEM);
+  if (!frames) return throw_errno(env, "sendBatch", ENOMEM);
   for (int k = 0; k < count; k++) {
     if (lens[k] < 0 || lens[k] > slot) {
       free(frames);
@@ -498,7 +505,7 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   }
   int r = send_frames(fd, frames, lens, count, NULL);
   free(frames);
-  if (r < 0) return fail(env, "send", -r);
+  if (r < 0) return throw_errno(env, "send", -r);
   return num(env, r);
 }
 
@@ -530,7 +537,7 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
   const uint32_t *offs = (const uint32_t *)offb + start;
   const int32_t *lens = (const int32_t *)lensb + start;
   uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
-  if (!frames) return fail(env, "sendList", ENOMEM);
+  if (!frames) return throw_errno(env, "sendList", ENOMEM);
   for (int k = 0; k < count; k++) {
     if (lens[k] < 0 || (size_t)offs[k] + (size_t)lens[k] > buflen) {
       free(frames);
@@ -541,7 +548,7 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
   }
   int r = send_frames(fd, frames, lens, count, vnet);
   free(frames);
-  if (r < 0) return fail(env, "send", -r);
+  if (r < 0) return throw_errno(env, "send", -r);
   return num(env, r);
 }
 
@@ -583,9 +590,9 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "close(fd)");
     return NULL;
   }
-  remember_fd(fd, FD_UNKNOWN);
+  remember_fd(fd, FD_UNKNOWN); /* and its counters zeroed */
   packet_ring_detach(fd);
-  if (close(fd) < 0) return fail(env, "close", errno);
+  if (close(fd) < 0) return throw_errno(env, "close", errno);
   return NULL;
 }
 
@@ -629,7 +636,7 @@ static napi_value watch(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   watcher *w = calloc(1, sizeof *w);
-  if (!w) return fail(env, "watch", ENOMEM);
+  if (!w) return throw_errno(env, "watch", ENOMEM);
   w->env = env;
   w->poll.data = w;
   napi_create_reference(env, argv[1], 1, &w->callback);
@@ -683,5 +690,6 @@ NAPI_MODULE_INIT() {
     napi_set_named_property(env, exports, fns[i].name, f);
   }
   privilege_register(env, exports);
+  port_counters_register(env, exports);
   return exports;
 }
