@@ -3,7 +3,7 @@
 // its receive ring (AF_PACKET, 1,920 slots) or its tap's queue (txqueuelen frames) holds; after SIGCONT the
 // frames the router never got must show as RX missed. For AF_PACKET, taken + missed must equal what the
 // kernel's veth end delivered (its own rx_packets, an independent count); for a tap, missed must equal
-// what the tap's kernel side says it dropped. A frame longer than an `offload off` port's ring slot must
+// what the tap's kernel side says it dropped, and a frame the tap refuses is a TX error. A frame longer than an `offload off` port's ring slot must
 // show as a length error. Root only (CI is root); bounded in time; everything removed, also on failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
@@ -114,5 +114,25 @@ run("ip -s link on a live router: frames missed and frames cut", () => {
       expect(ours.missed).toBe(side.dropped);
       expect(ours.packets).toBe(side.packets); // and every frame the kernel side handed over was taken
     }, 60_000);
+
+    it("counts frames a tap refuses (its kernel side down) as TX errors, and not as bytes sent", async () => {
+      const tx = () => {
+        const lines = ctl(lab, "ip", "-s", "link", "show", "dev", "p2").split("\n");
+        const [bytes, packets, errors] = lines[lines.findIndex((l) => l.startsWith("    TX:")) + 1]!.trim().split(/\s+/).map(Number);
+        return { bytes: bytes!, packets: packets!, errors: errors! };
+      };
+      ip("-n", lab.h2, "link", "set", lab.if2, "down"); // a write to a tap whose kernel side is down fails (EIO)
+      try {
+        const before = tx();
+        const r = lab.udpFlood(lab.h1, "10.201.2.2", 50);
+        expect(r.status, r.err).toBe(0);
+        await sleep(300);
+        const after = tx();
+        expect(after.errors - before.errors).toBe(50);
+        expect([after.packets, after.bytes]).toEqual([before.packets, before.bytes]);
+      } finally {
+        ip("-n", lab.h2, "link", "set", lab.if2, "up");
+      }
+    }, 30_000);
   });
 });

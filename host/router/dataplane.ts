@@ -477,8 +477,10 @@ export class DataPlane {
           this.portFailed(p, e);
         }
       }
+      // the device takes a batch in order until it is full (EAGAIN); a frame it refuses in between (down,
+      // no buffer) is skipped, so these are the bytes of the frames sent whenever the batch stopped short
       let bytes = 0;
-      for (let k = first; k < first + count; k++) bytes += lens[k]!;
+      for (let k = first; k < first + sent; k++) bytes += lens[k]!;
       p.stats.txFrames += sent;
       p.stats.txBytes += bytes;
       p.stats.txErrors += count - sent;

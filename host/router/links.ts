@@ -11,7 +11,8 @@
  *   | RX missed         | frames lost before the router could take them: an AF_PACKET port's full ring |
  *   |                   | or buffer (PACKET_STATISTICS), a tap's full queue (its kernel side's tx dropped) |
  *   | RX mcast          | frames to a multicast MAC (broadcast not included), as the kernel counts     |
- *   | TX bytes, packets | frames handed to the device (bytes: of every frame offered to it)            |
+ *   | TX bytes, packets | frames the device took (bytes: of the first `packets` of each batch, exact  |
+ *   |                   | unless the device refused a frame in the middle of a batch)                 |
  *   | TX errors         | frames the device refused or had no room for                                |
  *   | TX transns        | carrier changes: 1 once the port's device failed (it is then DOWN)           |
  *
