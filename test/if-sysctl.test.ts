@@ -3,7 +3,9 @@
 // include/linux/inetdevice.h (IN_DEV_MAXCONF / ORCONF / ANDCONF), net/core/neighbour.c, arp.c defaults.
 import { describe, expect, it } from "vitest";
 import { RouteSysctls, SysctlError } from "../host/cache/sysctl.ts";
-import { compareSysctlNames, IF_SYSCTLS, IfSysctls, sysctlAllLines, sysctlName, sysctlPath } from "../host/router/if-sysctl.ts";
+import { IfSysctls, sysctlAllLines } from "../host/router/if-sysctl.ts";
+import { IF_SYSCTLS } from "../host/router/if-knobs.ts";
+import { compareSysctlNames, sysctlName, sysctlPath } from "../host/router/sysctl-names.ts";
 
 function thrown(f: () => unknown): string {
   try {

@@ -36,7 +36,8 @@ import { formatRouteSpec, routeAddText, routeDelText, ruleAddText, ruleDelText }
 import { formatMacAddress, neighText } from "../cli/parse-neigh.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
-import { IfSysctls, sysctlPath } from "./if-sysctl.ts";
+import { IfSysctls } from "./if-sysctl.ts";
+import { sysctlPath } from "./sysctl-names.ts";
 import {
   addrText, routeSelectorOf,
   type ConfigAddr, type ConfigLink, type ConfigNeigh, type ConfigRoute, type ConfigRule, type RouterConfig,

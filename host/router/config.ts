@@ -47,7 +47,8 @@ import { Seen, Words, parseNumber, parseTable, q, tableName } from "../cli/words
 import { canonicalSysctlName, RouteSysctls } from "../cache/sysctl.ts";
 import type { InterfaceAddress } from "./addresses.ts";
 import { buildRouteModel, buildRuleModel } from "./config-model.ts";
-import { IfSysctls, sysctlPath } from "./if-sysctl.ts";
+import { IfSysctls } from "./if-sysctl.ts";
+import { sysctlPath } from "./sysctl-names.ts";
 
 export type LinkKind = "tap" | "packet" | "pcap";
 
