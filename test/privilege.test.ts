@@ -116,6 +116,12 @@ asRoot("wasmroute run --user nobody: h1 — router as nobody — h2", () => {
     const r = ctl("ip", "route");
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/^10\.201\.2\.0\/24 dev p2 proto kernel scope link src 10\.201\.2\.1/m);
+    // the port counters are still read as nobody: the tap's kernel-side file was opened before the drop
+    const link = ctl("ip", "-s", "link", "show", "dev", "p1");
+    expect(link.status, link.err).toBe(0);
+    const rx = link.out.split("\n")[3]!.trim().split(/\s+/).map(Number);
+    expect(rx[1]).toBeGreaterThanOrEqual(3); // the pings
+    expect(rx[4]).toBe(0); // nothing missed
   });
 
   it("keeps rewriting its statistics directory as nobody", async () => {
