@@ -181,6 +181,8 @@ interface Row {
   kernelOffered: number;
   /** Router process CPU, % of one core (median). */
   routerCpu: number;
+  /** Frames per second the router missed on its port towards h1 (median; ring or tap queue full). */
+  routerMissed: number;
   routerUsPerPkt: number;
   /** Busy % per CPU (median of each), wasmroute and kernel. */
   cpuBusy: number[];
@@ -283,7 +285,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
         for (const t of order) {
           const run = await gatedPps(t, n);
           (res.get(key(t.kind, n)) ?? res.set(key(t.kind, n), []).get(key(t.kind, n))!).push(run);
-          log(`${n} flows, run ${r + 1}: ${t.label} ${fmt(run.pps)} pps (offered ${fmt(run.offered)}${run.routerCpu !== undefined ? `, router ${run.routerCpu}% CPU` : ""}, CPUs ${run.cpuBusy.join("/")}% busy, foreign ${run.foreign}%)`);
+          log(`${n} flows, run ${r + 1}: ${t.label} ${fmt(run.pps)} pps (offered ${fmt(run.offered)}${run.routerMissed !== undefined ? `, router missed ${fmt(run.routerMissed)}` : ""}${run.routerCpu !== undefined ? `, router ${run.routerCpu}% CPU` : ""}, CPUs ${run.cpuBusy.join("/")}% busy, foreign ${run.foreign}%)`);
         }
       }
     }
@@ -308,6 +310,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
           offered: median(w.map((x) => x.offered)),
           kernelOffered: median(k.map((x) => x.offered)),
           routerCpu: median(w.map((x) => x.routerCpu ?? NaN)),
+          routerMissed: median(w.map((x) => x.routerMissed ?? NaN)),
           routerUsPerPkt: median(w.map((x) => x.routerUsPerPkt ?? NaN)),
           cpuBusy: Array.from({ length: nc }, (_, i) => median(w.map((x) => x.cpuBusy[i]!))),
           kernelCpuBusy: Array.from({ length: nc }, (_, i) => median(k.map((x) => x.cpuBusy[i]!))),
@@ -390,9 +393,9 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     lines.push(`Forwarding against the kernel — ${routeLines.length.toLocaleString("en-US")} routes, 60-byte frames, median of ${o.runs} run(s), ${o.window} s windows`);
     lines.push(`${mach.cpus} × ${mach.cpu}, kernel ${mach.kernel}, Node ${mach.node}, ${mach.date}`);
     lines.push("");
-    lines.push("| router | flows | wasmroute pps | kernel pps | ratio | runs (wasmroute) | runs (kernel) | router CPU | µs/pkt | max foreign % |");
-    lines.push("|---|---:|---:|---:|---:|---|---|---:|---:|---:|");
-    for (const r of rows) lines.push(`| ${r.router} | ${fmt(r.flows)} | ${fmt(r.pps)} | ${fmt(r.kernelPps)} | ${fx(r.ratio)} | ${r.runs.map(fmt).join(" / ")} | ${r.kernelRuns.map(fmt).join(" / ")} | ${fx(r.routerCpu, 0)} % | ${fx(r.routerUsPerPkt)} | ${fx(Math.max(...r.foreign, ...r.kernelForeign), 0)} |`);
+    lines.push("| router | flows | wasmroute pps | kernel pps | ratio | runs (wasmroute) | runs (kernel) | offered pps | router missed/s | router CPU | µs/pkt | max foreign % |");
+    lines.push("|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|");
+    for (const r of rows) lines.push(`| ${r.router} | ${fmt(r.flows)} | ${fmt(r.pps)} | ${fmt(r.kernelPps)} | ${fx(r.ratio)} | ${r.runs.map(fmt).join(" / ")} | ${r.kernelRuns.map(fmt).join(" / ")} | ${fmt(r.offered)} | ${fmt(r.routerMissed)} | ${fx(r.routerCpu, 0)} % | ${fx(r.routerUsPerPkt)} | ${fx(Math.max(...r.foreign, ...r.kernelForeign), 0)} |`);
     if (rows.some((r) => r.profile)) {
       lines.push("");
       lines.push("| router | flows | pps under perf | task-clock ms | ctx switches | epoll waits | frames/wakeup | syscalls/frame |");

@@ -31,6 +31,9 @@ class QueueDevice implements FrameDevice {
   recvCalls = 0;
   taken = 0;
   private readable: (() => void) | undefined;
+  /** Whether the readiness watch is paused (the data plane pauses it while it polls), and each change. */
+  paused = false;
+  pauses: boolean[] = [];
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number {
     this.recvCalls++;
     const bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -52,8 +55,14 @@ class QueueDevice implements FrameDevice {
   onReadable(callback: () => void): void {
     this.readable = callback;
   }
+  /** The device became readable: a paused watch says nothing (its fd is out of the epoll set). */
   wake(): void {
-    this.readable?.();
+    if (!this.paused) this.readable?.();
+  }
+  pauseWatching(paused: boolean): void {
+    this.paused = paused;
+    this.pauses.push(paused);
+    if (!paused && this.queue.length > 0) this.readable?.(); // level-triggered, as epoll reports a waiting frame
   }
   stopWatching(): void {
     this.readable = undefined;
@@ -115,6 +124,24 @@ describe("the poll window after traffic", () => {
     const calls = dev.recvCalls;
     await sleep(60);
     expect(dev.recvCalls).toBe(calls);
+  });
+
+  it("pauses every port's readiness watch while it polls, and resumes them when the window closes", async () => {
+    const out = new QueueDevice();
+    const dev = start(60_000, out);
+    dev.queue.push(frame());
+    dev.wake();
+    expect([dev.paused, out.paused]).toEqual([true, true]); // polling from now on: both ports paused
+    await sleep(20);
+    dev.queue.push(frame());
+    dev.wake(); // paused: no callback, the poll loop takes it
+    await sleep(20);
+    expect(dev.taken).toBe(2);
+    await sleep(250); // the window has passed
+    expect([dev.pauses, out.pauses]).toEqual([[true, false], [true, false]]);
+    dev.queue.push(frame());
+    dev.wake();
+    expect(dev.taken).toBe(3); // awake again on readiness
   });
 
   it("reads the clock about every 25 µs of polling, whatever a pass costs", () => {

@@ -305,7 +305,7 @@ export class Topology {
     const root = join(import.meta.dirname, "..", "..");
     const child = spawnOwned(
       process.execPath,
-      [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, ...routerArgs],
+      [...(nodeOptions ? nodeOptions.split(/\s+/).filter(Boolean) : []), join(root, "bin", "wasmroute.mjs"), "run", "--config", join(this.dir, "router.conf"), "--proc-dir", join(this.dir, "proc"), "--name", `bf-${this.kind}-${process.pid}`, "--control", this.controlPath, ...routerArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.router = child;
@@ -326,6 +326,11 @@ export class Topology {
         reject(new Error(`${this.label}: router exited (${code}): ${this.routerErr.trim()}`));
       });
     });
+  }
+
+  /** The wasmroute router's control socket (`wasmroute --control PATH …`). */
+  get controlPath(): string {
+    return join(this.dir, "ctl.sock");
   }
 
   /** The router process's pid (wasmroute only). */

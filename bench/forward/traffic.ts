@@ -6,6 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { MAC, killOwned, sh, spawnOwned, trySh, type Topology } from "./topology.ts";
+import { sendControlCommand } from "../../host/cli/control-client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,6 +114,8 @@ export interface PpsRun {
   offered: number;
   /** Router process CPU (wasmroute), % of one core. */
   routerCpu?: number;
+  /** Frames per second the router's port towards h1 missed (wasmroute: `ip -s link`'s RX missed, a full ring or tap queue). */
+  routerMissed?: number;
   /** Router process CPU per forwarded packet, µs. */
   routerUsPerPkt?: number;
   /** Busy % of each CPU over the window. */
@@ -166,6 +169,18 @@ const PERF_EVENTS = [
   "syscalls:sys_enter_sendmmsg",
 ];
 
+/** RX missed of a wasmroute router's port p1 (towards h1), from `ip -s link` on its control socket; undefined for the kernel. */
+async function routerMissed(t: Topology): Promise<number | undefined> {
+  if (t.kind === "kernel") return undefined;
+  let out = "";
+  let err = "";
+  const status = await sendControlCommand(t.controlPath, ["ip", "-s", "link", "show", "dev", "p1"], { stdout: (b) => (out += b.toString("latin1")), stderr: (b) => (err += b.toString("latin1")) });
+  if (status !== 0) throw new Error(`${t.label}: ip -s link: ${err.trim()}`);
+  const lines = out.split("\n");
+  const values = lines[lines.findIndex((l) => l.startsWith("    RX:")) + 1]?.trim().split(/\s+/);
+  return Number(values?.[4]); // bytes packets errors dropped missed mcast
+}
+
 /** One pps measurement: full-rate trafgen, `warm` s of warm-up, then Δ counters over `window` s. */
 export async function measurePps(t: Topology, conf: string, warmS: number, windowS: number, profile: boolean, compileTimeoutMs: number): Promise<PpsRun> {
   const gen = startTrafgen(t, conf, compileTimeoutMs / 1000 + warmS + windowS + 2);
@@ -186,9 +201,11 @@ export async function measurePps(t: Topology, conf: string, warmS: number, windo
       perf = spawnOwned("perf", ["stat", "-x", ",", "-e", PERF_EVENTS.join(","), "-p", String(t.pid), "--", "sleep", String(windowS)], { stdio: ["ignore", "ignore", "pipe"] });
       perf.stderr!.on("data", (d) => (perfOut += d));
     }
+    const missed0 = await routerMissed(t);
     const a = read();
     await sleep(windowS * 1000);
     const b = read();
+    const missed1 = await routerMissed(t);
     if (gen.exitCode !== null) throw new Error(`trafgen stopped during the window (${gen.exitCode}): ${(gen as ChildProcess & { errText: () => string }).errText?.().trim()}`);
     if (!t.alive()) throw new Error(`${t.label} died during the window: ${t.routerErr.trim()}`);
     const s = (b.at - a.at) / 1000;
@@ -199,6 +216,7 @@ export async function measurePps(t: Topology, conf: string, warmS: number, windo
       foreign: foreignPercent(a.foreign, b.foreign, s),
       cpuBusy: b.cpus.map((c, i) => Math.round((1000 * (c.busy - a.cpus[i]!.busy)) / Math.max(1, c.total - a.cpus[i]!.total)) / 10),
     };
+    if (missed0 !== undefined && missed1 !== undefined) run.routerMissed = Math.round((missed1 - missed0) / s);
     if (t.pid) {
       run.routerCpu = Math.round((1000 * (b.cpu - a.cpu)) / s) / 10;
       run.routerUsPerPkt = pps > 0 ? Math.round(((b.cpu - a.cpu) / (b.rx - a.rx)) * 1e8) / 100 : undefined;

@@ -118,6 +118,15 @@ export class FramePort {
     this.watcher = wrio().watch(this.fd, () => callback());
   }
 
+  /**
+   * Pauses or resumes the watch (while the data plane polls the port anyway). A watched fd sits in the
+   * event loop's epoll set, and then every frame the kernel queues for it runs epoll's wake-up callback
+   * on the CPU that queued it: on a veth, the sender's (BENCHMARKS.md, "Epoll out of the way").
+   */
+  pauseWatching(paused: boolean): void {
+    if (this.watcher) wrio().watchPause(this.watcher, paused);
+  }
+
   stopWatching(): void {
     if (this.watcher) wrio().unwatch(this.watcher);
     this.watcher = undefined;

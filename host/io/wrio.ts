@@ -17,6 +17,8 @@ export interface Wrio {
   sendList(fd: number, buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
+  /** Stops (the fd leaves the epoll set at once) or restarts a watch's callbacks without closing it. */
+  watchPause(handle: object, paused: boolean): void;
   close(fd: number): void;
   /** Whether a tap's batches go out through io_uring (known after the first batch); enable switches it (A/B runs), and true sets the ring up now. */
   uring(enable?: boolean): boolean;

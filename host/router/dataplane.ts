@@ -19,6 +19,8 @@ export interface FrameDevice {
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   onReadable(callback: () => void): void;
+  /** Pauses or resumes the readiness callback (the poll loop pauses every port's while it polls them). */
+  pauseWatching?(paused: boolean): void;
   stopWatching(): void;
   close(): void;
   /** What the device lost on the way in (none: it loses nothing, as a pcap port). */
@@ -298,9 +300,22 @@ export class DataPlane {
       p.device.onReadable(() => {
         if (this.pump(p) > 0 && this.pollWindowMs > 0) {
           this.lastFrameAt = performance.now();
-          if (!this.polling) this.polling = setImmediate(this.pollAllBound);
+          if (!this.polling) {
+            this.pauseWatches(true);
+            this.polling = setImmediate(this.pollAllBound);
+          }
         }
       });
+  }
+
+  /**
+   * While the poll loop runs it reads every port anyway, so their readiness watches are paused: a port
+   * in the event loop's epoll set costs every frame queued for it an epoll wake-up callback on the
+   * sender's CPU (ep_poll_callback, an irq-saving lock), which on a veth is the CPU the traffic comes
+   * from. Resumed when the window closes; level-triggered, so a frame that came in between reports at once.
+   */
+  private pauseWatches(paused: boolean): void {
+    for (const q of this.ports.values()) if (!q.failed) q.device.pauseWatching?.(paused);
   }
 
   /**
@@ -336,7 +351,10 @@ export class DataPlane {
           this.lastFrameAt = now;
           nowMs = this.now();
           seen = false;
-        } else if (!this.busyPoll && now - this.lastFrameAt >= this.pollWindowMs) return;
+        } else if (!this.busyPoll && now - this.lastFrameAt >= this.pollWindowMs) {
+          this.pauseWatches(false);
+          return;
+        }
         if (now - turnStart >= POLL_TURN_MS) break; // a long window still lets timers and sockets run
       }
     }

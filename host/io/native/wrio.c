@@ -58,6 +58,8 @@
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
  *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
  *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
+ *   watchPause(handle, paused)                 stops or restarts a watch's callbacks without closing it
+ *                                                      (the fd leaves the epoll set while paused).
  *   unwatch(handle), close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
  */
@@ -677,12 +679,37 @@ static napi_value unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* watchPause(handle, paused): stops (epoll_ctl DEL at once, uv__platform_invalidate_fd) or restarts (ADD
+   at the loop's next poll, level-triggered: frames already waiting report at once) the callbacks of a
+   watch without closing it. While the fd sits in an epoll set, every frame the kernel queues for it
+   runs ep_poll_callback on the CPU that queued it (the sender's), under an irq-saving lock: the data
+   plane pauses its watches while its poll loop reads the ports anyway. */
+static napi_value watch_pause(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  watcher *w = NULL;
+  bool paused = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w || napi_get_value_bool(env, argv[1], &paused) != napi_ok) {
+    napi_throw_type_error(env, NULL, "watchPause(handle, paused)");
+    return NULL;
+  }
+  if (w->stopped) return NULL;
+  int r = paused ? uv_poll_stop(&w->poll) : uv_poll_start(&w->poll, UV_READABLE, on_poll);
+  if (r != 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "uv_poll: %s", uv_strerror(r));
+    napi_throw_error(env, NULL, msg);
+  }
+  return NULL;
+}
+
 void privilege_register(napi_env env, napi_value exports); /* privilege.c: --user */
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-    {"watch", watch}, {"unwatch", unwatch}, {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
+    {"watch", watch}, {"unwatch", unwatch}, {"watchPause", watch_pause}, {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
