@@ -1,7 +1,7 @@
 /*
  * wrio — wasmroute's device I/O addon (N-API, C): opens TAP devices and moves Ethernet frames between
- * them and a caller's buffer (typically the WebAssembly core's linear memory) in batches, and reports
- * readiness through the libuv loop (uv_poll), so the host never busy-spins.
+ * them and a caller's buffer (typically the WebAssembly core's linear memory) in batches. Readiness
+ * through the libuv loop is watch.c's, what a port lost port_counters.c's, the --user drop privilege.c's.
  *
  *   tapOpen(name[, offload])                   -> fd   TUNSETIFF(IFF_TAP | IFF_NO_PI), non-blocking. offload
  *                                                      true: also IFF_VNET_HDR (TUNSETVNETHDRSZ 10, a struct
@@ -57,15 +57,12 @@
  *                                                      batch); enable false/true switches it (A/B runs).
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
  *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
- *   watch(fd, callback)                        -> handle; callback() whenever fd is readable.
- *   watchPause(handle, paused)                 stops or restarts a watch's callbacks without closing it
- *                                                      (the fd leaves the epoll set while paused).
- *   unwatch(handle), close(fd)
+ *   watch(fd, callback), watchPause(handle, paused), unwatch(handle)   readiness (watch.c).
+ *   close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
  */
 #define _GNU_SOURCE
 #include <node_api.h>
-#include <uv.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -598,118 +595,13 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Readiness: one uv_poll per watched fd, calling back into JS on the loop thread. */
-typedef struct {
-  uv_poll_t poll;
-  napi_env env;
-  napi_ref callback;
-  napi_async_context ctx;
-  int stopped;
-} watcher;
-
-static void on_poll(uv_poll_t *p, int status, int events) {
-  watcher *w = (watcher *)p->data;
-  (void)events;
-  if (w->stopped) return;
-  napi_handle_scope scope;
-  napi_open_handle_scope(w->env, &scope);
-  napi_value cb, global, arg, result;
-  napi_get_reference_value(w->env, w->callback, &cb);
-  napi_get_global(w->env, &global);
-  napi_create_int32(w->env, status, &arg);
-  napi_make_callback(w->env, w->ctx, global, cb, 1, &arg, &result);
-  napi_close_handle_scope(w->env, scope);
-}
-
-static void on_closed(uv_handle_t *h) {
-  free(h->data);
-}
-
-static napi_value watch(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t fd;
-  napi_valuetype t;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || !arg_i32(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, NULL, "watch(fd, callback)");
-    return NULL;
-  }
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  watcher *w = calloc(1, sizeof *w);
-  if (!w) return throw_errno(env, "watch", ENOMEM);
-  w->env = env;
-  w->poll.data = w;
-  napi_create_reference(env, argv[1], 1, &w->callback);
-  napi_value name;
-  napi_create_string_utf8(env, "wrio.watch", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &w->ctx);
-  int r = uv_poll_init(loop, &w->poll, fd);
-  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, on_poll);
-  if (r != 0) {
-    napi_delete_reference(env, w->callback);
-    napi_async_destroy(env, w->ctx);
-    free(w);
-    char msg[128];
-    snprintf(msg, sizeof msg, "uv_poll: %s", uv_strerror(r));
-    napi_throw_error(env, NULL, msg);
-    return NULL;
-  }
-  napi_value handle;
-  napi_create_external(env, w, NULL, NULL, &handle);
-  return handle;
-}
-
-static napi_value unwatch(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  watcher *w = NULL;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w) {
-    napi_throw_type_error(env, NULL, "unwatch(handle)");
-    return NULL;
-  }
-  if (w->stopped) return NULL;
-  w->stopped = 1;
-  uv_poll_stop(&w->poll);
-  napi_delete_reference(env, w->callback);
-  napi_async_destroy(env, w->ctx);
-  uv_close((uv_handle_t *)&w->poll, on_closed);
-  return NULL;
-}
-
-/* watchPause(handle, paused): stops (epoll_ctl DEL at once, uv__platform_invalidate_fd) or restarts (ADD
-   at the loop's next poll, level-triggered: frames already waiting report at once) the callbacks of a
-   watch without closing it. While the fd sits in an epoll set, every frame the kernel queues for it
-   runs ep_poll_callback on the CPU that queued it (the sender's), under an irq-saving lock: the data
-   plane pauses its watches while its poll loop reads the ports anyway. */
-static napi_value watch_pause(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  watcher *w = NULL;
-  bool paused = false;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w || napi_get_value_bool(env, argv[1], &paused) != napi_ok) {
-    napi_throw_type_error(env, NULL, "watchPause(handle, paused)");
-    return NULL;
-  }
-  if (w->stopped) return NULL;
-  int r = paused ? uv_poll_stop(&w->poll) : uv_poll_start(&w->poll, UV_READABLE, on_poll);
-  if (r != 0) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "uv_poll: %s", uv_strerror(r));
-    napi_throw_error(env, NULL, msg);
-  }
-  return NULL;
-}
-
 void privilege_register(napi_env env, napi_value exports); /* privilege.c: --user */
+void watch_register(napi_env env, napi_value exports);     /* watch.c: readiness */
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
     {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-    {"watch", watch}, {"unwatch", unwatch}, {"watchPause", watch_pause}, {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
+    {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
@@ -718,5 +610,6 @@ NAPI_MODULE_INIT() {
   }
   privilege_register(env, exports);
   port_counters_register(env, exports);
+  watch_register(env, exports);
   return exports;
 }
