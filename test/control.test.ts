@@ -143,6 +143,10 @@ describe("wasmroute -n NAME / --control PATH", () => {
     const p2 = await ctl("ip", "-s", "-s", "link", "show", "p2");
     expect(p2.out).toMatch(new RegExp(`^ {4} +${20 * frame} +20 +0 +0 +0 +0 $`, "m")); // the 20 forwarded datagrams went out of p2
     expect(p2.out).toMatch(/^ {4}RX errors: {2}length {4}crc {3}frame {4}fifo overrun$/m);
+    const [j] = JSON.parse((await ctl("ip", "-j", "-s", "link", "show", "p1")).out) as { ifname: string; stats64: { rx: { packets: number; multicast: number } } }[];
+    expect([j!.ifname, j!.stats64.rx.packets, j!.stats64.rx.multicast]).toEqual(["p1", 22, 1]);
+    expect((await ctl("ip", "-j", "route", "show")).err).toMatch(/-j \(JSON\) is for "ip link"/);
+    expect((await ctl("ip", "-j", "route", "show", "cache")).err).toMatch(/-j \(JSON\) is for "ip link"/);
     const all = await ctl("ip", "link");
     expect(all.out.match(/^\d+: \w+:/gm)).toEqual(["2: p1:", "3: p2:"]); // the FIB's lo is index 1, and no port
     expect(await ctl("ip", "link", "show", "dev", "p9")).toMatchObject({ status: 2, err: 'Device "p9" does not exist.\n' });

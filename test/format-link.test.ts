@@ -3,7 +3,7 @@
 // 11 digits), read by `ip -j -s -s link show` and handed to the formatter, which must print what
 // `ip [-s [-s]] link show` prints, byte for byte. Plus one hand-worked table of wide columns (no root).
 import { describe, it, expect, afterAll } from "vitest";
-import { formatLinks, type LinkView } from "../host/cli/format-link.ts";
+import { formatLinks, formatLinksJson, type LinkView } from "../host/cli/format-link.ts";
 import { wrio } from "../host/io/wrio.ts";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ip } from "./lib/netns.ts";
 
@@ -42,7 +42,7 @@ run("formatLinks against iproute2's ip link show", () => {
   const ns = `wr-fmt-${process.pid % 100000}`;
   afterAll(() => deleteNetns(ns));
 
-  it("prints real veths' counters as iproute2 6.1 does, at -s levels 0, 1 and 2, with and without -o", () => {
+  it("prints real veths' counters as iproute2 6.1 does, at -s levels 0, 1 and 2, with and without -o, and as -j JSON", () => {
     createNetns(ns);
     ip("-n", ns, "link", "add", "wr-fa", "mtu", "65000", "type", "veth", "peer", "name", "wr-fb", "mtu", "65000");
     ip("-n", ns, "link", "set", "wr-fa", "up");
@@ -70,6 +70,8 @@ run("formatLinks against iproute2's ip link show", () => {
     const views = JSON.parse(ip("-n", ns, "-j", "-s", "-s", "link", "show")) as LinkView[];
     expect(String(views.find((v) => v.ifname === "wr-fb")!.stats64.rx.bytes).length).toBe(11);
     for (const level of [0, 1, 2]) {
+      const json = ip("-n", ns, "-j", ...Array<string>(level).fill("-s"), "link", "show");
+      expect(formatLinksJson(views, level), `-j, -s × ${level}`).toBe(json);
       for (const oneline of [false, true]) {
         const real = ip("-n", ns, ...(oneline ? ["-o"] : []), ...Array<string>(level).fill("-s"), "link", "show");
         expect(formatLinks(views, level, oneline), `-s × ${level}${oneline ? ", -o" : ""}`).toBe(real);

@@ -1,5 +1,5 @@
 /**
- * `ip [-s [-s]] link show` text, as iproute2 6.1 prints it. The input has the shape of iproute2's own
+ * `ip [-s [-s]] [-o|-j] link show` text and JSON, as iproute2 6.1 prints them. The input has the shape of iproute2's own
  * JSON (`ip -j -s -s link show`), so the test can hand this formatter what the real `ip` read of real
  * interfaces and want the real `ip`'s text back, byte for byte (test/format-link.test.ts). The router
  * fills the same shape for its ports (host/router/links.ts).
@@ -107,4 +107,40 @@ export function formatLinks(links: readonly LinkView[], stats = 0, oneline = fal
     out += oneline ? `${text.slice(0, -1).replaceAll("\n", "\\")}\n` : text;
   }
   return out;
+}
+
+const RX_KEYS: readonly (keyof LinkRxStats)[] = ["bytes", "packets", "errors", "dropped", "over_errors", "multicast"];
+const RX_ERROR_KEYS: readonly (keyof LinkRxStats)[] = ["length_errors", "crc_errors", "frame_errors", "fifo_errors", "missed_errors"];
+const TX_KEYS: readonly (keyof LinkTxStats)[] = ["bytes", "packets", "errors", "dropped", "carrier_errors", "collisions"];
+const TX_ERROR_KEYS: readonly (keyof LinkTxStats)[] = ["aborted_errors", "fifo_errors", "window_errors", "heartbeat_errors", "carrier_changes"];
+
+/** The keys of `from` in this order; `compressed` only when not 0, as iproute2 prints it (after the first group). */
+function pick<T extends object>(from: T, first: readonly (keyof T)[], more: readonly (keyof T)[] | undefined): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const k of first) o[k as string] = from[k];
+  const compressed = (from as { compressed?: number }).compressed;
+  if (compressed) o.compressed = compressed;
+  for (const k of more ?? []) o[k as string] = from[k];
+  return o;
+}
+
+/** `ip -j [-s [-s]] link show` for these links: iproute2's JSON, its keys in its order, on one line. */
+export function formatLinksJson(links: readonly LinkView[], stats = 0): string {
+  const out = links.map((l) => {
+    const o: Record<string, unknown> = { ifindex: l.ifindex };
+    if (l.link !== undefined) o.link = l.link;
+    Object.assign(o, { ifname: l.ifname, flags: l.flags, mtu: l.mtu });
+    if (l.qdisc !== undefined) o.qdisc = l.qdisc;
+    Object.assign(o, { operstate: l.operstate, linkmode: l.linkmode, group: l.group });
+    if (l.txqlen !== undefined) o.txqlen = l.txqlen;
+    Object.assign(o, { link_type: l.link_type, address: l.address, broadcast: l.broadcast });
+    if (stats > 0) {
+      o.stats64 = {
+        rx: pick(l.stats64.rx, RX_KEYS, stats > 1 ? RX_ERROR_KEYS : undefined),
+        tx: pick(l.stats64.tx, TX_KEYS, stats > 1 ? TX_ERROR_KEYS : undefined),
+      };
+    }
+    return o;
+  });
+  return `${JSON.stringify(out)}\n`;
 }

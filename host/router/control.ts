@@ -20,7 +20,7 @@
  *   ip rule add|del|show …
  *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entries()
  *   ip route flush cache                        lazy flush (genid bump), as `ip route flush cache` writes -1
- *   ip [-s [-s]] [-o] link [show [dev] NAME]    the ports, as iproute2 prints links (host/router/links.ts:
+ *   ip [-s [-s]] [-o|-j] link [show [dev] NAME]  the ports, as iproute2 prints links (host/router/links.ts:
  *                                               bytes, packets, drops, missed, cut frames)
  *   ip [-s] neigh add|replace|change|del|show|flush …                (host/cli/parse-neigh.ts)
  *   sysctl [-n|-N] [-q] [-e] [-w] NAME[=VALUE]… | -a    route-cache, interface and neighbour knobs
@@ -45,7 +45,7 @@ import { runIpCommand } from "../cli/commands.ts";
 import { parseNeighCommand, neighFilterStates, type NudName } from "../cli/parse-neigh.ts";
 import { formatNeigh, NUD } from "./neigh-table.ts";
 import { formatRouteCache } from "../cache/show-cache.ts";
-import { formatLinks, type LinkView } from "../cli/format-link.ts";
+import { formatLinks, formatLinksJson, type LinkView } from "../cli/format-link.ts";
 import { formatRtCacheStat } from "../cache/stat.ts";
 import { canonicalSysctlName, sysctlInfo } from "../cache/sysctl.ts";
 import { sysctlAllLines } from "./if-sysctl.ts";
@@ -251,16 +251,19 @@ export class ControlServer {
   private ip(argv: readonly string[], out: Out): number {
     let stats = 0;
     let oneline = false;
+    let json = false;
     let i = 0;
     for (; i < argv.length && argv[i]!.startsWith("-"); i++) {
       const o = argv[i]!.replace(/^--?/, "-");
       if (o === "-s" || o === "-stats" || o === "-statistics") stats++;
       else if (o === "-o" || o === "-oneline") oneline = true;
+      else if (o === "-j" || o === "-json") json = true;
       else if (o === "-4") continue;
-      else throw new CommandError(`wasmroute: unknown ip option "${argv[i]}" (-s, -o or -4 against a running router)`);
+      else throw new CommandError(`wasmroute: unknown ip option "${argv[i]}" (-s, -o, -j or -4 against a running router)`);
     }
     const words = argv.slice(i);
     const object = words[0];
+    if (json && object !== "link") throw new CommandError(`wasmroute: -j (JSON) is for "ip link" against a running router`);
     const lines: string[] = [];
     if (object === "route" && (words[1] === "show" || words[1] === "list") && words[2] === "cache") {
       if (words.length > 4) throw new CommandError(`wasmroute: "ip route show cache" takes at most one prefix, got "${words.slice(4).join(" ")}"`);
@@ -271,7 +274,8 @@ export class ControlServer {
       return 0;
     }
     if (object === "link") {
-      const text = formatLinks(this.selectLinks(words.slice(1)), stats, oneline);
+      const links = this.selectLinks(words.slice(1));
+      const text = json ? formatLinksJson(links, stats) : formatLinks(links, stats, oneline);
       if (text) out.stdout(text);
       return 0;
     }
