@@ -3,6 +3,7 @@
 // 11 digits), read by `ip -j -s -s link show` and handed to the formatter, which must print what
 // `ip [-s [-s]] link show` prints, byte for byte. Plus one hand-worked table of wide columns (no root).
 import { describe, it, expect, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
 import { formatLinks, formatLinksJson, type LinkView } from "../host/cli/format-link.ts";
 import { wrio } from "../host/io/wrio.ts";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ip } from "./lib/netns.ts";
@@ -44,6 +45,9 @@ run("formatLinks against iproute2's ip link show", () => {
 
   it("prints real veths' counters as iproute2 6.1 does, at -s levels 0, 1 and 2, with and without -o, and as -j JSON", () => {
     createNetns(ns);
+    // quiet links: the JSON read first and the text read after must see the same counters, so no IPv6
+    // housekeeping (router solicitations, MLD reports) may send a frame in between
+    for (const k of ["all", "default"]) expect(spawnSync("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv6.conf.${k}.disable_ipv6=1`], { timeout: 5000 }).status).toBe(0);
     ip("-n", ns, "link", "add", "wr-fa", "mtu", "65000", "type", "veth", "peer", "name", "wr-fb", "mtu", "65000");
     ip("-n", ns, "link", "set", "wr-fa", "up");
     ip("-n", ns, "link", "set", "wr-fb", "up");

@@ -169,16 +169,16 @@ const PERF_EVENTS = [
   "syscalls:sys_enter_sendmmsg",
 ];
 
-/** RX missed of a wasmroute router's port p1 (towards h1), from `ip -s link` on its control socket; undefined for the kernel. */
+/** RX missed of a wasmroute router's port p1 (towards h1), from `ip -j -s -s link` on its control socket; undefined for the kernel. */
 async function routerMissed(t: Topology): Promise<number | undefined> {
   if (t.kind === "kernel") return undefined;
   let out = "";
   let err = "";
-  const status = await sendControlCommand(t.controlPath, ["ip", "-s", "link", "show", "dev", "p1"], { stdout: (b) => (out += b.toString("latin1")), stderr: (b) => (err += b.toString("latin1")) });
-  if (status !== 0) throw new Error(`${t.label}: ip -s link: ${err.trim()}`);
-  const lines = out.split("\n");
-  const values = lines[lines.findIndex((l) => l.startsWith("    RX:")) + 1]?.trim().split(/\s+/);
-  return Number(values?.[4]); // bytes packets errors dropped missed mcast
+  // iproute2's JSON names missed_errors only at -s -s
+  const status = await sendControlCommand(t.controlPath, ["ip", "-j", "-s", "-s", "link", "show", "dev", "p1"], { stdout: (b) => (out += b.toString("latin1")), stderr: (b) => (err += b.toString("latin1")) });
+  if (status !== 0) throw new Error(`${t.label}: ip -j -s -s link: ${err.trim()}`);
+  const [p1] = JSON.parse(out) as { stats64: { rx: { missed_errors: number } } }[];
+  return p1!.stats64.rx.missed_errors;
 }
 
 /** One pps measurement: full-rate trafgen, `warm` s of warm-up, then Δ counters over `window` s. */

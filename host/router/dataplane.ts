@@ -55,6 +55,16 @@ export interface PortStats {
   rxMulticast: number;
 }
 
+/** A port's counters as DataPlane.stats reports them (what `ip -s link` and the metrics print). */
+export interface PortReport {
+  name: string;
+  ifindex: number;
+  stats: PortStats;
+  losses: PortLosses;
+  /** The device failed: the port is no longer read or written. */
+  failed: boolean;
+}
+
 interface Port {
   ifindex: number;
   name: string;
@@ -275,7 +285,7 @@ export class DataPlane {
     if (this.running) this.scheduleReplay();
   }
 
-  stats(): { name: string; ifindex: number; stats: PortStats; losses: PortLosses; failed: boolean }[] {
+  stats(): PortReport[] {
     return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats }, losses: p.device.losses?.() ?? { missed: 0, cut: 0 }, failed: p.failed }));
   }
 

@@ -21,16 +21,7 @@
  */
 import type { LinkView } from "../cli/format-link.ts";
 import { formatMac } from "./devices.ts";
-import type { PortLosses } from "../io/port.ts";
-import type { PortStats } from "./dataplane.ts";
-
-export interface PortReport {
-  name: string;
-  ifindex: number;
-  stats: PortStats;
-  losses: PortLosses;
-  failed: boolean;
-}
+import type { PortReport } from "./dataplane.ts";
 
 /** ports: the data plane's (DataPlane.stats); mac and mtu of each by name; drops: the core's per-port drops by ifindex. */
 export function linkViews(ports: readonly PortReport[], macOf: (name: string) => Uint8Array | undefined, mtuOf: (name: string) => number, drops: Uint32Array): LinkView[] {

@@ -35,6 +35,7 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Router } from "./router.ts";
+import type { PortReport } from "./dataplane.ts";
 import { RT_CACHE_FIELD_NAMES } from "../cache/stat.ts";
 import { readSnmp, SNMP_BLOCKS, SNMP_OFFSETS, WRDROP_FIELDS, DROP_REASONS } from "./snmp.ts";
 
@@ -113,7 +114,7 @@ export function routerRegistry(router: Router): Registry {
   gauge("wasmroute_route_cache_buckets", "Route cache hash buckets (rhash_entries)", [], () => [[{}, router.cache.buckets]]);
 
   const ports = () => router.dp.stats();
-  const perPort = (f: (s: ReturnType<Router["dp"]["stats"]>[number]) => number) => () => ports().map((p): [Record<string, string>, number] => [{ interface: p.name }, f(p)]);
+  const perPort = (f: (s: PortReport) => number) => () => ports().map((p): [Record<string, string>, number] => [{ interface: p.name }, f(p)]);
   mirror("wasmroute_interface_rx_frames_total", "Frames received on the port", ["interface"], perPort((p) => p.stats.rxFrames));
   mirror("wasmroute_interface_rx_bytes_total", "Bytes received on the port", ["interface"], perPort((p) => p.stats.rxBytes));
   mirror("wasmroute_interface_tx_frames_total", "Frames sent on the port", ["interface"], perPort((p) => p.stats.txFrames));
