@@ -12,6 +12,9 @@ import { Logger } from "../host/router/logger.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
 import { parseMac } from "../host/router/devices.ts";
 import { adaptPasses, type FrameDevice } from "../host/router/dataplane.ts";
+import { FramePort } from "../host/io/port.ts";
+import { spawnSync } from "node:child_process";
+import { canUseNetns, createNetns, deleteNetns, ipIn } from "./lib/netns.ts";
 
 const CONFIG = `
 link add p1 type pcap address 02:77:00:00:01:01
@@ -186,6 +189,57 @@ describe("the receive loop after the core's memory grew", () => {
         expect([...f.subarray(0, 6)]).toEqual([2, 0, 0, 0, 2, 2]); // to the next hop's MAC
         expect(f[14 + 8]).toBe(63); // TTL − 1
       }
+    }
+  });
+
+  it.skipIf(!canUseNetns())("AF_PACKET ports whose arrays were bound into them get the new memory bound, and go on forwarding", async () => {
+    // p1 and p2 on the router ends of two veths in a wr- namespace; the test sends into a0 and reads b0.
+    const ns = `wr-pw-${process.pid}`;
+    const test: FramePort[] = [];
+    createNetns(ns);
+    try {
+      spawnSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+      for (const args of [["link", "add", "wr-pwa0", "type", "veth", "peer", "name", "wr-pwa1"], ["link", "add", "wr-pwb0", "type", "veth", "peer", "name", "wr-pwb1"], ...["wr-pwa0", "wr-pwa1", "wr-pwb0", "wr-pwb1"].map((d) => ["link", "set", d, "up"])]) {
+        const r = ipIn(ns, args);
+        if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+      }
+      router = Router.start(parseConfig(CONFIG, "poll.conf"), { pollWindowUs: 0, logger: new Logger("text", () => {}) });
+      for (const [name, dev] of [["p1", "wr-pwa1"], ["p2", "wr-pwb1"]] as const) {
+        const ifindex = router.ports.get(name)!.ifindex;
+        router.dp.removePort(ifindex);
+        router.dp.addPort(ifindex, name, FramePort.packet(dev, ns)); // no offload, as the pcap links the core was told of
+      }
+      const into = FramePort.packet("wr-pwa0", ns);
+      const out = FramePort.packet("wr-pwb0", ns);
+      test.push(into, out);
+      const f = frame();
+      const core = router.dp.core;
+      const got: Uint8Array[] = [];
+      const buf = new Uint8Array(2048 * 8);
+      const lens = new Int32Array(8);
+      for (let round = 0; round < 3; round++) {
+        if (round > 0) core.x.memory.grow(16); // the ports' bound arrays now point into a detached buffer
+        const src = new Uint8Array(2048 * 4);
+        for (let k = 0; k < 4; k++) src.set(f, k * 2048);
+        expect(into.send(src, 0, 2048, new Int32Array(4).fill(f.length), 4)).toBe(4);
+        const t0 = Date.now();
+        while (got.length < 4 * (round + 1) && Date.now() - t0 < 3000) {
+          await sleep(5); // the router's readiness callbacks run meanwhile
+          const n = out.recv(buf, 0, 2048, 8, lens);
+          for (let i = 0; i < n; i++) got.push(buf.slice(i * 2048, i * 2048 + lens[i]!));
+        }
+        expect(got.length).toBe(4 * (round + 1));
+      }
+      for (const g of got) {
+        expect([...g.subarray(0, 6)]).toEqual([2, 0, 0, 0, 2, 2]); // to the next hop's MAC
+        expect(g[14 + 8]).toBe(63); // TTL − 1
+      }
+      expect(router.dp.stats().every((p) => !p.failed)).toBe(true);
+    } finally {
+      for (const p of test) p.close();
+      router?.stop();
+      router = undefined;
+      deleteNetns(ns);
     }
   });
 });

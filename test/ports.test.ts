@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FramePort, CSUM_NOT_READY } from "../host/io/port.ts";
+import { FramePort, CSUM_NOT_READY, type IoArea } from "../host/io/port.ts";
 import { frameSlotBytes } from "../host/router/devices.ts";
 import { GSO_FRAME_BYTES } from "../host/router/dataplane.ts";
 import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
@@ -18,6 +18,7 @@ const haveTrafgen = spawnSync("trafgen", ["--version"], { stdio: "ignore" }).err
 if (process.env.CI && canUseNetns() && !haveTrafgen) throw new Error("CI must have trafgen (netsniff-ng) for the flood in the ports test");
 const NS = `wr-tap-${process.pid}`;
 const NS2 = `wr-afp-${process.pid}`;
+const NS3 = `wr-bnd-${process.pid}`;
 const TAP = `wr-t${process.pid % 100000}`;
 const OUR_MAC = [0x02, 0, 0, 0, 0, 0x01];
 const ports: FramePort[] = [];
@@ -26,6 +27,7 @@ afterAll(() => {
   for (const p of ports) p.close();
   deleteNetns(NS);
   deleteNetns(NS2);
+  deleteNetns(NS3);
 });
 
 /** The ARP + UDP exchange through `port` with the kernel at 10.199.0.2 (MAC 02:…:02) in namespace ns. */
@@ -389,6 +391,73 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
       rx.close();
       tx.close();
     }
+  });
+
+  it("a bound area: frames go out with sendBound and come in with recvBound, packed and in slots; a grown memory needs a new binding", async () => {
+    // Two packet ports on the two ends of a veth in NS3: a plain one (slots) and an offload one (packed, vnet headers).
+    createNetns(NS3);
+    for (const args of [["link", "add", "wr-ba0", "type", "veth", "peer", "name", "wr-ba1"], ["link", "set", "wr-ba0", "up"], ["link", "set", "wr-ba1", "up"]]) {
+      const r = ipIn(NS3, args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+    }
+    const plain = FramePort.packet("wr-ba0", NS3);
+    const offload = FramePort.packet("wr-ba1", NS3, undefined, true);
+    ports.push(plain, offload);
+    const mem = new WebAssembly.Memory({ initial: 4 });
+    const MAX = 16;
+    const area = (buf: ArrayBuffer): IoArea => ({
+      buf, rxOffset: 0, rxBytes: 2 * GSO_FRAME_BYTES, slot: 2048, frameMax: GSO_FRAME_BYTES, max: MAX,
+      lens: new Int32Array(buf, 140_000, MAX), flags: new Uint8Array(buf, 140_100, MAX), vnet: new Uint8Array(buf, 140_200, MAX * 12), offs: new Uint32Array(buf, 140_400, MAX),
+      txOffsets: new Uint32Array(buf, 140_500, MAX), txLens: new Int32Array(buf, 140_600, MAX), txVnet: new Uint8Array(buf, 140_700, MAX * 12),
+    });
+    // frame k: broadcast, ethertype 0x88b5 (local experimental: no stack takes it), k in its payload, 60 + k bytes
+    const send = (from: FramePort, a: IoArea, count: number) => {
+      const b = new Uint8Array(a.buf);
+      for (let k = 0; k < count; k++) {
+        const at = 150_000 + k * 128;
+        b.fill(0, at, at + 128);
+        b.set([255, 255, 255, 255, 255, 255, 2, 0, 0, 0, 0xba, 1, 0x88, 0xb5, k], at);
+        a.txOffsets[k] = at;
+        a.txLens[k] = 60 + k;
+      }
+      a.txVnet.fill(0); // no offload asked: a plain frame
+      expect(from.sendBound(0, count)).toBe(count);
+    };
+    const take = async (to: FramePort, a: IoArea, count: number, packed: boolean) => {
+      const got: number[][] = [];
+      const t0 = Date.now();
+      while (got.length < count && Date.now() - t0 < 3000) {
+        const n = to.recvBound();
+        const b = new Uint8Array(a.buf);
+        for (let i = 0; i < n; i++) {
+          const at = packed ? a.offs[i]! : i * a.slot;
+          expect(packed ? at % 64 : 0).toBe(0);
+          if (b[at + 12] === 0x88 && b[at + 13] === 0xb5) got.push([a.lens[i]!, b[at + 12]!, b[at + 13]!, b[at + 14]!]); // not the kernel's IPv6 chatter
+        }
+        if (n === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(got).toEqual(Array.from({ length: count }, (_, k) => [60 + k, 0x88, 0xb5, k]));
+    };
+    let a = area(mem.buffer);
+    plain.bindArea(a);
+    offload.bindArea(a);
+    send(plain, a, 10);
+    await take(offload, a, 10, true);
+    send(offload, a, 7);
+    await take(plain, a, 7, false);
+    // the memory grows: the old buffer is detached, and the old binding refuses to touch it
+    mem.grow(1);
+    expect(() => plain.recvBound()).toThrow(/grew or moved since areaBind; bind it again/);
+    expect(() => offload.sendBound(0, 1)).toThrow(/bind it again/);
+    a = area(mem.buffer);
+    plain.bindArea(a);
+    offload.bindArea(a);
+    send(plain, a, MAX);
+    await take(offload, a, MAX, true);
+    // a list entry past the list, or an array that is not a view into buf: one clear error each
+    expect(() => plain.sendBound(MAX - 1, 2)).toThrow(/entries out of the list/);
+    expect(() => plain.bindArea({ ...area(mem.buffer), lens: new Int32Array(MAX) })).toThrow(/argument 7 must be a typed array inside buf/);
+    expect(() => plain.bindArea({ ...area(mem.buffer), max: 100_000 })).toThrow(/out of bounds/);
   });
 
   it("refuses a bad name and an out-of-bounds batch with clear errors", () => {

@@ -32,6 +32,40 @@ export interface PortLosses {
   cut: number;
 }
 
+/**
+ * Where a data plane's batches live, bound into a port once (bindArea) so that recvBound and sendBound
+ * pass no arrays: the receive area (recv's slots, or recvPacked's packed bytes, and the per-frame arrays)
+ * and the transmit list (sendList's offsets, lengths and vnet headers). Every array is a view into buf.
+ * Bind a new one after the memory grew: a call through the old one throws.
+ */
+export interface IoArea {
+  buf: ArrayBuffer;
+  rxOffset: number;
+  rxBytes: number;
+  slot: number;
+  frameMax: number;
+  max: number;
+  lens: Int32Array;
+  flags: Uint8Array;
+  vnet: Uint8Array;
+  offs: Uint32Array;
+  txOffsets: Uint32Array;
+  txLens: Int32Array;
+  txVnet: Uint8Array;
+}
+
+/** One native binding per area, however many ports share it. */
+const boundAreas = new WeakMap<IoArea, object>();
+
+function areaHandle(a: IoArea): object {
+  let h = boundAreas.get(a);
+  if (!h) {
+    h = wrio().areaBind(a.buf, a.rxOffset, a.rxBytes, a.slot, a.frameMax, a.max, a.lens, a.flags, a.vnet, a.offs, a.txOffsets, a.txLens, a.txVnet);
+    boundAreas.set(a, h);
+  }
+  return h;
+}
+
 export class FramePort {
   readonly kind: PortKind;
   readonly name: string;
@@ -39,6 +73,7 @@ export class FramePort {
   /** A tap or packet socket with vnet headers: recvPacked and sendList take a vnet array (12 bytes a frame). */
   readonly offload: boolean;
   private watcher: object | undefined;
+  private area: object | undefined;
   private kernelSide: KernelSideDrops | undefined;
 
   private constructor(kind: PortKind, name: string, fd: number, offload: boolean) {
@@ -94,6 +129,23 @@ export class FramePort {
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number {
     if (this.offload && !vnet) throw new Error(`${this.name}: an offload tap needs each frame's vnet header`);
     return wrio().sendList(this.fd, buf, offsets, lens, start, n, this.offload ? vnet : undefined);
+  }
+
+  /** Binds the area recvBound and sendBound use (again after the memory grew). */
+  bindArea(area: IoArea): void {
+    this.area = areaHandle(area);
+  }
+
+  /** recv, or recvPacked on an offload port, into the bound area: the frames taken. */
+  recvBound(): number {
+    if (!this.area) throw new Error(`${this.name}: no area bound`);
+    return wrio().recvArea(this.area, this.fd, this.offload);
+  }
+
+  /** sendList of the bound area's transmit list (entries start … start + n − 1, with their vnet headers on an offload port). */
+  sendBound(start: number, n: number): number {
+    if (!this.area) throw new Error(`${this.name}: no area bound`);
+    return wrio().sendArea(this.area, this.fd, start, n, this.offload);
   }
 
   /**

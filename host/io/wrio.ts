@@ -15,6 +15,12 @@ export interface Wrio {
   recvPacked(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array | undefined, offs: Uint32Array): number;
   sendBatch(fd: number, buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, lens: Int32Array, n: number): number;
   sendList(fd: number, buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
+  /** The receive area and transmit list bound once (area.c): every array a view into buf. */
+  areaBind(buf: ArrayBuffer, rxOffset: number, rxBytes: number, slot: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array, txOffsets: Uint32Array, txLens: Int32Array, txVnet: Uint8Array): object;
+  /** recvBatch (packed false) or recvPacked (true) into a bound area; throws once its memory grew (bind again). */
+  recvArea(area: object, fd: number, packed: boolean): number;
+  /** sendList of a bound area's transmit list, entries start … start + n − 1; withVnet on an offload port. */
+  sendArea(area: object, fd: number, start: number, n: number, withVnet: boolean): number;
   watch(fd: number, callback: (status: number) => void): object;
   unwatch(handle: object): void;
   /** Stops (the fd leaves the epoll set at once) or restarts a watch's callbacks without closing it. */

@@ -9,7 +9,7 @@
  */
 import type { Core } from "../core/load.ts";
 import type { PcapWriter } from "../io/pcap.ts";
-import type { PortLosses } from "../io/port.ts";
+import type { IoArea, PortLosses } from "../io/port.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
@@ -18,6 +18,10 @@ export interface FrameDevice {
   recvPacked?(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number;
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
+  /** Takes the receive area and transmit list once (again after the memory grew); then recvBound and sendBound pass no arrays. */
+  bindArea?(area: IoArea): void;
+  recvBound?(): number;
+  sendBound?(start: number, n: number): number;
   onReadable(callback: () => void): void;
   /** Pauses or resumes the readiness callback (the poll loop pauses every port's while it polls them). */
   pauseWatching?(paused: boolean): void;
@@ -165,6 +169,8 @@ export class DataPlane {
   private polling: NodeJS.Immediate | undefined;
   private replaying: NodeJS.Immediate | undefined;
   private mem: ArrayBuffer | undefined;
+  /** The area bound into the ports (made with the views). */
+  private area: IoArea | undefined;
   private lensView!: Int32Array;
   private flagsView!: Uint8Array;
   private vnetView!: Uint8Array;
@@ -219,7 +225,19 @@ export class DataPlane {
     this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
     this.vnetView = new Uint8Array(buf, this.rxVnet, this.slots * VNET_STRIDE);
     this.offsView = new Uint32Array(buf, this.rxOffs, this.slots);
+    this.tx = undefined;
+    this.txViews(buf, this.x.dp_tx_result() >>> 2); // and binds the new area into the ports
     return buf;
+  }
+
+  /** The receive area and transmit list over the current memory, bound into every port that takes one. */
+  private bindArea(): void {
+    const t = this.tx!;
+    this.area = {
+      buf: this.mem!, rxOffset: this.rxBuf, rxBytes: this.rxBytes, slot: this.slotBytes, frameMax: GSO_FRAME_BYTES, max: this.slots,
+      lens: this.lensView, flags: this.flagsView, vnet: this.vnetView, offs: this.offsView, txOffsets: t.offsets, txLens: t.lens, txVnet: t.vnets,
+    };
+    for (const p of this.ports.values()) if (!p.failed) p.device.bindArea?.(this.area);
   }
 
   /** Where frame i of the batch just received on p starts in linear memory (a slot, or packed). */
@@ -263,6 +281,8 @@ export class DataPlane {
     if (this.ports.has(ifindex)) throw new Error(`port ${name} is already bound`);
     this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxMulticast: 0 } });
     this.portList = [...this.ports.values()];
+    this.views(); // the area over the current memory (bound into every port if the memory grew)
+    device.bindArea?.(this.area!);
     if (this.running) this.watch(this.ports.get(ifindex)!);
   }
 
@@ -383,7 +403,9 @@ export class DataPlane {
     const mem = this.views();
     let n: number;
     try {
-      n = p.device.offload && p.device.recvPacked
+      n = p.device.recvBound
+        ? p.device.recvBound()
+        : p.device.offload && p.device.recvPacked
         ? p.device.recvPacked(mem, this.rxBuf, this.rxBytes, GSO_FRAME_BYTES, this.slots, this.lensView, this.flagsView, this.vnetView, this.offsView)
         : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
     } catch (e) {
@@ -500,7 +522,7 @@ export class DataPlane {
       let sent = 0;
       if (!p.failed) {
         try {
-          sent = p.device.sendList(buf, offsets, lens, first, count, p.device.offload ? vnets : undefined);
+          sent = p.device.sendBound ? p.device.sendBound(first, count) : p.device.sendList(buf, offsets, lens, first, count, p.device.offload ? vnets : undefined);
         } catch (e) {
           this.portFailed(p, e);
         }
@@ -534,6 +556,7 @@ export class DataPlane {
     const u32 = new Uint32Array(buf);
     const max = this.slots * 4; // dp_tx_init's maxFrames
     this.tx = { u32, offsets: new Uint32Array(buf, u32[res + 2]!, max), lens: new Int32Array(buf, u32[res + 3]!, max), vnets: new Uint8Array(buf, this.x.dp_tx_vnet(), max * VNET_STRIDE) };
+    this.bindArea();
     return this.tx;
   }
 

@@ -58,6 +58,8 @@
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
  *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
  *   watch(fd, callback), watchPause(handle, paused), unwatch(handle)   readiness (watch.c).
+ *   areaBind(...), recvArea(area, fd, packed), sendArea(area, fd, start, n, withVnet)   the same reads and
+ *                                                      writes with the arrays bound once (area.c).
  *   close(fd)
  * buf is an ArrayBuffer or a typed array; lens an Int32Array/Uint32Array. Errors throw "what: strerror".
  */
@@ -85,18 +87,16 @@
 #include "netns.h"
 #include "port_counters.h"
 #include "throw_errno.h"
+#include "frames.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
-#define MAX_BATCH 1024
 /* The largest frame a packet port's receive ring takes whole, unless packetOpen is told (the data
    plane's receive slot: 2048, more for a link with a larger MTU). Frames larger than a ring block
    holds (64 KiB) get no ring: such a port reads with recvmmsg into the slot. */
 #define RING_FRAME_BYTES 2048
 #define RING_FRAME_MAX (1 << 20)
-/* Bytes per frame in a vnet-header array (the 10-byte struct virtio_net_hdr, padded to 12). */
-#define VNET_STRIDE 12
 #define VNET_BYTES ((int)sizeof(struct virtio_net_hdr))
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 
@@ -127,16 +127,9 @@ static int arg_i32(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
-/* Bytes of an ArrayBuffer or typed array. */
-static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+/* Bytes of a typed array (frames.h). */
+int typed_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   bool is = false;
-  napi_is_arraybuffer(env, v, &is);
-  if (is) {
-    void *d;
-    napi_get_arraybuffer_info(env, v, &d, len);
-    *data = d;
-    return 1;
-  }
   napi_is_typedarray(env, v, &is);
   if (!is) return 0;
   napi_typedarray_type t;
@@ -150,6 +143,17 @@ static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   if (t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array) el = 8;
   *data = d;
   *len = n * el;
+  return 1;
+}
+
+/* Bytes of an ArrayBuffer or typed array. */
+static int arg_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  bool is = false;
+  napi_is_arraybuffer(env, v, &is);
+  if (!is) return typed_bytes(env, v, data, len);
+  void *d;
+  napi_get_arraybuffer_info(env, v, &d, len);
+  *data = d;
   return 1;
 }
 
@@ -305,37 +309,15 @@ static ssize_t tap_read(int fd, uint8_t *hdr, uint8_t *frame, size_t room) {
   return r;
 }
 
-/* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
-static napi_value recv_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd, offset, slot, max;
-  uint8_t *buf, *lensb;
-  size_t buflen, lenslen;
-  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
-      !arg_i32(env, argv[3], &slot) || !arg_i32(env, argv[4], &max) || !arg_bytes(env, argv[5], &lensb, &lenslen) ||
-      offset < 0 || slot <= 0 || max < 0 || (size_t)offset + (size_t)slot * (size_t)max > buflen || lenslen < (size_t)max * 4) {
-    napi_throw_range_error(env, NULL, "recvBatch(fd, buf, offset, slot, max, lens): area out of bounds");
-    return NULL;
-  }
-  int32_t *lens = (int32_t *)lensb;
-  uint8_t *flags = NULL;
-  size_t flagslen = 0;
-  if (argc >= 7) {
-    napi_valuetype ft;
-    napi_typeof(env, argv[6], &ft);
-    if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
-      napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
-      return NULL;
-    }
-  }
+/* Reads up to max frames of fd into slots of `slot` bytes at dst (recvBatch's layout): how many, or
+   -errno with *what naming the call that failed. */
+int frames_recv_slots(int fd, uint8_t *dst, int slot, int max, int32_t *lens, uint8_t *flags, const char **what) {
   if (is_socket(fd)) {
     if (packet_ring_has(fd)) {
       unsigned cut = 0;
-      int got = packet_ring_recv(fd, buf + offset, slot, max, lens, flags, &cut);
+      int got = packet_ring_recv(fd, dst, slot, max, lens, flags, &cut);
       if (cut) port_counters_cut(fd, cut);
-      return num(env, got);
+      return got;
     }
     struct mmsghdr msgs[MAX_BATCH];
     struct iovec iov[MAX_BATCH];
@@ -344,7 +326,7 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     int want = max < MAX_BATCH ? max : MAX_BATCH;
     memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)want);
     for (int k = 0; k < want; k++) {
-      iov[k].iov_base = buf + offset + (size_t)k * slot;
+      iov[k].iov_base = dst + (size_t)k * slot;
       iov[k].iov_len = (size_t)slot;
       msgs[k].msg_hdr.msg_iov = &iov[k];
       msgs[k].msg_hdr.msg_iovlen = 1;
@@ -354,8 +336,9 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     int r;
     do r = recvmmsg(fd, msgs, (unsigned)want, MSG_DONTWAIT, NULL); while (r < 0 && errno == EINTR);
     if (r < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return num(env, 0);
-      return throw_errno(env, "recvmmsg", errno);
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      *what = "recvmmsg";
+      return -errno;
     }
     for (int k = 0; k < r; k++) {
       lens[k] = (int32_t)(msgs[k].msg_len < (unsigned)slot ? msgs[k].msg_len : (unsigned)slot);
@@ -370,20 +353,82 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
         if (aux.tp_status & TP_STATUS_CSUM_VALID) flags[k] |= 2;
       }
     }
-    return num(env, r);
+    return r;
   }
   if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
   while (i < max) {
-    ssize_t r = tap_read(fd, NULL, buf + offset + (size_t)i * slot, (size_t)slot);
+    ssize_t r = tap_read(fd, NULL, dst + (size_t)i * slot, (size_t)slot);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return throw_errno(env, "read", errno);
+      *what = "read";
+      return -errno;
     }
     lens[i++] = (int32_t)r;
   }
-  return num(env, i);
+  return i;
+}
+
+/* Reads frames of fd packed into bytes at dst while frame_max still fits (recvPacked's layout), each
+   with its vnet header if vnet: how many, or -errno with *what naming the call that failed. */
+int frames_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, int32_t *lens, uint8_t *flags, uint8_t *vnet, uint32_t *offs, const char **what) {
+  if (vnet && is_socket(fd) && packet_ring_has(fd)) {
+    unsigned cut = 0;
+    int got = packet_ring_recv_packed(fd, dst, bytes, frame_max, max, lens, flags, vnet, VNET_STRIDE, offs, &cut);
+    if (cut) port_counters_cut(fd, cut);
+    return got;
+  }
+  size_t used = 0;
+  int i = 0;
+  while (i < max && used + (size_t)frame_max <= (size_t)bytes) {
+    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
+    ssize_t r = tap_read(fd, hdr, dst + used, (size_t)frame_max);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      *what = "read";
+      return -errno;
+    }
+    flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
+    offs[i] = (uint32_t)used;
+    lens[i++] = (int32_t)r;
+    used += ((size_t)r + 63) & ~(size_t)63;
+  }
+  return i;
+}
+
+/* A frame count, or the error a frames_* call returned, thrown. */
+static napi_value count_or_throw(napi_env env, int r, const char *what) {
+  return r < 0 ? throw_errno(env, what, -r) : num(env, r);
+}
+
+/* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
+static napi_value recv_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, offset, slot, max;
+  uint8_t *buf, *lensb;
+  size_t buflen, lenslen;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
+      !arg_i32(env, argv[3], &slot) || !arg_i32(env, argv[4], &max) || !arg_bytes(env, argv[5], &lensb, &lenslen) ||
+      offset < 0 || slot <= 0 || max < 0 || (size_t)offset + (size_t)slot * (size_t)max > buflen || lenslen < (size_t)max * 4) {
+    napi_throw_range_error(env, NULL, "recvBatch(fd, buf, offset, slot, max, lens): area out of bounds");
+    return NULL;
+  }
+  uint8_t *flags = NULL;
+  size_t flagslen = 0;
+  if (argc >= 7) {
+    napi_valuetype ft;
+    napi_typeof(env, argv[6], &ft);
+    if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
+      napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
+      return NULL;
+    }
+  }
+  const char *what = "";
+  return count_or_throw(env, frames_recv_slots(fd, buf + offset, slot, max, (int32_t *)lensb, flags, &what), what);
 }
 
 /* recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) */
@@ -405,30 +450,8 @@ static napi_value recv_packed(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs): area out of bounds");
     return NULL;
   }
-  int32_t *lens = (int32_t *)lensb;
-  uint32_t *offs = (uint32_t *)offsb;
-  if (vnet && is_socket(fd) && packet_ring_has(fd)) {
-    unsigned cut = 0;
-    int got = packet_ring_recv_packed(fd, buf + offset, bytes, frameMax, max, lens, flags, vnet, VNET_STRIDE, offs, &cut);
-    if (cut) port_counters_cut(fd, cut);
-    return num(env, got);
-  }
-  size_t used = 0;
-  int i = 0;
-  while (i < max && used + (size_t)frameMax <= (size_t)bytes) {
-    uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
-    ssize_t r = tap_read(fd, hdr, buf + offset + used, (size_t)frameMax);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return throw_errno(env, "read", errno);
-    }
-    flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
-    offs[i] = (uint32_t)used;
-    lens[i++] = (int32_t)r;
-    used += ((size_t)r + 63) & ~(size_t)63;
-  }
-  return num(env, i);
+  const char *what = "";
+  return count_or_throw(env, frames_recv_packed(fd, buf + offset, bytes, frameMax, max, (int32_t *)lensb, flags, vnet, (uint32_t *)offsb, &what), what);
 }
 
 /* A device that is down or a full queue loses the frame, not the router: these errors skip one frame. */
@@ -436,8 +459,8 @@ static int frame_lost(int err) {
   return err == EIO || err == ENOBUFS || err == ENETDOWN || err == ENXIO || err == EMSGSIZE || err == ENODEV;
 }
 
-/* Sends count frames (frames[k], lens[k]); returns how many went, -errno on a hard error. Stops at EAGAIN. */
-static int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count, const uint8_t *vnet) {
+/* Sends count frames (frames.h). */
+int send_frames(int fd, uint8_t **frames, const int32_t *lens, int count, const uint8_t *vnet) {
   int sent = 0;
   if (is_socket(fd)) {
     int done = 0;
@@ -597,6 +620,7 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
 
 void privilege_register(napi_env env, napi_value exports); /* privilege.c: --user */
 void watch_register(napi_env env, napi_value exports);     /* watch.c: readiness */
+void area_register(napi_env env, napi_value exports);      /* area.c: bound areas */
 
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
@@ -611,5 +635,6 @@ NAPI_MODULE_INIT() {
   privilege_register(env, exports);
   port_counters_register(env, exports);
   watch_register(env, exports);
+  area_register(env, exports);
   return exports;
 }
