@@ -2,7 +2,8 @@
  * The route cache benchmark (issue #3), in one process on the real table:
  * - batched cache hits (keys whose entries are cached), 1,024 keys per call: the flows in insertion order,
  *   in a random order, and 4,096 of them (cache-resident); a random-order hit's cost split by stage of the
- *   fast path, next to the machine's memory floor;
+ *   fast path, next to the machine's memory floor; and a small cache (4,096 flows alone in the table,
+ *   measured before the rest go in: the fast path's own cost, every line it touches in the CPU caches);
  * - miss + insert: fresh flows through the slow path (policy FIB lookup, classification, intern);
  * - GC: a cache filled past the aggressive line (8 × buckets), then GC steps timed one by one:
  *   the longest step and the cost per entry scanned;
@@ -25,6 +26,8 @@ import { measureReaperUnderLeak, measureMissWhenHeldFull } from "./cache-reaper.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 1024;
+/** Flows of the small cache (measured alone in the table, before the rest are inserted). */
+const SMALL_FLOWS = 4096;
 
 
 /** A random permutation of 0..n-1 (Fisher–Yates). */
@@ -151,11 +154,27 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     m[w + 4] = 0;
     m[(dsts >>> 2) + i] = m[w]!;
   }
-  // Miss + insert: every flow once, timed as a whole.
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < flows; i += BATCH) x.cache_input_batch(keyArea + i * 20, out, Math.min(BATCH, flows - i), 1000, 0);
-  const cpu = process.cpuUsage(cpu0);
-  const insertPerSec = flows / ((cpu.user + cpu.system) / 1e6);
+  // Miss + insert: every flow once, timed as a whole (in two parts, around the small cache below).
+  const insertCpuUs = (from: number, to: number) => {
+    const c0 = process.cpuUsage();
+    for (let i = from; i < to; i += BATCH) x.cache_input_batch(keyArea + i * 20, out, Math.min(BATCH, to - i), 1000, 0);
+    const c = process.cpuUsage(c0);
+    return c.user + c.system;
+  };
+  // A small cache: the first SMALL_FLOWS flows alone in the table, so chains are about one entry long and
+  // every entry and bucket they touch stays in the CPU caches. What the fast path's own code costs, without
+  // the memory misses of a large table (the rows below, measured once all flows are in).
+  let insertUs = insertCpuUs(0, SMALL_FLOWS);
+  const calls0 = SMALL_FLOWS / BATCH;
+  const smallSweep = (2 * flows) / BATCH; // as many calls as the rows below time (two sweeps of all flows)
+  const smallStage = (s: number) => () => cpuNsPerKey(smallSweep, (c) => x.cache_hit_stages(keyArea + (c % calls0) * BATCH * 20, out, BATCH, 2000, s));
+  const smallNs = alternate({
+    small: () => cpuNsPerKey(smallSweep, (c) => x.cache_input_batch(keyArea + (c % calls0) * BATCH * 20, out, BATCH, 2000, 0)),
+    ...Object.fromEntries([1, 2, 3, 4, 5].map((s) => [`small${s}`, smallStage(s)])),
+  });
+  const smallHashed = cache.hashed;
+  insertUs += insertCpuUs(SMALL_FLOWS, flows);
+  const insertPerSec = flows / (insertUs / 1e6);
   const hashed = cache.hashed;
 
   // Keys in a random order (a shuffled copy): entry addresses have nothing to do with key order, as in a
@@ -207,12 +226,14 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   const hitsPerSec = perSec(ns.hits);
   const hitsShuffledPerSec = perSec(ns.shuffled);
   const hitsResidentPerSec = perSec(ns.resident);
+  const hitsSmallPerSec = perSec(smallNs.small);
   const fibPerSec = perSec(ns.fib);
   const policyPerSec = perSec(ns.policy);
   const mapPerSec = perSec(ns.map);
   const split = {
     nsPerKey: stagesOf(ns, "stage"),
     residentNsPerKey: stagesOf(ns, "resident"),
+    smallNsPerKey: stagesOf(smallNs, "small"),
     memoryBound: { oneRandomLoadNs: ns.oneLoad, bucketThenEntryNs: ns.bucketThenLine },
   };
 
@@ -286,6 +307,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     hitsPerSec,
     hitsShuffledPerSec,
     hitsResidentPerSec,
+    smallCache: { flows: SMALL_FLOWS, hashed: smallHashed, hitsPerSec: hitsSmallPerSec, nsPerKey: split.smallNsPerKey },
     hitCostSplitNsPerKey: split.nsPerKey,
     memoryBound: { ...split.memoryBound, oneRandomLoadPerSec: 1e9 / split.memoryBound.oneRandomLoadNs, bucketThenEntryPerSec: 1e9 / split.memoryBound.bucketThenEntryNs },
     insertPerSec,
@@ -319,6 +341,8 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     ],
     ["cache hits, batched, 4096 flows (cache-resident)", fmtRate(hitsResidentPerSec), ""],
     ["hit cost, cache-resident, ns/key (CPU time, stages)", `${split.residentNsPerKey.total.toFixed(1)} ns`, stagesText(split.residentNsPerKey)],
+    [`cache hits, batched, a small cache (${SMALL_FLOWS} flows alone in the table)`, fmtRate(hitsSmallPerSec), `${smallHashed} entries hashed; goal ≥ 100 M/s`],
+    ["hit cost, small cache, ns/key (CPU time, stages)", `${split.smallNsPerKey.total.toFixed(1)} ns`, stagesText(split.smallNsPerKey)],
     ["miss + insert (slow path: policy FIB + classify + intern)", fmtRate(insertPerSec), ""],
     ["FIB only, batched LPM of the same destinations", fmtRate(fibPerSec), `cache hit ÷ FIB = ${(hitsPerSec / fibPerSec).toFixed(2)}`],
     ["policy route (rules + LPM + multipath), batched", fmtRate(policyPerSec), `cache hit ÷ policy = ${(hitsPerSec / policyPerSec).toFixed(2)}`],

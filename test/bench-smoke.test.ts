@@ -25,6 +25,10 @@ describe("benchmarks (smoke)", () => {
     expect(j.memoryBound.oneRandomLoadNs).toBeGreaterThan(0);
     expect(j.memoryBound.bucketThenEntryNs).toBeGreaterThan(0);
     expect(j.bytesPerEntry).toBe(64);
+    // the small cache: its flows alone in the table, every one of them cached, its hit split like the others
+    expect(j.smallCache.hashed).toBe(j.smallCache.flows);
+    expect(j.smallCache.hitsPerSec).toBeGreaterThan(0);
+    expect(Object.values(j.smallCache.nsPerKey as Record<string, number>).every(Number.isFinite)).toBe(true);
     expect(j.gc.freed).toBeGreaterThan(0);
     expect(j.gcBudgeted.freed).toBeGreaterThan(0);
     // a cache held full: every timed miss called the GC and overflowed, in both modes

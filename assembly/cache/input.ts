@@ -294,16 +294,12 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
     for (let i: u32 = 0; i < m; i++) {
       const k = kc + <usize>i * KEY_BYTES;
       const o = oc + <usize>i * ANSWER_BYTES;
-      const dst = load<u32>(k);
-      const src = load<u32>(k, 4);
-      const iif = load<u32>(k, 8);
-      const mark = load<u32>(k, 12);
-      const tos = load<u32>(k, 16) & 0x1c;
+      const tos = load<u32>(k, 16) & 0x1c; // dst, src, iif and mark are read where a head or a slow path needs them
       let e: usize;
       if (changed) {
         // A slow path in this chunk may have changed the table (inserts, evictions, GC, a rebuild's new
         // genid): walk from the head, as a key taken alone would.
-        e = <usize>load<u32>(table + (<usize>(jhash3(dst, src, iif, seed) & m0) << 2));
+        e = <usize>load<u32>(table + (<usize>(jhash3(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), seed) & m0) << 2));
       } else {
         e = <usize>load<u32>(cur + (<usize>i << 2));
         searched += load<u32>(steps + (<usize>i << 2));
@@ -330,7 +326,7 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
         store<u32>(o, 0, 20);
         continue;
       }
-      inputSlow(dst, src, iif, mark, tos, now, false, o);
+      inputSlow(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), load<u32>(k, 12), tos, now, false, o);
       changed = true;
       g = genid;
       seed = secret + g;
