@@ -344,7 +344,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
           (load.get(t.kind) ?? load.set(t.kind, []).get(t.kind)!).push(await pingUnderLoad(t, conf, loadGapUs, o.quick ? 50 : 100, 0.01, compileMs));
         }
       }
-      const med = <T extends PingResult>(xs: T[]) => ({ avgUs: median(xs.map((x) => x.avgUs)), medianUs: median(xs.map((x) => x.medianUs)), minUs: median(xs.map((x) => x.minUs)), maxUs: median(xs.map((x) => x.maxUs)), loss: median(xs.map((x) => x.loss)) });
+      const med = <T extends PingResult>(xs: T[]) => ({ avgUs: median(xs.map((x) => x.avgUs)), medianUs: median(xs.map((x) => x.medianUs)), p90Us: median(xs.map((x) => x.p90Us)), p99Us: median(xs.map((x) => x.p99Us)), minUs: median(xs.map((x) => x.minUs)), maxUs: median(xs.map((x) => x.maxUs)), loss: median(xs.map((x) => x.loss)) });
       for (const t of topos) {
         const l = load.get(t.kind)!;
         pingRows.push({ router: t.kind, idle: med(idle.get(t.kind)!), load: { ...med(l), forwardedPps: median(l.map((x) => x.forwardedPps)), offeredPps: median(l.map((x) => x.offeredPps)) }, loadGapUs });
@@ -404,9 +404,9 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     }
     if (pingRows.length) {
       lines.push("");
-      lines.push(`| router | ping idle avg / median (min/max) µs | ratio avg / median | ping under a smooth load (trafgen -t ${pingRows[0]!.loadGapUs}us): avg / median (max) µs, loss | ratio avg / median |`);
+      lines.push(`| router | ping idle avg / median / p90 / p99 (min/max) µs | ratio avg / median | ping under a smooth load (trafgen -t ${pingRows[0]!.loadGapUs}us): avg / median / p90 / p99 (max) µs, loss | ratio avg / median |`);
       lines.push("|---|---|---:|---|---:|");
-      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} / ${fmt(p.idle.medianUs)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} / ${fx(p.idleMedianRatio)} | ${fmt(p.load.avgUs)} / ${fmt(p.load.medianUs)} (${fmt(p.load.maxUs)}), ${p.load.loss} % (offered ${fmt(p.load.offeredPps)}, forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} / ${fx(p.loadMedianRatio)} |`);
+      for (const p of json.ping) lines.push(`| ${p.router} | ${fmt(p.idle.avgUs)} / ${fmt(p.idle.medianUs)} / ${fmt(p.idle.p90Us)} / ${fmt(p.idle.p99Us)} (${fmt(p.idle.minUs)}/${fmt(p.idle.maxUs)}) | ${fx(p.idleRatio)} / ${fx(p.idleMedianRatio)} | ${fmt(p.load.avgUs)} / ${fmt(p.load.medianUs)} / ${fmt(p.load.p90Us)} / ${fmt(p.load.p99Us)} (${fmt(p.load.maxUs)}), ${p.load.loss} % (offered ${fmt(p.load.offeredPps)}, forwarded ${fmt(p.load.forwardedPps)} pps) | ${fx(p.loadRatio)} / ${fx(p.loadMedianRatio)} |`);
     }
     if (tcpRows.length) {
       lines.push("");

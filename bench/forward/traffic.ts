@@ -241,9 +241,17 @@ export interface PingResult {
   avgUs: number;
   /** The median echo: the typical RTT, which a few long echoes do not move. */
   medianUs: number;
+  /** The 90th and 99th percentile echoes: how long the slow ones take (with 100 echoes, p99 is the second longest). */
+  p90Us: number;
+  p99Us: number;
   minUs: number;
   maxUs: number;
   loss: number;
+}
+
+/** The q-quantile of sorted values (the value at rank ⌊q·(n−1)⌋), rounded; NaN for none. */
+function quantile(sorted: number[], q: number): number {
+  return sorted.length ? Math.round(sorted[Math.floor(q * (sorted.length - 1))]!) : NaN;
 }
 
 /** ping from h1 to h2: `count` echoes `intervalS` apart. */
@@ -257,6 +265,8 @@ export function ping(t: Topology, count: number, intervalS: number): PingResult 
     minUs: rtt ? Math.round(Number(rtt[1]) * 1000) : NaN,
     avgUs: rtt ? Math.round(Number(rtt[2]) * 1000) : NaN,
     medianUs: echoes.length ? Math.round(echoes[echoes.length >> 1]!) : NaN,
+    p90Us: quantile(echoes, 0.9),
+    p99Us: quantile(echoes, 0.99),
     maxUs: rtt ? Math.round(Number(rtt[3]) * 1000) : NaN,
     loss: Number(loss[1]),
   };
