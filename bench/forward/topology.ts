@@ -172,6 +172,8 @@ export class Topology {
   readonly r1: string | undefined;
   readonly r2: string | undefined;
   router: ChildProcess | undefined;
+  /** The router is `wasmroute run` with a control socket (not the kernel, not another forwarder such as bench/probes/tap-mq). */
+  controlled = false;
   routerOut = "";
   routerErr = "";
   readonly dir: string;
@@ -309,6 +311,7 @@ export class Topology {
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.router = child;
+    this.controlled = true;
     child.stdout!.on("data", (d) => (this.routerOut = (this.routerOut + d).slice(-1_000_000)));
     child.stderr!.on("data", (d) => (this.routerErr = (this.routerErr + d).slice(-4000)));
     await new Promise<void>((resolve, reject) => {

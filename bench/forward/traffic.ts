@@ -169,9 +169,9 @@ const PERF_EVENTS = [
   "syscalls:sys_enter_sendmmsg",
 ];
 
-/** RX missed of a wasmroute router's port p1 (towards h1), from `ip -j -s -s link` on its control socket; undefined for the kernel. */
+/** RX missed of a wasmroute router's port p1 (towards h1), from `ip -j -s -s link` on its control socket; undefined for the kernel or a probe. */
 async function routerMissed(t: Topology): Promise<number | undefined> {
-  if (t.kind === "kernel") return undefined;
+  if (!t.controlled) return undefined;
   let out = "";
   let err = "";
   // iproute2's JSON names missed_errors only at -s -s

@@ -1,0 +1,37 @@
+// The C probes of bench/probes (BENCHMARKS.md: "Multi-queue TAP with a thread per queue", the TAP write
+// measurements) still build and run: a short run of each, output of the promised shape, and no namespace
+// left behind. Root only; CI is root. No speed is asserted.
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+
+requireNetnsInCi();
+const have = (cmd: string, arg: string) => spawnSync(cmd, [arg], { stdio: "ignore" }).error === undefined;
+const haveTools = have("trafgen", "--version") && have("cc", "--version");
+if (process.env.CI && canUseNetns() && !haveTools) throw new Error("CI must have trafgen (netsniff-ng) and a C compiler for the probes' smoke test");
+const run = canUseNetns() && haveTools ? describe : describe.skip;
+const leftovers = () => (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").split("\n").filter((l) => /^wr-(bf-mq|tw-)/.test(l)).length; // tap-mq's topologies, tap-write's namespace
+
+run("bench probes (smoke)", () => {
+  it("tap-write: µs per frame through io_uring and write(2) for each batch size", () => {
+    const before = leftovers();
+    const r = spawnSync("bash", ["bench/probes/tap-write.sh", "2000", "1", "4"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { batches: { batch: number; ioUringUsPerFrame: number; writeUsPerFrame: number }[] };
+    expect(j.batches.map((b) => b.batch)).toEqual([1, 4]);
+    for (const b of j.batches) expect([b.ioUringUsPerFrame, b.writeUsPerFrame].every((x) => x > 0)).toBe(true);
+    expect(leftovers()).toBe(before);
+  }, 70_000);
+
+  it("tap-mq: the kernel row and one- and two-queue forwarders, each thread's count, against the kernel", () => {
+    const before = leftovers();
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/probes/tap-mq.ts", "--runs", "1", "--flows", "1", "--queues", "1,2", "--json"], { encoding: "utf8", timeout: 110_000, killSignal: "SIGTERM" });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { router: string; pps: number; ratio: number; perThread: number[][] }[];
+    expect(rows.map((x) => x.router)).toEqual(["kernel", "tap-mq ×1", "tap-mq ×2"]);
+    for (const x of rows) expect(x.pps, x.router).toBeGreaterThan(0);
+    expect(rows[1]!.perThread[0]).toHaveLength(1);
+    expect(rows[2]!.perThread[0]).toHaveLength(2);
+    expect(leftovers()).toBe(before);
+  }, 120_000);
+});
