@@ -1,5 +1,5 @@
-// The C probes of bench/probes (BENCHMARKS.md: "Multi-queue TAP with a thread per queue", the TAP write
-// measurements) still build and run: a short run of each, output of the promised shape, and no namespace
+// The probes of bench/probes (BENCHMARKS.md: "Multi-queue TAP with a thread per queue", the TAP write
+// measurements, "Arrays bound once") still build and run: a short run of each, output of the promised shape, and no namespace
 // left behind. Root only; CI is root. No speed is asserted.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -10,7 +10,7 @@ const have = (cmd: string, arg: string) => spawnSync(cmd, [arg], { stdio: "ignor
 const haveTools = have("trafgen", "--version") && have("cc", "--version");
 if (process.env.CI && canUseNetns() && !haveTools) throw new Error("CI must have trafgen (netsniff-ng) and a C compiler for the probes' smoke test");
 const run = canUseNetns() && haveTools ? describe : describe.skip;
-const leftovers = () => (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").split("\n").filter((l) => /^wr-(bf-mq|tw-)/.test(l)).length; // tap-mq's topologies, tap-write's namespace
+const leftovers = () => (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").split("\n").filter((l) => /^wr-(bf-mq|bf-bc-|tw-)/.test(l)).length; // tap-mq's topologies, bound-call's and tap-write's namespaces
 
 run("bench probes (smoke)", () => {
   it("tap-write: µs per frame through io_uring and write(2) for each batch size", () => {
@@ -34,4 +34,14 @@ run("bench probes (smoke)", () => {
     expect(rows[2]!.perThread[0]).toHaveLength(2);
     expect(leftovers()).toBe(before);
   }, 120_000);
+
+  it("bound-call: an empty ring read's cost per call through recvPacked and through a bound area, and the call floor", () => {
+    const before = leftovers();
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/probes/bound-call.ts", "--calls", "20000", "--rounds", "1"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, number>;
+    expect(Object.keys(j).sort()).toEqual(["calls", "packetRingNsPerCall", "recvAreaNsPerCall", "recvPackedNsPerCall", "rounds"]);
+    for (const k of ["packetRingNsPerCall", "recvAreaNsPerCall", "recvPackedNsPerCall"]) expect(j[k], k).toBeGreaterThan(0);
+    expect(leftovers()).toBe(before);
+  }, 70_000);
 });

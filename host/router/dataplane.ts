@@ -13,9 +13,9 @@ import type { IoArea, PortLosses } from "../io/port.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
-  /** Frames come and go with a 12-byte vnet header each (an offload TAP); received with recvPacked. */
+  /** Frames come and go with a 12-byte vnet header each (an offload TAP or packet port); received packed, through recvBound. */
   readonly offload?: boolean;
-  recvPacked?(buf: ArrayBuffer | ArrayBufferView, offset: number, bytes: number, frameMax: number, max: number, lens: Int32Array, flags: Uint8Array, vnet: Uint8Array, offs: Uint32Array): number;
+  /** Frames into the receive slots, for a device that takes no bound area (recvBound reads a FramePort). */
   recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array, flags?: Uint8Array): number;
   sendList(buf: ArrayBuffer | ArrayBufferView, offsets: Uint32Array, lens: Int32Array, start: number, n: number, vnet?: Uint8Array): number;
   /** Takes the receive area and transmit list once (again after the memory grew); then recvBound and sendBound pass no arrays. */
@@ -403,11 +403,7 @@ export class DataPlane {
     const mem = this.views();
     let n: number;
     try {
-      n = p.device.recvBound
-        ? p.device.recvBound()
-        : p.device.offload && p.device.recvPacked
-        ? p.device.recvPacked(mem, this.rxBuf, this.rxBytes, GSO_FRAME_BYTES, this.slots, this.lensView, this.flagsView, this.vnetView, this.offsView)
-        : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
+      n = p.device.recvBound ? p.device.recvBound() : p.device.recv(mem, this.rxBuf, this.slotBytes, this.slots, this.lensView, this.flagsView);
     } catch (e) {
       this.portFailed(p, e);
       return 0;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include "frames.h"
 #include "throw_errno.h"
+#include "napi_exports.h"
 
 typedef struct {
   napi_ref buf_ref;
@@ -172,10 +173,7 @@ static napi_value recv_area(napi_env env, napi_callback_info info) {
   const char *what = "";
   int r = packed ? frames_recv_packed(fd, a->rx, a->rx_bytes, a->frame_max, a->max, a->lens, a->flags, a->vnet, a->offs, &what)
                  : frames_recv_slots(fd, a->rx, a->slot, a->max, a->lens, a->flags, &what);
-  if (r < 0) return throw_errno(env, what, -r);
-  napi_value n;
-  napi_create_int32(env, r, &n);
-  return n;
+  return count_or_throw(env, r, what);
 }
 
 /* sendArea(area, fd, start, n, withVnet) -> sent */
@@ -191,32 +189,9 @@ static napi_value send_area(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sendArea(area, fd, start, n, withVnet): entries out of the list");
     return NULL;
   }
-  const uint32_t *offs = a->tx_offs + start;
-  const int32_t *lens = a->tx_lens + start;
-  uint8_t *stack[MAX_BATCH];
-  uint8_t **frames = count <= MAX_BATCH ? stack : malloc(sizeof(uint8_t *) * (size_t)count);
-  if (!frames) return throw_errno(env, "sendArea", ENOMEM);
-  for (int k = 0; k < count; k++) {
-    if (lens[k] < 0 || (size_t)offs[k] + (size_t)lens[k] > a->len) {
-      if (frames != stack) free(frames);
-      napi_throw_range_error(env, NULL, "sendArea: a frame lies outside the buffer");
-      return NULL;
-    }
-    frames[k] = a->base + offs[k];
-  }
-  int r = send_frames(fd, frames, lens, count, with_vnet ? a->tx_vnet + (size_t)start * VNET_STRIDE : NULL);
-  if (frames != stack) free(frames);
-  if (r < 0) return throw_errno(env, "send", -r);
-  napi_value n;
-  napi_create_int32(env, r, &n);
-  return n;
+  return send_list_frames(env, fd, a->base, a->len, a->tx_offs + start, a->tx_lens + start, count, with_vnet ? a->tx_vnet + (size_t)start * VNET_STRIDE : NULL, "sendArea");
 }
 
 void area_register(napi_env env, napi_value exports) {
-  struct { const char *name; napi_callback fn; } fns[] = {{"areaBind", area_bind}, {"recvArea", recv_area}, {"sendArea", send_area}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
+  EXPORT_FUNCTIONS(env, exports, {"areaBind", area_bind}, {"recvArea", recv_area}, {"sendArea", send_area});
 }

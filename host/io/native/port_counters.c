@@ -26,6 +26,7 @@
 #include "netns.h"
 #include "port_counters.h"
 #include "throw_errno.h"
+#include "napi_exports.h"
 
 #define COUNTER_FDS 4096
 
@@ -92,9 +93,5 @@ static napi_value net_dev_open(napi_env env, napi_callback_info info) {
 }
 
 void port_counters_register(napi_env env, napi_value exports) {
-  napi_value f;
-  napi_create_function(env, "portCounters", NAPI_AUTO_LENGTH, port_counters, NULL, &f);
-  napi_set_named_property(env, exports, "portCounters", f);
-  napi_create_function(env, "netDevOpen", NAPI_AUTO_LENGTH, net_dev_open, NULL, &f);
-  napi_set_named_property(env, exports, "netDevOpen", f);
+  EXPORT_FUNCTIONS(env, exports, {"portCounters", port_counters}, {"netDevOpen", net_dev_open});
 }

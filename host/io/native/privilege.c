@@ -38,6 +38,7 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 #include "throw_errno.h"
+#include "napi_exports.h"
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -278,12 +279,6 @@ static napi_value drop_privileges(napi_env env, napi_callback_info info) {
 }
 
 void privilege_register(napi_env env, napi_value exports) {
-  struct { const char *name; napi_callback fn; } fns[] = {
-    {"lookupUser", lookup_user}, {"lookupUid", lookup_user}, {"lookupGroup", lookup_group}, {"groupList", group_list}, {"dropPrivileges", drop_privileges},
-  };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
+  EXPORT_FUNCTIONS(env, exports, {"lookupUser", lookup_user}, {"lookupUid", lookup_user}, {"lookupGroup", lookup_group}, {"groupList", group_list},
+                   {"dropPrivileges", drop_privileges});
 }

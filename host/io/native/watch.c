@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "throw_errno.h"
+#include "napi_exports.h"
 
 void watch_register(napi_env env, napi_value exports);
 
@@ -125,10 +126,5 @@ static napi_value watch_pause(napi_env env, napi_callback_info info) {
 }
 
 void watch_register(napi_env env, napi_value exports) {
-  struct { const char *name; napi_callback fn; } fns[] = {{"watch", watch}, {"unwatch", unwatch}, {"watchPause", watch_pause}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
+  EXPORT_FUNCTIONS(env, exports, {"watch", watch}, {"unwatch", unwatch}, {"watchPause", watch_pause});
 }

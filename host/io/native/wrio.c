@@ -88,6 +88,7 @@
 #include "port_counters.h"
 #include "throw_errno.h"
 #include "frames.h"
+#include "napi_exports.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -398,8 +399,8 @@ int frames_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, 
   return i;
 }
 
-/* A frame count, or the error a frames_* call returned, thrown. */
-static napi_value count_or_throw(napi_env env, int r, const char *what) {
+/* frames.h: a frame count, or the error a frames_* call returned, thrown. */
+napi_value count_or_throw(napi_env env, int r, const char *what) {
   return r < 0 ? throw_errno(env, what, -r) : num(env, r);
 }
 
@@ -556,22 +557,27 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
     }
     if (vnet) vnet += (size_t)start * VNET_STRIDE;
   }
-  const uint32_t *offs = (const uint32_t *)offb + start;
-  const int32_t *lens = (const int32_t *)lensb + start;
-  uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
-  if (!frames) return throw_errno(env, "sendList", ENOMEM);
+  return send_list_frames(env, fd, buf, buflen, (const uint32_t *)offb + start, (const int32_t *)lensb + start, count, vnet, "sendList");
+}
+
+/* frames.h: the frames at base + offs[k] (lens[k] bytes), each inside base's len bytes, sent. */
+napi_value send_list_frames(napi_env env, int fd, uint8_t *base, size_t len, const uint32_t *offs, const int32_t *lens, int count, const uint8_t *vnet, const char *what) {
+  uint8_t *stack[MAX_BATCH];
+  uint8_t **frames = count <= MAX_BATCH ? stack : malloc(sizeof(uint8_t *) * (size_t)count);
+  if (!frames) return throw_errno(env, what, ENOMEM);
   for (int k = 0; k < count; k++) {
-    if (lens[k] < 0 || (size_t)offs[k] + (size_t)lens[k] > buflen) {
-      free(frames);
-      napi_throw_range_error(env, NULL, "sendList: a frame lies outside the buffer");
+    if (lens[k] < 0 || (size_t)offs[k] + (size_t)lens[k] > len) {
+      if (frames != stack) free(frames);
+      char m[128];
+      snprintf(m, sizeof m, "%s: a frame lies outside the buffer", what);
+      napi_throw_range_error(env, NULL, m);
       return NULL;
     }
-    frames[k] = buf + offs[k];
+    frames[k] = base + offs[k];
   }
   int r = send_frames(fd, frames, lens, count, vnet);
-  free(frames);
-  if (r < 0) return throw_errno(env, "send", -r);
-  return num(env, r);
+  if (frames != stack) free(frames);
+  return count_or_throw(env, r, "send");
 }
 
 /* uring([enable]) -> true when tap writes go through io_uring (after the first batch), false otherwise. */
@@ -623,15 +629,9 @@ void watch_register(napi_env env, napi_value exports);     /* watch.c: readiness
 void area_register(napi_env env, napi_value exports);      /* area.c: bound areas */
 
 NAPI_MODULE_INIT() {
-  struct { const char *name; napi_callback fn; } fns[] = {
-    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-    {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring},
-  };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
+  EXPORT_FUNCTIONS(env, exports,
+                   {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
+                   {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring});
   privilege_register(env, exports);
   port_counters_register(env, exports);
   watch_register(env, exports);
