@@ -14,7 +14,7 @@ import { parseConfig } from "../host/router/config.ts";
 import { Logger } from "../host/router/logger.ts";
 import { readCidrListFile } from "../host/fib/cidr-list.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TABLE = join(here, "data", "bgp-ipv4-2024-01.txt.gz");

@@ -28,7 +28,7 @@ import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { snmpIndex, DROP_REASONS } from "../host/router/snmp.ts";
 import { Logger } from "../host/router/logger.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { BUILD_FLAVORS, type BuildFlavor } from "../host/core/load.ts";
 
 export interface FuzzOptions {

@@ -12,7 +12,7 @@ import { BoundsError } from "../host/core/bounds.ts";
 import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { Logger } from "../host/router/logger.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { FUZZ_CONFIG } from "../scripts/fuzz.ts";
 import { arpRequest, echoRequest } from "../host/sim/frames.ts";
 // @ts-expect-error: a plain ES module without types (the build's own pass)

@@ -6,15 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { parseCidrList, readCidrListFile } from "../host/fib/cidr-list.ts";
-
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected an error");
-}
+import { thrown } from "./lib/thrown.ts";
 
 describe("parseCidrList", () => {
   it("reads prefixes with their source lines, skipping blank lines and comments", () => {
@@ -46,7 +38,7 @@ describe("parseCidrList", () => {
     const lines = Array.from({ length: 100 }, (_, i) => `10.${i}.0.0/16`);
     lines[49] = "10.49.0.1/16";
     lines[70] = "garbage";
-    const message = errorOf(() => parseCidrList(lines.join("\n"), "table.txt"));
+    const message = thrown(() => parseCidrList(lines.join("\n"), "table.txt"));
     expect(message).toBe('table.txt:50: invalid prefix "10.49.0.1/16": host bits set (did you mean 10.49.0.0/16?)');
     expect(message).not.toContain("\n");
   });
@@ -58,7 +50,7 @@ describe("parseCidrList", () => {
     ["10.0.0.0/8 20.0.0.0/8", 'f:2: expected one CIDR per line, got "10.0.0.0/8 20.0.0.0/8"'],
     ["10.0.0.0/8\u000b", 'f:2: invalid prefix length "8\\u000b" in "10.0.0.0/8\\u000b" (0..32)'],
   ])("rejects %j", (line, message) => {
-    expect(errorOf(() => parseCidrList(`1.0.0.0/8\n${line}\n2.0.0.0/8\n`, "f"))).toBe(message);
+    expect(thrown(() => parseCidrList(`1.0.0.0/8\n${line}\n2.0.0.0/8\n`, "f"))).toBe(message);
   });
 
   it("returns exactly sized arrays past the initial capacity", () => {
@@ -96,12 +88,12 @@ describe("readCidrListFile", () => {
   it("names the file in errors", () => {
     const bad = join(dir, "bad.txt.gz");
     writeFileSync(bad, gzipSync("1.0.0.0/24\n1.0.0.1/24\n"));
-    expect(errorOf(() => readCidrListFile(bad))).toBe(
+    expect(thrown(() => readCidrListFile(bad))).toBe(
       `${bad}:2: invalid prefix "1.0.0.1/24": host bits set (did you mean 1.0.0.0/24?)`,
     );
     const notGz = join(dir, "not.gz");
     writeFileSync(notGz, "1.0.0.0/24\n");
-    expect(errorOf(() => readCidrListFile(notGz))).toMatch(new RegExp(`^${notGz}: not a valid gzip file \\(.*\\)$`));
+    expect(thrown(() => readCidrListFile(notGz))).toMatch(new RegExp(`^${notGz}: not a valid gzip file \\(.*\\)$`));
   });
 
   it("parses the real BGP table (bench/data) quickly", () => {

@@ -13,7 +13,7 @@ import { RouteCache } from "../host/cache/cache.ts";
 import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { Logger } from "../host/router/logger.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
 import { jhash3 } from "./ref/jhash.ts";
 

@@ -7,7 +7,7 @@ import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { readSnmp, snmpIndex } from "../host/router/snmp.ts";
 import { arpRequest, echoRequest, udpDatagram, ipv4Frame, tcpSegment } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { Logger } from "../host/router/logger.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);

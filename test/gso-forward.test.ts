@@ -13,7 +13,7 @@ import { Router } from "../host/router/router.ts";
 import { parseConfig, formatConfig } from "../host/router/config.ts";
 import { readSnmp, snmpIndex } from "../host/router/snmp.ts";
 import { ipv4Frame } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { Logger } from "../host/router/logger.ts";
 import { checksum } from "./ref/ipv4-ref.ts";
 import { pseudoHeaderSum } from "./ref/fragment-ref.ts";

@@ -6,7 +6,7 @@ import { describe, it, expect, afterEach } from "vitest";
 import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { Logger } from "../host/router/logger.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);

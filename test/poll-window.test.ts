@@ -10,7 +10,7 @@ import { Router } from "../host/router/router.ts";
 import { parseConfig } from "../host/router/config.ts";
 import { Logger } from "../host/router/logger.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
-import { parseMac } from "../host/router/devices.ts";
+import { parseMac } from "../host/router/mac.ts";
 import { adaptPasses, type FrameDevice } from "../host/router/dataplane.ts";
 import { FramePort } from "../host/io/port.ts";
 import { spawnSync } from "node:child_process";

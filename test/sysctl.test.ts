@@ -9,6 +9,7 @@ import type { SysctlChange } from "../host/cache/sysctl.ts";
 import {
   applySysctlConf, formatSysctlLines, parseSysctlConf, updateSysctlConf,
 } from "../host/cache/sysctl-file.ts";
+import { thrown } from "./lib/thrown.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -19,15 +20,6 @@ const R = "net.ipv4.route.";
 const make = (hz = 1000, totalRamBytes = 4 * GiB) => new RouteSysctls({ totalRamBytes, hz });
 
 /** Message of the error `f` throws. */
-function thrown(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("did not throw");
-}
-
 describe("defaults (§2, §9.2) at HZ=1000", () => {
   const DEFAULTS: Record<string, string> = {
     [`${R}error_burst`]: "5000",

@@ -4,6 +4,7 @@
 import CIDRMatcher from 'cidr-matcher';
 import LongestPrefixMatch from 'longest-prefix-match';
 import { Netmask } from 'netmask';
+import { formatIPv4 } from '../../host/fib/ipv4.ts';
 
 export interface NpmPeer {
   readonly name: string;
@@ -15,15 +16,10 @@ export interface NpmPeer {
   lookup(addr: number): number;
 }
 
-/** Dotted-quad string of an unsigned 32-bit address. */
-export function ipToString(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
 /** Canonical "a.b.c.d/len" (host bits cleared). */
 export function cidrToString(addr: number, len: number): string {
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return `${ipToString((addr & mask) >>> 0)}/${len}`;
+  return `${formatIPv4((addr & mask) >>> 0)}/${len}`;
 }
 
 /** cidr-matcher: membership only; linear range scan after ip6addr parsing of the query. */
@@ -38,7 +34,7 @@ export function cidrMatcherPeer(): NpmPeer {
       m = new CIDRMatcher(cidrs);
     },
     lookup(addr) {
-      return m.contains(ipToString(addr)) ? 1 : 0;
+      return m.contains(formatIPv4(addr)) ? 1 : 0;
     },
   };
 }
@@ -62,7 +58,7 @@ export function netmaskScanPeer(): NpmPeer {
       vals = entries.map((e) => e.v);
     },
     lookup(addr) {
-      const ip = ipToString(addr);
+      const ip = formatIPv4(addr);
       for (let i = 0; i < blocks.length; i++) if (blocks[i].contains(ip)) return vals[i];
       return 0;
     },
@@ -96,7 +92,7 @@ export function longestPrefixMatchPeer(): NpmPeer {
       }
     },
     lookup(addr) {
-      const bucket = lpm.getMatch(`${ipToString(addr)}/32`) as LpmPayload[];
+      const bucket = lpm.getMatch(`${formatIPv4(addr)}/32`) as LpmPayload[];
       let best: LpmPayload | undefined;
       for (const p of bucket) if (best === undefined || p.len >= best.len) best = p;
       return best === undefined ? defaultRoute : best.value;

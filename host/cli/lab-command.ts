@@ -27,7 +27,7 @@ import { TABLE_MAIN } from "../fib/types.ts";
 import { PcapWriter } from "../io/pcap.ts";
 import { arpRequest, echoRequest, udpDatagram } from "../sim/frames.ts";
 import { runLnstatCommand } from "./lnstat-command.ts";
-import { parseMac } from "../router/devices.ts";
+import { parseMac } from "../router/mac.ts";
 import { removeProcDir } from "../router/proc-dir.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

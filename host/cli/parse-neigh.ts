@@ -15,6 +15,7 @@
  * ll_addr_a2n: six bytes of one or two hex digits separated by ":".
  */
 import { formatIPv4, parseAddress, parsePrefix } from "../fib/ipv4.ts";
+import { formatMac, parseMac } from "../router/mac.ts";
 import { Seen, Words, q } from "./words.ts";
 
 /** The states a static entry can be given. */
@@ -44,20 +45,6 @@ export type NeighCommand =
       /** The states selected (union); undefined = the default (see neighFilterStates). */
       nud?: NudName[];
     };
-
-const MAC_RE = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/;
-
-/** Parses a MAC ("02:00:00:00:01:02"; one-digit bytes allowed, as iproute2) or throws a one-line Error. */
-export function parseMacAddress(text: string, what = "MAC address"): Uint8Array {
-  const m = MAC_RE.exec(text);
-  if (!m) throw new Error(`invalid ${what} ${q(text)} (expected six hex bytes like 02:00:00:00:00:01)`);
-  return Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
-}
-
-/** Formats a MAC as iproute2 prints it: lower-case, two digits a byte. */
-export function formatMacAddress(mac: Uint8Array): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join(":");
-}
 
 function isNudName(w: string): w is NudName {
   return (NUD_NAMES as readonly string[]).includes(w);
@@ -113,7 +100,7 @@ function entryWords(w: Words, forDel: boolean): EntryWords {
     switch (word) {
       case "lladdr":
         seen.once(word);
-        e.lladdr = parseMacAddress(w.arg(word), "lladdr");
+        e.lladdr = parseMac(w.arg(word), "lladdr");
         break;
       case "dev":
         seen.once(word);
@@ -197,5 +184,5 @@ export function neighFilterStates(cmd: { op: "show" | "flush"; nud?: NudName[] }
 /** Canonical command text of an entry: `neigh OP ADDR lladdr MAC dev NAME nud STATE`. */
 export function neighText(op: "add" | "replace" | "change" | "del", n: NeighEntry): string {
   if (op === "del") return `neigh del ${formatIPv4(n.addr)} dev ${n.dev}`;
-  return `neigh ${op} ${formatIPv4(n.addr)} lladdr ${formatMacAddress(n.lladdr)} dev ${n.dev} nud ${n.nud}`;
+  return `neigh ${op} ${formatIPv4(n.addr)} lladdr ${formatMac(n.lladdr)} dev ${n.dev} nud ${n.nud}`;
 }

@@ -46,7 +46,7 @@ import { join } from "node:path";
 import { parseConfig } from "../router/config.ts";
 import { Router } from "../router/router.ts";
 import { Logger, type LogFormat } from "../router/logger.ts";
-import { formatMac } from "../router/devices.ts";
+import { formatMac } from "../router/mac.ts";
 import { ControlServer, defaultControlPath } from "../router/control.ts";
 import { MetricsServer, parseListenAddress } from "../router/metrics.ts";
 import { parseUserSpec, resolveUser, keptCapabilities, heldCapabilities, tunOpenable, droppedLinkGuard, dropPrivileges, type UserSpec, type TargetUser } from "../router/privilege.ts";

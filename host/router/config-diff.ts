@@ -33,7 +33,8 @@
 import { routeMatches, type RouteSelector, type RuleSelector } from "../fib/fib.ts";
 import type { Route, Rule } from "../fib/types.ts";
 import { formatRouteSpec, routeAddText, routeDelText, ruleAddText, ruleDelText } from "../cli/format.ts";
-import { formatMacAddress, neighText } from "../cli/parse-neigh.ts";
+import { neighText } from "../cli/parse-neigh.ts";
+import { formatMac } from "./mac.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { IfSysctls } from "./if-sysctl.ts";
@@ -136,7 +137,7 @@ function linkFields(l: ConfigLink): [string, string][] {
     ["kernel-name", l.kernelName ?? "-"],
     ["dev", l.dev ?? "-"],
     ["netns", l.netns ?? "-"],
-    ["address", l.mac ? formatMacAddress(l.mac) : "auto"],
+    ["address", l.mac ? formatMac(l.mac) : "auto"],
     ["mtu", String(l.mtu)],
     ["offload", l.offload ? "on" : "off"],
   ];
@@ -281,7 +282,7 @@ function diffRules(old: RouterConfig, next: RouterConfig): Pick<ConfigDiff, "rul
 
 function diffNeighs(old: ConfigNeigh[], next: ConfigNeigh[]): Pick<ConfigDiff, "neighsDel" | "neighsAdd"> {
   const key = (n: ConfigNeigh) => `${n.dev}|${formatIPv4(n.addr)}`;
-  const value = (n: ConfigNeigh) => `${formatMacAddress(n.lladdr)} ${n.nud}`;
+  const value = (n: ConfigNeigh) => `${formatMac(n.lladdr)} ${n.nud}`;
   const oldBy = new Map(old.map((n) => [key(n), n]));
   const nextBy = new Map(next.map((n) => [key(n), n]));
   const neighsDel = old.filter((n) => {

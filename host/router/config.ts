@@ -39,7 +39,8 @@ import { dirname, resolve } from "node:path";
 import { readCidrListFile } from "../fib/cidr-list.ts";
 import { TABLE_MAIN, type Route } from "../fib/types.ts";
 import { formatRouteSpec } from "../cli/format.ts";
-import { parseNeighCommand, parseMacAddress, formatMacAddress, neighText, type NeighEntry } from "../cli/parse-neigh.ts";
+import { parseNeighCommand, neighText, type NeighEntry } from "../cli/parse-neigh.ts";
+import { formatMac, parseMac } from "./mac.ts";
 import { parseRouteCommand } from "../cli/parse-route.ts";
 import { parseRuleCommand, type NewRule } from "../cli/parse-rule.ts";
 import { splitCommandLine } from "../cli/script.ts";
@@ -497,7 +498,7 @@ function checkIfName(name: string, key: string): string {
 
 /** A port's own MAC: well-formed, unicast, not all zeros. */
 function portMac(text: string): Uint8Array {
-  const mac = parseMacAddress(text);
+  const mac = parseMac(text);
   if (mac.every((b) => b === 0)) throw new Error(`invalid MAC address ${q(text)}: all zeros`);
   if (mac[0]! & 1) throw new Error(`invalid MAC address ${q(text)}: multicast (the first byte is odd); a port needs a unicast address`);
   return mac;
@@ -544,7 +545,7 @@ export function formatConfig(c: RouterConfig): string[] {
     if (l.kind === "tap" && l.kernelName !== undefined && l.kernelName !== l.name) s += ` kernel-name ${l.kernelName}`;
     if (l.kind === "packet") s += ` dev ${l.dev}`;
     if (l.netns !== undefined) s += ` netns ${l.netns}`;
-    if (l.mac) s += ` address ${formatMacAddress(l.mac)}`;
+    if (l.mac) s += ` address ${formatMac(l.mac)}`;
     if (l.mtu !== 1500) s += ` mtu ${l.mtu}`;
     if (l.kind !== "pcap" && !l.offload) s += " offload off";
     if (l.kind === "pcap" && l.offload) s += " offload on";

@@ -11,6 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { FramePort } from "../io/port.ts";
+import { formatMac, parseMac } from "./mac.ts";
 import { PcapDevice, type FrameDevice } from "./dataplane.ts";
 
 export interface LinkSpec {
@@ -45,16 +46,6 @@ export function generatedMac(name: string): Uint8Array {
   let h = 0x811c9dc5;
   for (const c of Buffer.from(name)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
   return Uint8Array.of(0x02, 0x77, 0x72, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff);
-}
-
-export function parseMac(text: string): Uint8Array {
-  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text.trim());
-  if (!m) throw new Error(`invalid MAC address "${text}"`);
-  return Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
-}
-
-export function formatMac(mac: Uint8Array): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 export interface OpenedPort {

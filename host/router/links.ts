@@ -20,7 +20,7 @@
  * carrier, collision, aborted, window and heartbeat errors do not exist for these devices: always 0.
  */
 import type { LinkView } from "../cli/format-link.ts";
-import { formatMac } from "./devices.ts";
+import { formatMac } from "./mac.ts";
 import type { PortReport } from "./dataplane.ts";
 
 /** ports: the data plane's (DataPlane.stats); mac and mtu of each by name; drops: the core's per-port drops by ifindex. */

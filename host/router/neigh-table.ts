@@ -6,6 +6,8 @@
  */
 import type { Core } from "../core/load.ts";
 import type { NeighDevParams, NeighParams } from "./if-sysctl.ts";
+import { formatIPv4 } from "../fib/ipv4.ts";
+import { formatMac, parseMac } from "./mac.ts";
 
 /** The core's neighbour and ARP exports (assembly/abi/neigh.ts). */
 export interface NeighExports {
@@ -117,20 +119,6 @@ export interface ShowOptions {
 const DUMP_BYTES = 32;
 const ERRNO: Record<number, string> = { [-2]: "No such file or directory", [-12]: "Cannot allocate memory", [-19]: "No such device", [-22]: "Invalid argument", [-105]: "No buffer space available" };
 
-export function formatIPv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
-export function formatMac(m: ArrayLike<number>): string {
-  return Array.from({ length: 6 }, (_, i) => (m[i]! & 255).toString(16).padStart(2, "0")).join(":");
-}
-
-export function parseMac(s: string): Uint8Array {
-  const parts = s.split(":");
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) throw new Error(`bad lladdr "${s}"`);
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
-}
-
 /** The state as iproute2 prints it: each set bit's name followed by a space. */
 export function formatState(state: number): string {
   let s = "";
@@ -189,7 +177,7 @@ export class NeighTable {
     if (state === undefined) throw new Error(`nud state "${n.nud}" is not one of permanent, noarp, reachable, stale`);
     let macPtr = 0;
     if (n.lladdr !== undefined) {
-      const mac = typeof n.lladdr === "string" ? parseMac(n.lladdr) : Uint8Array.from(n.lladdr);
+      const mac = typeof n.lladdr === "string" ? parseMac(n.lladdr, "lladdr") : Uint8Array.from(n.lladdr);
       if (mac.length !== 6) throw new Error("lladdr must be 6 bytes");
       macPtr = this.core.alloc(8);
       new Uint8Array(this.memory(), macPtr, 6).set(mac);

@@ -1,6 +1,6 @@
 // The two-port router the no-root tests start with `wasmroute run`: pcap ports p1 (h1's side) and p2
 // (h2's side), static neighbours for both hosts, and 172.16.0.0/12 behind h2; frames from h1 to the router.
-import { parseMac } from "../../host/router/devices.ts";
+import { parseMac } from "../../host/router/mac.ts";
 
 export const PCAP_ROUTER_LINES = [
   "link add p1 type pcap address 02:77:00:00:01:01",
