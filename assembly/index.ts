@@ -30,7 +30,7 @@ import { counters, events, setParam, genid, chainLengthMax, rebuildCount, cachin
 import { txInit, txReset, txFinish, txResult, txVnets } from "./dp/tx";
 import { portSet, addrAdd, addrClear } from "./dp/ports";
 import { snmp, SNMP_COUNT } from "./dp/snmp";
-import { rxInit, dpInput, dpTick, portDrops } from "./dp/forward";
+import { rxInit, dpInput, dpTick, portDrops, rxBatchCounts } from "./dp/forward";
 import { dpSetParam } from "./dp/params";
 import { peersClear } from "./dp/peer";
 
@@ -208,5 +208,7 @@ export function dp_tick(now: u32): u32 { return dpTick(now); }
 export function dp_set_param(id: u32, v: u32): i32 { return dpSetParam(id, v); }
 /** u32 per ifindex: frames dropped on input. */
 export function dp_port_drops(): u32 { return <u32>portDrops; }
+/** The last dp_input's counts for the port's rx counters: +0 f64 bytes, +8 u32 multicast frames (dp/forward.ts). */
+export function dp_rx_counts(): u32 { return <u32>rxBatchCounts; }
 /** Forgets every per-source limiter state. */
 export function dp_peers_clear(): void { peersClear(); }

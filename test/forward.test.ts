@@ -174,7 +174,7 @@ describe("the data-plane pipeline", () => {
     expect(mib("Ip", "InReceives")).toBe(before);
   });
 
-  it("gives every frame of random and mutated batches a verdict, never traps, and its drop counters add up", () => {
+  it("gives every frame of random and mutated batches a verdict, never traps, and its drop and rx counters add up", () => {
     const valid = [
       udpDatagram(toRouter, ip("10.201.1.2"), ip("172.16.3.3"), 1, 2, 40),
       echoRequest(toRouter, ip("10.201.1.2"), ip("10.201.1.1"), 1, 1),
@@ -188,14 +188,24 @@ describe("the data-plane pipeline", () => {
         for (const [at, v] of muts) if (g.length) g[at % g.length] = v;
         return g;
       }),
+      // to a group MAC or the broadcast MAC, whole or cut inside the address
+      fc.tuple(fc.constantFrom([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [1, 0, 0x5e, 0, 0, 0xfb], [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], [3, 0, 0, 0, 0, 1]), fc.uint8Array({ maxLength: 80 }), fc.nat(90))
+        .map(([mac, rest, keep]) => Uint8Array.from([...mac, ...rest]).slice(0, keep)),
     );
+    // the port's rx counters, as the kernel's: every byte handed over, and frames to a group MAC but not broadcast
+    const multicastModel = (frames: Uint8Array[]) => frames.filter((f) => f.length >= 6 && f[0]! & 1 && !f.subarray(0, 6).every((b) => b === 0xff)).length;
+    const rx = () => router.dp.stats().find((p) => p.ifindex === P1())!.stats;
     const drops = () => readSnmp(router.fib.core).slice(snmpIndex("WrDrop", "Runt"), snmpIndex("WrDrop", "Runt") + 32).reduce((a, b) => a + Number(b), 0);
     fc.assert(
       fc.property(fc.array(frame, { minLength: 1, maxLength: 64 }), fc.array(fc.boolean(), { maxLength: 64 }), (frames, csum) => {
         clock += 7;
         const d0 = drops();
+        const rx0 = rx();
         const r = router.dp.receive(P1(), frames, csum.map((b) => (b ? 1 : 0)));
         expect(r.verdicts).toHaveLength(frames.length);
+        const rx1 = rx();
+        expect([rx1.rxFrames - rx0.rxFrames, rx1.rxBytes - rx0.rxBytes, rx1.rxMulticast - rx0.rxMulticast])
+          .toEqual([frames.length, frames.reduce((a, f) => a + f.length, 0), multicastModel(frames)]);
         for (const v of r.verdicts) expect(v <= 3 || (v >= 16 && v < 16 + 24)).toBe(true);
         expect(drops() - d0).toBe(r.verdicts.filter((v) => v >= 16).length);
         for (const s of r.sent) expect(s.frame.length).toBeGreaterThanOrEqual(14);

@@ -23,6 +23,11 @@
 // │ parse, keys, ans │ 16 B parse record, 20 B cache key, 24 B cache answer per slot; u32 frame  │
 // │                  │ index per key                                                             │
 // └──────────────────┴──────────────────────────────────────────────────────────────────────────┘
+// Batch counts (16 B, static; rewritten by every dpInput, read by the host for the port's rx counters)
+// ┌─────┬─────┬──────────────────────────────────────────────────────────────────────────────────┐
+// │  +0 │ f64 │ bytes received: the sum of lens as the host wrote them (negatives as 0)           │
+// │  +8 │ u32 │ frames to a multicast MAC, broadcast not included (the kernel's rx `multicast`)  │
+// └─────┴─────┴──────────────────────────────────────────────────────────────────────────────────┘
 import { alloc } from "../util/arena";
 import { parseFrame, decrementTtl, sum16, PARSE_BYTES, V_IPV4, V_ARP, V_RUNT, V_OTHER, V_TRUNCATED } from "./ipv4";
 import { inputBatch, isForwarding, KEY_BYTES, ANSWER_BYTES } from "../cache/input";
@@ -76,6 +81,8 @@ const fragLens: usize = memory.data(<i32>MAX_FRAGS * 4);
 const segLens: usize = memory.data(<i32>MAX_SEGS * 4);
 /** Frames dropped per input port (u32 per ifindex < MAX_PORTS). */
 export const portDrops: usize = memory.data(<i32>MAX_PORTS * 4);
+/** The last batch's counts (layout above). */
+export const rxBatchCounts: usize = memory.data(16, 8);
 
 /** Allocates the receive area (once); returns its header's address, 0 when memory is short. */
 export function rxInit(n: u32, bytes: u32): usize {
@@ -137,14 +144,22 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
   const offload = (portFlags(iif) & PORT_OFFLOAD) != 0;
   const n = min<u32>(n0, slots);
   let k: u32 = 0;
+  let bytes: u64 = 0;
+  let multicast: u32 = 0;
   // Pass 1: wire checks, ARP, and the cache keys of the IPv4 frames (ip_rcv's order and counters).
   for (let i: u32 = 0; i < n; i++) {
     const f = frameAt(offload, i);
     const room = offload ? <i32>(bufBytes - (f - buf)) : <i32>slotBytes;
-    const len = <u32>max<i32>(0, min<i32>(load<i32>(lens + (<usize>i << 2)), room));
+    const got = max<i32>(0, load<i32>(lens + (<usize>i << 2)));
+    bytes += <u64>got;
+    const len = <u32>min<i32>(got, room);
     store<i32>(lens + (<usize>i << 2), <i32>len); // pass 2 reads this same, clamped length
     const rec = parse + <usize>i * PARSE_BYTES;
     rxFrame(f, len);
+    if (len >= 6) {
+      frameRead(f, 6);
+      if ((load<u8>(f) & 1) != 0 && !(load<u32>(f) == 0xffffffff && load<u16>(f, 4) == 0xffff)) multicast++; // the group bit
+    }
     const v = parseFrame(f, len, rec);
     let verdict: u8 = V_DELIVERED;
     if (v == V_RUNT) verdict = dropped(D_RUNT);
@@ -192,6 +207,8 @@ export function dpInput(iif: u32, n0: u32, now: u32): u32 {
     for (let i: u32 = 0; i < n; i++) if (load<u8>(verdicts + i) >= 16) d++;
     store<u32>(portDrops + (<usize>iif << 2), load<u32>(portDrops + (<usize>iif << 2)) + d);
   }
+  store<f64>(rxBatchCounts, <f64>bytes);
+  store<u32>(rxBatchCounts, multicast, 8);
   return txFinish();
 }
 

@@ -45,6 +45,7 @@ export interface DataPlaneExports {
   dp_snmp(): number;
   dp_snmp_count(): number;
   dp_port_drops(): number;
+  dp_rx_counts(): number;
   cache_tick(now: number): void;
 }
 
@@ -132,10 +133,6 @@ export function adaptPasses(passes: number, elapsedMs: number): number {
 }
 
 /** Whether the frame at a has the broadcast destination MAC. */
-function isBroadcast(b: Uint8Array, a: number): boolean {
-  return (b[a]! & b[a + 1]! & b[a + 2]! & b[a + 3]! & b[a + 4]! & b[a + 5]!) === 0xff;
-}
-
 export class DataPlane {
   readonly core: Core;
   readonly x: DataPlaneExports;
@@ -160,6 +157,8 @@ export class DataPlane {
   private rxVerdicts = 0;
   private rxVnet = 0;
   private rxOffs = 0;
+  /** Where dp_input leaves the batch's counts: f64 bytes, then u32 multicast frames (assembly/dp/forward.ts). */
+  private readonly rxCounts: number;
   /** Bytes of the receive buffer (an offload port's batch packs frames into them). */
   readonly rxBytes: number;
   private collect: SentFrame[] | undefined;
@@ -176,6 +175,8 @@ export class DataPlane {
   private vnetView!: Uint8Array;
   private offsView!: Uint32Array;
   private bytes!: Uint8Array;
+  private rxCountBytes!: Float64Array;
+  private rxCountMulticast!: Uint32Array;
 
   constructor(core: Core, opts: DataPlaneOptions = {}) {
     this.core = core;
@@ -196,6 +197,7 @@ export class DataPlane {
     this.rxVnet = u32[(area >>> 2) + 6]!;
     this.rxBytes = u32[(area >>> 2) + 7]!;
     this.rxOffs = u32[(area >>> 2) + 8]!;
+    this.rxCounts = this.x.dp_rx_counts() >>> 0;
     // Every received frame may turn into a few (fragments, ICMP, released ARP queues): room for 4×.
     if (this.x.dp_tx_init(this.slots * 4, this.slots * 4 * this.slotBytes) !== 0) throw new Error("wasmroute: cannot allocate the transmit arena");
   }
@@ -225,6 +227,8 @@ export class DataPlane {
     this.verdictsView = new Uint8Array(buf, this.rxVerdicts, this.slots);
     this.vnetView = new Uint8Array(buf, this.rxVnet, this.slots * VNET_STRIDE);
     this.offsView = new Uint32Array(buf, this.rxOffs, this.slots);
+    this.rxCountBytes = new Float64Array(buf, this.rxCounts, 1);
+    this.rxCountMulticast = new Uint32Array(buf, this.rxCounts + 8, 1);
     this.tx = undefined;
     this.txViews(buf, this.x.dp_tx_result() >>> 2); // and binds the new area into the ports
     return buf;
@@ -415,22 +419,15 @@ export class DataPlane {
 
   /** Hands the n frames just received on p to the core; now: the router clock (ms) if the caller has it. */
   private process(p: Port, n: number, now = this.now()): void {
-    let bytes = 0;
-    let mcast = 0;
-    const b = this.bytes;
-    for (let i = 0; i < n; i++) {
-      bytes += this.lensView[i]!;
-      const a = this.frameAddr(p, i);
-      if (b[a]! & 1 && !isBroadcast(b, a)) mcast++; // the group bit of the destination MAC
-    }
-    p.stats.rxFrames += n;
-    p.stats.rxBytes += bytes;
-    p.stats.rxMulticast += mcast;
     if (p.capture) {
       const wall = Date.now();
       for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.frameAddr(p, i), this.frameAddr(p, i) + this.lensView[i]!), wall);
     }
     const groups = this.x.dp_input(p.ifindex, n, now);
+    this.views(); // the core may have grown its memory
+    p.stats.rxFrames += n;
+    p.stats.rxBytes += this.rxCountBytes[0]!;
+    p.stats.rxMulticast += this.rxCountMulticast[0]!;
     this.send(groups);
   }
 
