@@ -11,11 +11,9 @@ import { join } from "node:path";
 import { FramePort, CSUM_NOT_READY, type IoArea } from "../host/io/port.ts";
 import { frameSlotBytes } from "../host/router/devices.ts";
 import { GSO_FRAME_BYTES } from "../host/router/dataplane.ts";
-import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
+import { canRunLive, createNetns, deleteNetns, ipIn, ip } from "./lib/netns.ts";
 
-requireNetnsInCi();
-const haveTrafgen = spawnSync("trafgen", ["--version"], { stdio: "ignore" }).error === undefined;
-if (process.env.CI && canUseNetns() && !haveTrafgen) throw new Error("CI must have trafgen (netsniff-ng) for the flood in the ports test");
+const live = canRunLive("ports: TAP and AF_PACKET", ["tcpdump"]);
 const NS = `wr-tap-${process.pid}`;
 const NS2 = `wr-afp-${process.pid}`;
 const NS3 = `wr-bnd-${process.pid}`;
@@ -87,7 +85,7 @@ function waitFor<T>(get: () => T | undefined, ms: number): Promise<T> {
   });
 }
 
-describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
+describe.skipIf(!live)("ports: TAP and AF_PACKET (wrio addon)", () => {
   it("TAP: carries frames both ways after the kernel side moved to another namespace", async () => {
     const tap = FramePort.tap(TAP); // attach first …
     ports.push(tap);
@@ -293,7 +291,7 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
     }
   });
 
-  it.skipIf(!haveTrafgen)("AF_PACKET: a port opened during a flood on another interface never reads that interface's frames", async () => {
+  it.skipIf(!canRunLive("ports: a port opened during a flood", ["trafgen"]))("AF_PACKET: a port opened during a flood on another interface never reads that interface's frames", async () => {
     // trafgen floods wr-p0 → wr-p1 while ports on the namespace's quiet lo are opened and read, on
     // recvmmsg (the socket's queue) and on offload rings (whose COPY slots read that queue). A socket
     // that took frames before its bind (ETH_P_ALL at socket()) would hold some of the flood's.
@@ -468,6 +466,11 @@ describe.skipIf(!canUseNetns())("ports: TAP and AF_PACKET (wrio addon)", () => {
     try {
       expect(() => t.recv(new Uint8Array(100), 0, 2048, 1, new Int32Array(1))).toThrow(/out of bounds/);
       expect(() => t.send(new Uint8Array(100), 0, 50, new Int32Array([60, 0]), 2)).toThrow(/exceeds its slot/);
+      // a negative offset, a slot of 0, a length list shorter than the batch, more slots than the buffer holds
+      expect(() => t.recv(new Uint8Array(4096), -1, 2048, 1, new Int32Array(1))).toThrow(/out of bounds/);
+      expect(() => t.recv(new Uint8Array(4096), 0, 0, 1, new Int32Array(1))).toThrow(/out of bounds/);
+      expect(() => t.send(new Uint8Array(100), 0, 50, new Int32Array([10]), 2)).toThrow(/out of bounds/);
+      expect(() => t.send(new Uint8Array(100), 1, 50, new Int32Array([10, 10]), 2)).toThrow(/out of bounds/);
       expect(t.recv(new Uint8Array(2048), 0, 2048, 1, new Int32Array(1))).toBe(0); // nothing waiting: EAGAIN, not an error
     } finally {
       t.close();

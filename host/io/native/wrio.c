@@ -404,17 +404,36 @@ napi_value count_or_throw(napi_env env, int r, const char *what) {
   return r < 0 ? throw_errno(env, what, -r) : num(env, r);
 }
 
+/* n frames in fixed slots, as recvBatch and sendBatch take them: frame i at buf + offset + i·slot, its length
+   in lens[i] (i32). 0, with nothing thrown, when an argument is missing or of the wrong type, or the buffers do
+   not hold n slots and n lengths. */
+typedef struct {
+  uint8_t *first;
+  int32_t slot;
+  int32_t *lens;
+} slot_batch;
+
+static int arg_slot_batch(napi_env env, napi_value vbuf, napi_value voffset, napi_value vslot, napi_value vlens, int32_t n, slot_batch *b) {
+  uint8_t *buf, *lensb;
+  size_t buflen, lenslen;
+  int32_t offset;
+  if (!arg_bytes(env, vbuf, &buf, &buflen) || !arg_i32(env, voffset, &offset) || !arg_i32(env, vslot, &b->slot) ||
+      !arg_bytes(env, vlens, &lensb, &lenslen))
+    return 0;
+  if (offset < 0 || b->slot <= 0 || n < 0 || (size_t)offset + (size_t)b->slot * (size_t)n > buflen || lenslen < (size_t)n * 4) return 0;
+  b->first = buf + offset;
+  b->lens = (int32_t *)lensb;
+  return 1;
+}
+
 /* recvBatch(fd, buf, offset, slot, max, lens[, flags]) */
 static napi_value recv_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd, offset, slot, max;
-  uint8_t *buf, *lensb;
-  size_t buflen, lenslen;
-  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
-      !arg_i32(env, argv[3], &slot) || !arg_i32(env, argv[4], &max) || !arg_bytes(env, argv[5], &lensb, &lenslen) ||
-      offset < 0 || slot <= 0 || max < 0 || (size_t)offset + (size_t)slot * (size_t)max > buflen || lenslen < (size_t)max * 4) {
+  int32_t fd, max;
+  slot_batch b;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_i32(env, argv[4], &max) || !arg_slot_batch(env, argv[1], argv[2], argv[3], argv[5], max, &b)) {
     napi_throw_range_error(env, NULL, "recvBatch(fd, buf, offset, slot, max, lens): area out of bounds");
     return NULL;
   }
@@ -429,7 +448,7 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     }
   }
   const char *what = "";
-  return count_or_throw(env, frames_recv_slots(fd, buf + offset, slot, max, (int32_t *)lensb, flags, &what), what);
+  return count_or_throw(env, frames_recv_slots(fd, b.first, b.slot, max, b.lens, flags, &what), what);
 }
 
 /* recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs) */
@@ -506,25 +525,23 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd, offset, slot, count;
-  uint8_t *buf, *lensb;
-  size_t buflen, lenslen;
-  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
-      !arg_i32(env, argv[3], &slot) || !arg_bytes(env, argv[4], &lensb, &lenslen) || !arg_i32(env, argv[5], &count) ||
-      offset < 0 || slot <= 0 || count < 0 || count > 65536 || (size_t)offset + (size_t)slot * (size_t)count > buflen || lenslen < (size_t)count * 4) {
+  int32_t fd, count;
+  slot_batch b;
+  if (argc < 6 || !arg_i32(env, argv[0], &fd) || !arg_i32(env, argv[5], &count) || count > 65536 ||
+      !arg_slot_batch(env, argv[1], argv[2], argv[3], argv[4], count, &b)) {
     napi_throw_range_error(env, NULL, "sendBatch(fd, buf, offset, slot, lens, n): area out of bounds");
     return NULL;
   }
-  int32_t *lens = (int32_t *)lensb;
+  int32_t *lens = b.lens;
   uint8_t **frames = malloc(sizeof(uint8_t *) * (size_t)(count ? count : 1));
   if (!frames) return throw_errno(env, "sendBatch", ENOMEM);
   for (int k = 0; k < count; k++) {
-    if (lens[k] < 0 || lens[k] > slot) {
+    if (lens[k] < 0 || lens[k] > b.slot) {
       free(frames);
       napi_throw_range_error(env, NULL, "sendBatch: a frame length exceeds its slot");
       return NULL;
     }
-    frames[k] = buf + offset + (size_t)k * slot;
+    frames[k] = b.first + (size_t)k * b.slot;
   }
   int r = send_frames(fd, frames, lens, count, NULL);
   free(frames);
