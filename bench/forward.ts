@@ -374,7 +374,7 @@ export async function runForwardBench(args: string[]): Promise<{ json: unknown; 
     const kernelPing = pingRows.find((x) => x.router === "kernel");
     const json = {
       machine: mach,
-      options: { foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: `trafgen -P 1 pinned to CPU0; wasmroute routers ${o.routerCpu === undefined ? "unpinned" : `pinned to CPU${o.routerCpu}`}` },
+      options: { namespaces: `wr-bf-${tag}-*`, foreignLimit: o.foreignLimit, retries: o.retries, quietWaitSeconds: o.quietWaitS, table: o.table === "none" ? "none" : o.table, routes: routeLines.length, flows: o.flows, runs: o.runs, windowSeconds: o.window, warmupSeconds: o.warm, frameBytes: 60, busyPoll: o.busyPoll, routerArgs: o.routerArgs, routerNodeOptions: o.nodeOptions, generator: `trafgen -P 1 pinned to CPU0; wasmroute routers ${o.routerCpu === undefined ? "unpinned" : `pinned to CPU${o.routerCpu}`}` },
       rows,
       ping: pingRows.map((p) => {
         const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : NaN);

@@ -6,11 +6,10 @@
 // Root only (CI is root); bounded in time; the lab is removed afterwards, also on failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive } from "./lib/netns.ts";
 import { Lab } from "./lib/lab.ts";
 
-requireNetnsInCi();
-const run = canUseNetns() ? describe : describe.skip;
+const run = canRunLive("fairness between ports", ["ping", "tcpdump", "ethtool"]) ? describe : describe.skip;
 
 const FRAMES = 1500; // < 1,920 ring slots: nothing is lost while the router is stopped
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,11 +7,10 @@
 // rate is the legit flow's) is in scripts/lib/flood-lab.ts; `node --import tsx scripts/flood.ts` runs
 // the same scenario longer. Root only; ratios with margins, no absolute rates (the machine is shared).
 import { describe, it, expect } from "vitest";
-import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive } from "./lib/netns.ts";
 import { runFlood, type FloodResult, type OverflowMode } from "../scripts/lib/flood-lab.ts";
 
-requireNetnsInCi();
-const run = canUseNetns() ? describe : describe.skip;
+const run = canRunLive("random-source flood", ["trafgen", "ping"]) ? describe : describe.skip;
 
 const MAX_SIZE = 4096;
 

@@ -6,10 +6,9 @@ import { describe, it, expect, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { formatLinks, formatLinksJson, type LinkView } from "../host/cli/format-link.ts";
 import { wrio } from "../host/io/wrio.ts";
-import { canUseNetns, requireNetnsInCi, createNetns, deleteNetns, ip } from "./lib/netns.ts";
+import { canRunLive, createNetns, deleteNetns, ip } from "./lib/netns.ts";
 
-requireNetnsInCi();
-const run = canUseNetns() ? describe : describe.skip;
+const run = canRunLive("ip link against iproute2", []) ? describe : describe.skip;
 
 describe("formatLinks", () => {
   it("widens a column to its widest number and keeps the others", () => {

@@ -8,13 +8,12 @@
 // in time; the labs are removed afterwards, also on failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
-import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive } from "./lib/netns.ts";
 import { Lab, type LabOptions } from "./lib/lab.ts";
 import { readPcap } from "../host/io/pcap.ts";
 import { tcpChecksumState } from "./ref/gso-ref.ts";
 
-requireNetnsInCi();
-const run = canUseNetns() ? describe : describe.skip;
+const run = canRunLive("GSO super-frames", ["iperf3", "ping", "tcpdump", "ethtool"]) ? describe : describe.skip;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Iperf {

@@ -3,9 +3,10 @@
 // without privileges.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive } from "./lib/netns.ts";
 
-requireNetnsInCi();
+const live = canRunLive("wasmroute lab, live", ["ping"]);
+
 
 function lab(args: string[], timeout = 90_000): { status: number; out: string; err: string } {
   const r = spawnSync(process.execPath, ["--import", "tsx", "host/cli/main.ts", "lab", ...args], { encoding: "utf8", timeout });
@@ -29,7 +30,7 @@ describe("wasmroute lab", () => {
     expect(r.out).toMatch(/p2: rx 0 frames, tx (6\d\d|5\d\d) frames/); // the flows and pings, forwarded to h2
   });
 
-  (canUseNetns() ? it : it.skip)(
+  (live ? it : it.skip)(
     "builds the live lab with the real table, pings through it, shows lnstat rows and removes everything",
     () => {
       const r = lab(["--duration", "2", "--flows", "500"]);

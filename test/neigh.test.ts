@@ -12,7 +12,7 @@ import { NeighRig, PORTS, ip4, ipFrame, hex, type DumpRecord } from "./lib/neigh
 import { NeighTable, formatNeigh, type NeighEntry } from "../host/router/neigh-table.ts";
 import { Fib } from "../host/fib/fib.ts";
 import { RouteCache } from "../host/cache/cache.ts";
-import { canUseNetns, createNetns, deleteNetns, ipIn, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive, createNetns, deleteNetns, ipIn } from "./lib/netns.ts";
 import type { BuildFlavor } from "../host/core/load.ts";
 
 const VALID = 0xde;
@@ -462,8 +462,7 @@ describe("NeighTable (host)", () => {
 // ── against the kernel's own `ip neigh show` ─────────────────────────────────
 
 const NS = "wr-neigh-test";
-const netns = canUseNetns();
-requireNetnsInCi();
+const netns = canRunLive("ip neigh show next to iproute2", ["ping"]);
 afterAll(() => {
   if (netns) deleteNetns(NS);
 });

@@ -3,12 +3,11 @@
 // moves their kernel sides into the hosts' namespaces), and over veths with AF_PACKET. Root only; CI is
 // root. Every command is bounded in time; the labs are removed afterwards, also on failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { canUseNetns, requireNetnsInCi } from "./lib/netns.ts";
+import { canRunLive } from "./lib/netns.ts";
 import { Lab } from "./lib/lab.ts";
 import { parseRtCacheStat, RT_CACHE_FIELDS } from "../host/cache/stat.ts";
 
-requireNetnsInCi();
-const run = canUseNetns() ? describe : describe.skip;
+const run = canRunLive("wasmroute run", ["ping", "tcpdump", "traceroute", "iperf3", "ethtool"]) ? describe : describe.skip;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
