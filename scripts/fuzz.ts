@@ -29,6 +29,7 @@ import { parseConfig } from "../host/router/config.ts";
 import { snmpIndex, DROP_REASONS } from "../host/router/snmp.ts";
 import { Logger } from "../host/router/logger.ts";
 import { parseMac } from "../host/router/mac.ts";
+import { checksum, put16, put32 } from "../host/sim/frames.ts";
 import { BUILD_FLAVORS, type BuildFlavor } from "../host/core/load.ts";
 
 export interface FuzzOptions {
@@ -98,27 +99,12 @@ function prng(seed: number): () => number {
 
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function put32(b: Uint8Array, o: number, v: number): void {
-  put16(b, o, v >>> 16);
-  put16(b, o + 2, v & 0xffff);
-}
-function sum16(b: Uint8Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i + 1 < to; i += 2) s += (b[i]! << 8) | b[i + 1]!;
-  if ((to - from) & 1) s += b[to - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
 /** Recomputes the IPv4 header checksum in place, if the header (per IHL) fits in the frame. */
 function fixIpChecksum(f: Uint8Array, len: number): void {
   const hl = (f[14]! & 15) * 4;
   if (hl < 20 || 14 + hl > len) return;
   f[24] = f[25] = 0;
-  put16(f, 24, ~sum16(f, 14, 14 + hl) & 0xffff);
+  put16(f, 24, checksum(f, 14, 14 + hl));
 }
 
 /** A sent frame's problem, or undefined. */
@@ -130,7 +116,7 @@ export function checkSent(f: Uint8Array): string | undefined {
     const hl = (f[14]! & 15) * 4;
     if (f[14]! >> 4 !== 4 || hl < 20) return `sent IPv4 frame with version/IHL byte 0x${f[14]!.toString(16)}`;
     if (14 + hl > f.length) return `sent IPv4 header of ${hl} bytes beyond a ${f.length}-byte frame`;
-    if (sum16(f, 14, 14 + hl) !== 0xffff) return `sent IPv4 frame with a bad header checksum`;
+    if (checksum(f, 14, 14 + hl) !== 0) return `sent IPv4 frame with a bad header checksum`;
     const tot = (f[16]! << 8) | f[17]!;
     if (tot < hl || 14 + tot > f.length) return `sent IPv4 total length ${tot} outside a ${f.length}-byte frame`;
   } else if (et === 0x0806) {
@@ -285,10 +271,10 @@ class Generator {
       f[p] = this.pick([8, 0, 3, 11, 5, 13, this.int(256)]);
       f[p + 1] = this.int(4);
       put16(f, p + 2, 0);
-      if (this.chance(0.9)) put16(f, p + 2, ~sum16(f, p, p + payload) & 0xffff);
+      if (this.chance(0.9)) put16(f, p + 2, checksum(f, p, p + payload));
     }
     f[24] = f[25] = 0;
-    put16(f, 24, ~sum16(f, 14, 14 + hl) & 0xffff);
+    put16(f, 24, checksum(f, 14, 14 + hl));
     return 14 + tot;
   }
 

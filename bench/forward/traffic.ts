@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { MAC, killOwned, sh, spawnOwned, trySh, type Topology } from "./topology.ts";
 import { sendControlCommand } from "../../host/cli/control-client.ts";
+import { checksum, put16 } from "../../host/sim/frames.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,13 +18,8 @@ export function writeTrafgenConfig(path: string, dsts: Uint32Array): void {
   const head = [...macBytes(MAC.r1), ...macBytes(MAC.h1), "0x08", "0x00"].join(",");
   const parts: string[] = [];
   for (const d of dsts) {
-    const ip = [0x45, 0x00, 0x00, 46, 0x00, 0x00, 0x00, 0x00, 64, 17, 0, 0, 10, 201, 1, 2, d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255];
-    let s = 0;
-    for (let i = 0; i < 20; i += 2) s += (ip[i]! << 8) | ip[i + 1]!;
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    const c = ~s & 0xffff;
-    ip[10] = c >>> 8;
-    ip[11] = c & 255;
+    const ip = Uint8Array.from([0x45, 0x00, 0x00, 46, 0x00, 0x00, 0x00, 0x00, 64, 17, 0, 0, 10, 201, 1, 2, d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255]);
+    put16(ip, 10, checksum(ip, 0, 20));
     // UDP: ports 12345 → 9, length 26, checksum 0 (none, allowed for IPv4), 18 bytes of payload.
     parts.push(`{${head},${ip.join(",")},0x30,0x39,0,9,0,26,0,0,fill(0,18)}`);
   }

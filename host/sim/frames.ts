@@ -9,7 +9,8 @@ export interface Hosts {
   dstMac: Uint8Array;
 }
 
-function checksum(b: Uint8Array, from: number, to: number, seed = 0): number {
+/** The Internet checksum (RFC 1071) of b[from, to), ones' complement, with seed added in (a pseudo-header's sum). */
+export function checksum(b: Uint8Array, from: number, to: number, seed = 0): number {
   let s = seed;
   for (let i = from; i + 1 < to; i += 2) s += (b[i]! << 8) | b[i + 1]!;
   if ((to - from) & 1) s += b[to - 1]! << 8;
@@ -17,12 +18,13 @@ function checksum(b: Uint8Array, from: number, to: number, seed = 0): number {
   return ~s & 0xffff;
 }
 
-function put16(b: Uint8Array, o: number, v: number): void {
+/** Writes v big-endian (network order) at b[o]. */
+export function put16(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 8) & 0xff;
   b[o + 1] = v & 0xff;
 }
 
-function put32(b: Uint8Array, o: number, v: number): void {
+export function put32(b: Uint8Array, o: number, v: number): void {
   put16(b, o, v >>> 16);
   put16(b, o + 2, v & 0xffff);
 }
