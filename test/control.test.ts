@@ -4,7 +4,7 @@
 // /proc/net/stat/rt_cache, bad input refused whole, 20 concurrent clients, and clients that hang up
 // mid-request.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { PCAP_ROUTER_LINES, H1_TO_ROUTER } from "./lib/pcap-router.ts";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, statSync, existsSync } from "node:fs";
@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), "wr-ctl-"));
 const sock = join(dir, "ctl.sock");
 const proc = join(dir, "proc");
 let router: ChildProcess;
-let routerOut = "";
+let started: StartedRouter;
 
 const MDNS_MAC = new Uint8Array([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb]);
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -67,22 +67,12 @@ beforeAll(async () => {
   w.write(udpDatagram({ ...h, dstMac: MDNS_MAC }, ip("10.201.1.2"), ip("224.0.0.251"), 5353, 5353, 20), Date.now());
   w.write(udpDatagram({ ...h, dstMac: BROADCAST_MAC }, ip("10.201.1.2"), ip("10.201.1.255"), 1000, 9, 20), Date.now());
   w.close();
-  router = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", "run", "--config", conf, "--name", "ctl-test", "--proc-dir", proc, "--control", sock, "--pcap-in", `p1=${input}`, "--duration", "120"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  router.stdout!.on("data", (d: Buffer) => (routerOut += d.toString()));
-  router.stderr!.on("data", (d: Buffer) => (routerOut += d.toString()));
-  const end = Date.now() + 20_000;
-  while (!routerOut.includes("ready") && Date.now() < end && router.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-  expect(routerOut).toMatch(/ready/);
+  started = await startRouter(["--config", conf, "--name", "ctl-test", "--proc-dir", proc, "--control", sock, "--pcap-in", `p1=${input}`, "--duration", "120"]);
+  router = started.child;
 }, 30_000);
 
 afterAll(async () => {
-  if (router && router.exitCode === null) {
-    const exited = new Promise((r) => router.once("exit", r));
-    router.kill("SIGTERM");
-    await exited;
-  }
+  await stopRouter(router);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,7 +85,7 @@ describe("wasmroute -n NAME / --control PATH", () => {
   });
 
   it("listens on a 0600 unix socket", () => {
-    expect(routerOut).toContain(`control socket ${sock}`);
+    expect(started.out()).toContain(`control socket ${sock}`);
     const st = statSync(sock);
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
@@ -120,7 +110,7 @@ describe("wasmroute -n NAME / --control PATH", () => {
     // rt_cache_flush(-1): every entry of the old generation is gone from the listing.
     expect((await ctl("ip", "route", "show", "cache")).out).toBe("");
 
-    expect(routerOut).toMatch(/control: ip route add 172\.16\.0\.0\/24 via 10\.201\.1\.2/); // a change is logged
+    expect(started.out()).toMatch(/control: ip route add 172\.16\.0\.0\/24 via 10\.201\.1\.2/); // a change is logged
     const del = await ctl("ip", "route", "del", "172.16.0.0/24");
     expect(del.status).toBe(0);
     expect((await ctl("ip", "route", "get", "172.16.0.5")).out).toMatch(/via 10\.201\.2\.2 dev p2/);

@@ -2,8 +2,8 @@
 // capture; /metrics is scraped, parsed as the text format, and its values follow the traffic, a
 // route change and a cache flush made through the control socket.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { PCAP_ROUTER_LINES, H1_TO_ROUTER } from "./lib/pcap-router.ts";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { parseListenAddress } from "../host/router/metrics.ts";
 const dir = mkdtempSync(join(tmpdir(), "wr-metrics-"));
 const sock = join(dir, "ctl.sock");
 let router: ChildProcess;
-let routerOut = "";
+let started: StartedRouter;
 let url = "";
 
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
@@ -65,25 +65,14 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) w.write(udpDatagram(h, ip("10.201.1.2"), ip("198.51.100.1") + i, 1000, 9, 20), Date.now());
   w.write(echoRequest(h, ip("10.201.1.2"), ip("10.201.1.1"), 1, 1), Date.now());
   w.close();
-  router = spawn(
-    process.execPath,
-    ["--import", "tsx", "host/cli/main.ts", "run", "--config", conf, "--name", "metrics-test", "--proc-dir", join(dir, "proc"), "--control", sock, "--metrics", "127.0.0.1:0", "--pcap-in", `p1=${input}`, "--duration", "120"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  router.stdout!.on("data", (d: Buffer) => (routerOut += d.toString()));
-  router.stderr!.on("data", (d: Buffer) => (routerOut += d.toString()));
-  const end = Date.now() + 20_000;
-  while (!routerOut.includes("ready") && Date.now() < end && router.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-  url = /metrics on (http:\/\/\S+)/.exec(routerOut)?.[1] ?? "";
+  started = await startRouter(["--config", conf, "--name", "metrics-test", "--proc-dir", join(dir, "proc"), "--control", sock, "--metrics", "127.0.0.1:0", "--pcap-in", `p1=${input}`, "--duration", "120"]);
+  router = started.child;
+  url = /metrics on (http:\/\/\S+)/.exec(started.out())?.[1] ?? "";
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
 }, 30_000);
 
 afterAll(async () => {
-  if (router && router.exitCode === null) {
-    const exited = new Promise((r) => router.once("exit", r));
-    router.kill("SIGTERM");
-    await exited;
-  }
+  await stopRouter(router);
   rmSync(dir, { recursive: true, force: true });
 });
 
