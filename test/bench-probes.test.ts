@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { canRunLive } from "./lib/netns.ts";
 
 const run = canRunLive("bench probes (smoke)", ["trafgen", "cc", "ethtool"]) ? describe : describe.skip;
-/** Namespaces whose names start with prefix: each probe's own (tap-write's and bound-call's carry their PID; tap-mq's are wr-bf-mq*). */
+/** Namespaces whose names start with prefix: each probe's own (tap-write's, tap-read's and bound-call's carry their PID; tap-mq's are wr-bf-mq*). */
 const leftovers = (prefix: string) => (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").split("\n").filter((l) => l.startsWith(prefix));
 
 run("bench probes (smoke)", () => {
@@ -17,6 +17,15 @@ run("bench probes (smoke)", () => {
     expect(j.batches.map((b) => b.batch)).toEqual([1, 4]);
     for (const b of j.batches) expect([b.ioUringUsPerFrame, b.writeUsPerFrame].every((x) => x > 0)).toBe(true);
     expect(leftovers(`wr-tw-${r.pid}`)).toEqual([]);
+  }, 70_000);
+
+  it("tap-read: µs per frame to drain a tap through the addon's multishot read and through read(2), for each batch size", () => {
+    const r = spawnSync("bash", ["bench/probes/tap-read.sh", "2000", "1", "16"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { batches: { batch: number; multishotUsPerFrame: number; readUsPerFrame: number }[] };
+    expect(j.batches.map((b) => b.batch)).toEqual([1, 16]);
+    for (const b of j.batches) expect([b.multishotUsPerFrame, b.readUsPerFrame].every((x) => x > 0)).toBe(true);
+    expect(leftovers(`wr-tr-${r.pid}`)).toEqual([]);
   }, 70_000);
 
   it("tap-mq: the kernel row and one- and two-queue forwarders, each thread's count, against the kernel", () => {

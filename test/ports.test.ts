@@ -146,6 +146,59 @@ describe.skipIf(!live)("ports: TAP and AF_PACKET (wrio addon)", () => {
     expect(ids).toEqual(Array.from({ length: N }, (_, i) => i));
   });
 
+  it("TAP: a burst comes in whole and in order through the multishot read, and through read(2) when switched off; a frame longer than its slot is cut and counted", async () => {
+    const first = ports.find((p) => p.kind === "tap")!; // the first test's tap: kernel side 10.199.0.2 in NS
+    // a second tap read with read(2): WASMROUTE_NO_MULTISHOT is read when a tap is opened
+    const TAP2 = `wr-r${process.pid % 100000}`;
+    process.env.WASMROUTE_NO_MULTISHOT = "1";
+    let second: FramePort;
+    try {
+      second = FramePort.tap(TAP2);
+    } finally {
+      delete process.env.WASMROUTE_NO_MULTISHOT;
+    }
+    ports.push(second);
+    ip("link", "set", TAP2, "netns", NS);
+    for (const args of [["link", "set", TAP2, "address", "02:00:00:00:00:04"], ["addr", "add", "10.198.0.2/24", "dev", TAP2], ["link", "set", TAP2, "up"]]) {
+      const r = ipIn(NS, args);
+      if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+    }
+    expect([first.multishot, second.multishot]).toEqual([true, false]); // this kernel (6.18) has IORING_OP_READ_MULTISHOT
+    const N = 300, SLOT = 2048, MAX = 64;
+    for (const [port, dev, peer] of [[first, TAP, "10.199.0.1"], [second, TAP2, "10.198.0.1"]] as const) {
+      // the kernel side sends N numbered datagrams to a static neighbour behind the tap, then one of 3,000 bytes
+      for (const args of [["link", "set", dev, "mtu", "9000"], ["neigh", "replace", peer, "lladdr", "02:00:00:00:00:01", "dev", dev, "nud", "permanent"]]) {
+        const r = ipIn(NS, args);
+        if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+      }
+      const cut0 = port.losses().cut;
+      const sender =
+        "const d=require('dgram').createSocket('udp4');const n=+process.argv[2];" +
+        "for(let i=0;i<n;i++){const b=Buffer.alloc(4);b.writeUInt32BE(i);d.send(b,9,process.argv[1]);}" +
+        "d.send(Buffer.alloc(3000),9,process.argv[1],()=>d.close());";
+      const r = spawnSync("ip", ["netns", "exec", NS, process.execPath, "-e", sender, peer, String(N)], { timeout: 10_000 });
+      expect(r.status, String(r.stderr)).toBe(0);
+      const buf = new Uint8Array(SLOT * MAX);
+      const lens = new Int32Array(MAX);
+      const seqs: number[] = [];
+      const long: number[] = [];
+      const t0 = Date.now();
+      while (seqs.length + long.length < N + 1 && Date.now() - t0 < 5000) {
+        const n = port.recv(buf, 0, SLOT, MAX, lens);
+        for (let i = 0; i < n; i++) {
+          const f = buf.subarray(i * SLOT, i * SLOT + lens[i]!);
+          if (f[12] !== 8 || f[13] !== 0 || f[23] !== 17) continue; // IPv4 UDP only
+          if (lens[i] === SLOT) long.push(lens[i]!);
+          else seqs.push(new DataView(f.buffer, f.byteOffset + 42, 4).getUint32(0));
+        }
+        if (n === 0) await new Promise((res) => setTimeout(res, 5));
+      }
+      expect(seqs, dev).toEqual(Array.from({ length: N }, (_, i) => i));
+      expect(long, dev).toEqual([SLOT]); // 3,042 bytes on the wire, handed on cut at the slot …
+      expect(port.losses().cut - cut0, dev).toBe(1); // … and counted
+    }
+  });
+
   it("AF_PACKET: carries frames both ways on one end of a veth inside a namespace", async () => {
     createNetns(NS2);
     for (const args of [

@@ -10,19 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <time.h>
-#include <sys/ioctl.h>
-#include <net/if.h>
-#include <linux/if_tun.h>
+#include "probe-tap.h"
 #include "../../host/io/native/uring.h"
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int never_lost(int err) {
   (void)err;
@@ -34,15 +23,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: tap-write TAP FRAMES BATCH...\n");
     return 2;
   }
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);
-  if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    perror("tap");
-    return 1;
-  }
+  int fd = probe_tap_open(argv[1]);
+  if (fd < 0) return 1;
   long total = atol(argv[2]);
   static uint8_t frames[256][64];
   uint8_t *ptrs[256];
@@ -70,13 +52,13 @@ int main(int argc, char **argv) {
     for (int round = 0; round < 3; round++) {
       for (int mode = 0; mode < 2; mode++) {
         uring_enable(mode == 0);
-        double t0 = now();
+        double t0 = probe_now();
         for (long done = 0; done < total; done += batch)
           if (uring_write_frames(fd, ptrs, lens, batch, NULL, never_lost) != batch) {
             fprintf(stderr, "short write\n");
             return 1;
           }
-        us[mode] += (now() - t0) / (double)total * 1e6 / 3;
+        us[mode] += (probe_now() - t0) / (double)total * 1e6 / 3;
       }
     }
     printf("%s{\"batch\": %d, \"ioUringUsPerFrame\": %.3f, \"writeUsPerFrame\": %.3f}", a > 3 ? ", " : "", batch, us[0], us[1]);

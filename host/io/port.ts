@@ -88,6 +88,11 @@ export class FramePort {
     return this.kind === "packet" && wrio().packetRing(this.fd);
   }
 
+  /** Whether a tap reads through its io_uring multishot read (host/io/native/tap_mshot.c) rather than read(2). */
+  get multishot(): boolean {
+    return this.kind === "tap" && wrio().tapMultishot(this.fd);
+  }
+
   /** Creates the tap `name`, or attaches to it if it exists in this namespace; offload: vnet headers, GSO. */
   static tap(name: string, offload = false): FramePort {
     return new FramePort("tap", name, wrio().tapOpen(name, offload), offload);

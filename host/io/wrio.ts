@@ -30,6 +30,8 @@ export interface Wrio {
   uring(enable?: boolean): boolean;
   /** Whether a packet port reads through its PACKET_RX_RING (packet_ring.c); false with WASMROUTE_NO_RING=1 or where the ring could not be set up. */
   packetRing(fd: number): boolean;
+  /** Whether a tap is read through its io_uring multishot read (tap_mshot.c); false before Linux 6.7 and with WASMROUTE_NO_URING=1 or WASMROUTE_NO_MULTISHOT=1. */
+  tapMultishot(fd: number): boolean;
   /** Since fd was opened: [missed (a packet socket's frames dropped for want of room: PACKET_STATISTICS), cut (frames longer than their room)] (port_counters.c). */
   portCounters(fd: number): [missed: number, cut: number];
   /** An fd on /proc/net/dev of the namespace at netnsPath (or this one), opened there; read it at offset 0. */

@@ -51,12 +51,15 @@
  * frames whose checksum the sender left to "hardware": PACKET_AUXDATA reports them per frame (flags),
  * or turn TX checksum offload off on such ports (testbed.md §4.4).
  * A tap takes one frame per write: a batch for a tap goes out with one io_uring_enter (uring.c), or
- * with write(2) per frame where io_uring is unavailable or WASMROUTE_NO_URING=1.
+ * with write(2) per frame where io_uring is unavailable or WASMROUTE_NO_URING=1. A tap's frames come in
+ * through one io_uring multishot read, a batch per io_uring_enter (tap_mshot.c), or with read(2) per
+ * frame where the kernel lacks it (before 6.7), or with WASMROUTE_NO_URING=1 or WASMROUTE_NO_MULTISHOT=1.
  *   portCounters(fd), netDevOpen([netnsPath])         what a port lost on the way in (port_counters.c).
  *   uring([enable])                            -> whether tap batches use io_uring (known after the first
  *                                                      batch); enable false/true switches it (A/B runs).
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
  *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
+ *   tapMultishot(fd)                           -> whether a tap is read through its multishot read.
  *   watch(fd, callback), watchPause(handle, paused), unwatch(handle)   readiness (watch.c).
  *   areaBind(...), recvArea(area, fd, packed), sendArea(area, fd, start, n, withVnet)   the same reads and
  *                                                      writes with the arrays bound once (area.c).
@@ -84,6 +87,7 @@
 #include <arpa/inet.h>
 #include "uring.h"
 #include "packet_ring.h"
+#include "tap_mshot.h"
 #include "netns.h"
 #include "port_counters.h"
 #include "throw_errno.h"
@@ -192,6 +196,9 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
       return throw_errno(env, what, e);
     }
   }
+  /* Frames through one multishot read (tap_mshot.c) where the kernel has it; read(2) otherwise. Room for a
+     whole GSO super-frame (65,535 + 14 bytes, rounded up to 64) behind its header, or for a jumbo frame. */
+  tap_mshot_attach(fd, offload ? (size_t)VNET_BYTES + 65600 : 16384);
   remember_fd(fd, FD_TAP);
   return num(env, fd);
 }
@@ -358,6 +365,29 @@ int frames_recv_slots(int fd, uint8_t *dst, int slot, int max, int32_t *lens, ui
   }
   if (flags) memset(flags, 0, (size_t)max); /* a tap without vnet headers hands over finished frames */
   int i = 0;
+  if (tap_mshot_has(fd)) {
+    int entered = 0;
+    unsigned cut = 0;
+    const uint8_t *data;
+    size_t len;
+    while (i < max) {
+      int r = tap_mshot_next(fd, &entered, &data, &len);
+      if (r < 0) {
+        *what = "io_uring read";
+        return r;
+      }
+      if (r == 0) break;
+      if (len > (size_t)slot) { /* longer than its slot: handed on cut, and counted */
+        cut++;
+        len = (size_t)slot;
+      }
+      memcpy(dst + (size_t)i * slot, data, len);
+      tap_mshot_release(fd);
+      lens[i++] = (int32_t)len;
+    }
+    if (cut) port_counters_cut(fd, cut);
+    return i;
+  }
   while (i < max) {
     ssize_t r = tap_read(fd, NULL, dst + (size_t)i * slot, (size_t)slot);
     if (r < 0) {
@@ -382,6 +412,40 @@ int frames_recv_packed(int fd, uint8_t *dst, int bytes, int frame_max, int max, 
   }
   size_t used = 0;
   int i = 0;
+  if (!is_socket(fd) && tap_mshot_has(fd)) {
+    int entered = 0;
+    unsigned cut = 0;
+    const uint8_t *data;
+    size_t len;
+    while (i < max && used + (size_t)frame_max <= (size_t)bytes) {
+      int r = tap_mshot_next(fd, &entered, &data, &len);
+      if (r < 0) {
+        *what = "io_uring read";
+        return r;
+      }
+      if (r == 0) break;
+      uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
+      if (hdr) { /* the header the tap put in front of the frame */
+        size_t h = len < (size_t)VNET_BYTES ? len : (size_t)VNET_BYTES;
+        memset(hdr, 0, VNET_BYTES);
+        memcpy(hdr, data, h);
+        data += h;
+        len -= h;
+      }
+      if (len > (size_t)frame_max) {
+        cut++;
+        len = (size_t)frame_max;
+      }
+      memcpy(dst + used, data, len);
+      tap_mshot_release(fd);
+      flags[i] = hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? 1 : 0;
+      offs[i] = (uint32_t)used;
+      lens[i++] = (int32_t)len;
+      used += (len + 63) & ~(size_t)63;
+    }
+    if (cut) port_counters_cut(fd, cut);
+    return i;
+  }
   while (i < max && used + (size_t)frame_max <= (size_t)bytes) {
     uint8_t *hdr = vnet ? vnet + (size_t)i * VNET_STRIDE : NULL;
     ssize_t r = tap_read(fd, hdr, dst + used, (size_t)frame_max);
@@ -615,15 +679,25 @@ static napi_value uring(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* packetRing(fd) -> whether a packet port reads through its receive ring (packet_ring.c) */
-static napi_value packet_ring(napi_env env, napi_callback_info info) {
+/* fd -> has(fd) as a boolean: tapMultishot and packetRing. */
+static napi_value fd_predicate(napi_env env, napi_callback_info info, int (*has)(int)) {
   size_t argc = 1;
   napi_value argv[1], v;
   int32_t fd = -1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc >= 1) arg_i32(env, argv[0], &fd);
-  napi_get_boolean(env, packet_ring_has(fd), &v);
+  napi_get_boolean(env, has(fd), &v);
   return v;
+}
+
+/* tapMultishot(fd) -> whether a tap is read through its io_uring multishot read (tap_mshot.c) */
+static napi_value tap_multishot(napi_env env, napi_callback_info info) {
+  return fd_predicate(env, info, tap_mshot_has);
+}
+
+/* packetRing(fd) -> whether a packet port reads through its receive ring (packet_ring.c) */
+static napi_value packet_ring(napi_env env, napi_callback_info info) {
+  return fd_predicate(env, info, packet_ring_has);
 }
 
 static napi_value close_fd(napi_env env, napi_callback_info info) {
@@ -637,6 +711,7 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   }
   remember_fd(fd, FD_UNKNOWN); /* and its counters zeroed */
   packet_ring_detach(fd);
+  tap_mshot_detach(fd);
   if (close(fd) < 0) return throw_errno(env, "close", errno);
   return NULL;
 }
@@ -648,7 +723,7 @@ void area_register(napi_env env, napi_value exports);      /* area.c: bound area
 NAPI_MODULE_INIT() {
   EXPORT_FUNCTIONS(env, exports,
                    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-                   {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring});
+                   {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring}, {"tapMultishot", tap_multishot});
   privilege_register(env, exports);
   port_counters_register(env, exports);
   watch_register(env, exports);
