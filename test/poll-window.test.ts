@@ -80,9 +80,8 @@ afterEach(() => {
 });
 
 /** Starts the router with the test's queue as p1's device, and p2's too when `out` is given. */
-function start(pollWindowUs: number, out?: QueueDevice): QueueDevice {
+function start(pollWindowUs: number, out?: QueueDevice, dev = new QueueDevice()): QueueDevice {
   router = Router.start(parseConfig(CONFIG, "poll.conf"), { pollWindowUs, logger: new Logger("text", () => {}) });
-  const dev = new QueueDevice();
   for (const [name, d] of [["p1", dev], ["p2", out]] as const) {
     if (!d) continue;
     const ifindex = router.ports.get(name)!.ifindex;
@@ -157,6 +156,22 @@ describe("the poll window after traffic", () => {
     for (let i = 0; i < 20; i++) passes = adaptPasses(passes, passes * 0.0002); // 0.2 µs a pass
     expect(passes * 0.0002).toBeGreaterThanOrEqual(0.0125);
     expect(passes * 0.0002).toBeLessThanOrEqual(0.05);
+  });
+
+  it("with --poll-window 0 takes every frame a device's reader already holds before it sleeps (a tap's multishot read)", async () => {
+    // A reader that took the frames off its device: one per receive, and no wake-up for the rest.
+    class ReadAheadDevice extends QueueDevice {
+      override recv(buf: ArrayBuffer | ArrayBufferView, offset: number, slot: number, max: number, lens: Int32Array): number {
+        return super.recv(buf, offset, slot, Math.min(max, 1), lens);
+      }
+      buffered(): boolean {
+        return this.queue.length > 0;
+      }
+    }
+    const dev = start(0, undefined, new ReadAheadDevice());
+    dev.queue.push(frame(), frame(), frame());
+    dev.wake();
+    expect(dev.taken).toBe(3);
   });
 
   it("with --poll-window 0 sleeps as soon as the port is empty", async () => {

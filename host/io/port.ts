@@ -93,6 +93,12 @@ export class FramePort {
     return this.kind === "tap" && wrio().tapMultishot(this.fd);
   }
 
+  /** Frames this port's reader took from the device wait to be received: a tap's multishot read reads ahead
+   *  of a batch, and the tap's readiness no longer shows those frames. */
+  buffered(): boolean {
+    return this.kind === "tap" && wrio().tapBuffered(this.fd);
+  }
+
   /** Creates the tap `name`, or attaches to it if it exists in this namespace; offload: vnet headers, GSO. */
   static tap(name: string, offload = false): FramePort {
     return new FramePort("tap", name, wrio().tapOpen(name, offload), offload);

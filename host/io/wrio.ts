@@ -32,6 +32,8 @@ export interface Wrio {
   packetRing(fd: number): boolean;
   /** Whether a tap is read through its io_uring multishot read (tap_mshot.c); false before Linux 6.7 and with WASMROUTE_NO_URING=1 or WASMROUTE_NO_MULTISHOT=1. */
   tapMultishot(fd: number): boolean;
+  /** Whether frames a tap's multishot read took are waiting to be received (the tap's readiness no longer shows them). */
+  tapBuffered(fd: number): boolean;
   /** Since fd was opened: [missed (a packet socket's frames dropped for want of room: PACKET_STATISTICS), cut (frames longer than their room)] (port_counters.c). */
   portCounters(fd: number): [missed: number, cut: number];
   /** An fd on /proc/net/dev of the namespace at netnsPath (or this one), opened there; read it at offset 0. */

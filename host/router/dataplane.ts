@@ -25,6 +25,8 @@ export interface FrameDevice {
   onReadable(callback: () => void): void;
   /** Pauses or resumes the readiness callback (the poll loop pauses every port's while it polls them). */
   pauseWatching?(paused: boolean): void;
+  /** Frames the device's reader already took wait to be received, where its readiness does not show them. */
+  buffered?(): boolean;
   stopWatching(): void;
   close(): void;
   /** What the device lost on the way in (none: it loses nothing, as a pcap port). */
@@ -332,7 +334,11 @@ export class DataPlane {
       if (!this.polling) this.polling = setImmediate(this.pollAllBound);
     } else
       p.device.onReadable(() => {
-        if (this.pump(p) > 0 && this.pollWindowMs > 0) {
+        let n = this.pump(p);
+        // Frames a device's reader took ahead of the batch (a tap's multishot read) are not in its readiness
+        // any more; with no poll window to come back for them, they are taken now.
+        if (this.pollWindowMs === 0) while (n > 0 && p.device.buffered?.()) n = this.pump(p);
+        if (n > 0 && this.pollWindowMs > 0) {
           this.lastFrameAt = performance.now();
           if (!this.polling) {
             this.pauseWatches(true);

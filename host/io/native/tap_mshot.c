@@ -211,6 +211,12 @@ int tap_mshot_next(int fd, int *entered, const uint8_t **data, size_t *len) {
   }
 }
 
+int tap_mshot_buffered(int fd) {
+  if (!tap_mshot_has(fd)) return 0;
+  reader *r = readers[fd];
+  return *r->cq_head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+}
+
 void tap_mshot_release(int fd) {
   reader *r = readers[fd];
   if (r->held < 0) return;

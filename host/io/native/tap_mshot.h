@@ -17,4 +17,7 @@ void tap_mshot_detach(int fd);
    buffer is the reader's again at tap_mshot_release, which must come before the next call. */
 int tap_mshot_next(int fd, int *entered, const uint8_t **data, size_t *len);
 void tap_mshot_release(int fd);
+/* 1 when frames the read took are waiting in fd's completions. The tap's own readiness (poll, epoll) no
+   longer shows them: they left its queue. */
+int tap_mshot_buffered(int fd);
 #endif

@@ -60,6 +60,7 @@
  *   packetRing(fd)                             -> whether a packet port reads through its receive ring
  *                                                      (none with WASMROUTE_NO_RING=1; then recvmmsg).
  *   tapMultishot(fd)                           -> whether a tap is read through its multishot read.
+ *   tapBuffered(fd)                            -> whether frames that read took wait to be received.
  *   watch(fd, callback), watchPause(handle, paused), unwatch(handle)   readiness (watch.c).
  *   areaBind(...), recvArea(area, fd, packed), sendArea(area, fd, start, n, withVnet)   the same reads and
  *                                                      writes with the arrays bound once (area.c).
@@ -695,6 +696,12 @@ static napi_value tap_multishot(napi_env env, napi_callback_info info) {
   return fd_predicate(env, info, tap_mshot_has);
 }
 
+/* tapBuffered(fd) -> whether frames a tap's multishot read took wait in its completions, where the tap's
+   readiness does not show them */
+static napi_value tap_buffered(napi_env env, napi_callback_info info) {
+  return fd_predicate(env, info, tap_mshot_buffered);
+}
+
 /* packetRing(fd) -> whether a packet port reads through its receive ring (packet_ring.c) */
 static napi_value packet_ring(napi_env env, napi_callback_info info) {
   return fd_predicate(env, info, packet_ring_has);
@@ -723,7 +730,7 @@ void area_register(napi_env env, napi_value exports);      /* area.c: bound area
 NAPI_MODULE_INIT() {
   EXPORT_FUNCTIONS(env, exports,
                    {"tapOpen", tap_open}, {"packetOpen", packet_open}, {"recvBatch", recv_batch}, {"recvPacked", recv_packed}, {"sendBatch", send_batch}, {"sendList", send_list},
-                   {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring}, {"tapMultishot", tap_multishot});
+                   {"close", close_fd}, {"uring", uring}, {"packetRing", packet_ring}, {"tapMultishot", tap_multishot}, {"tapBuffered", tap_buffered});
   privilege_register(env, exports);
   port_counters_register(env, exports);
   watch_register(env, exports);
