@@ -106,10 +106,18 @@ run("ip -s link on a live router: frames missed and frames cut", () => {
 
     it("counts what the tap's kernel side dropped for want of queue room as missed", async () => {
       await floodWhileStopped(lab, 2000);
-      const ours = rxOf(ctl(lab, "ip", "-s", "-s", "link", "show", "dev", "p1"));
-      const [tap] = JSON.parse(ip("-n", lab.h1, "-j", "-s", "link", "show", "dev", lab.if1)) as { txqlen: number; stats64: { tx: { packets: number; dropped: number } } }[];
-      const side = tap!.stats64.tx;
-      expect(ours.missed).toBeGreaterThan(2000 - tap!.txqlen - 50); // the queue (txqueuelen frames) held the rest
+      // The two sides are read one after the other, so a frame (an ARP probe) can come in between: read them
+      // again until they agree, for at most a second.
+      type TapStats = { txqlen: number; stats64: { tx: { packets: number; dropped: number } } };
+      let ours = rxOf(ctl(lab, "ip", "-s", "-s", "link", "show", "dev", "p1"));
+      let tap = (JSON.parse(ip("-n", lab.h1, "-j", "-s", "link", "show", "dev", lab.if1)) as TapStats[])[0]!;
+      for (let k = 0; k < 10 && ours.packets !== tap.stats64.tx.packets; k++) {
+        await sleep(100);
+        ours = rxOf(ctl(lab, "ip", "-s", "-s", "link", "show", "dev", "p1"));
+        tap = (JSON.parse(ip("-n", lab.h1, "-j", "-s", "link", "show", "dev", lab.if1)) as TapStats[])[0]!;
+      }
+      const side = tap.stats64.tx;
+      expect(ours.missed).toBeGreaterThan(2000 - tap.txqlen - 50); // the queue (txqueuelen frames) held the rest
       expect(ours.missed).toBe(side.dropped);
       expect(ours.packets).toBe(side.packets); // and every frame the kernel side handed over was taken
     }, 60_000);

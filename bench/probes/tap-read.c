@@ -76,6 +76,27 @@ int main(int argc, char **argv) {
       msgs[w][i].msg_hdr.msg_iovlen = 1;
     }
   static uint8_t slots[(size_t)MAX_BATCH * SLOT];
+  /* A tap's carrier comes up when the probe attaches, and its queue discipline some time after (linkwatch):
+     until then the kernel drops what it sends there. Send one datagram at a time until one arrives. */
+  for (int w = 0; w < 2; w++) {
+    int got = 0;
+    for (int tries = 0; tries < 200 && got == 0; tries++) {
+      if (sendmmsg(sock, msgs[w], 1, 0) != 1) {
+        perror("sendmmsg");
+        return 1;
+      }
+      usleep(10000);
+      got = w == 0 ? mshot_drain(fds[0], slots, MAX_BATCH) : read_drain(fds[1], slots, MAX_BATCH);
+      if (got < 0) {
+        fprintf(stderr, "%s: %s\n", w == 0 ? "multishot read" : "read", strerror(-got));
+        return 1;
+      }
+    }
+    if (got == 0) {
+      fprintf(stderr, "%s: nothing arrived in 2 s\n", argv[1 + w]);
+      return 1;
+    }
+  }
   long total = atol(argv[3]);
   printf("{\"batches\": [");
   for (int a = 4; a < argc; a++) {
@@ -104,7 +125,7 @@ int main(int argc, char **argv) {
         secs[w] += probe_now() - t0;
         frames[w] += got;
         if (got != batch) {
-          fprintf(stderr, "took %d of %d frames\n", got, batch);
+          fprintf(stderr, "%s: took %d of %d frames\n", argv[1 + w], got, batch);
           return 1;
         }
       }

@@ -19,7 +19,8 @@
  *
  * A completion without IORING_CQE_F_MORE ends the read (no buffer was free, or an error); it is armed
  * again at the next batch. WASMROUTE_NO_URING=1 or WASMROUTE_NO_MULTISHOT=1 in the environment, or a
- * kernel without the operation, leaves taps on read(2).
+ * kernel without the operation, leaves taps on read(2). Closing a tap first cancels its read and waits for
+ * the read's last completion, so that nothing lands in the buffers after they are unmapped.
  */
 #define _GNU_SOURCE
 #include "tap_mshot.h"
@@ -35,6 +36,8 @@
 #define BUFS 256u            /* a power of two: the buffer ring's index is masked */
 #define SQ_ENTRIES 8u
 #define READER_FDS 4096
+#define READ_TAG 1 /* user_data of the multishot read */
+#define CANCEL_TAG 2
 
 typedef struct {
   int ring;
@@ -84,6 +87,7 @@ static void queue_read(reader *r, int fd) {
   s->fd = fd;
   s->flags = IOSQE_BUFFER_SELECT;
   s->buf_group = 0;
+  s->user_data = READ_TAG;
   r->sq_array[i] = i;
   __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 }
@@ -168,10 +172,41 @@ int tap_mshot_has(int fd) {
   return fd >= 0 && fd < READER_FDS && readers[fd] != NULL;
 }
 
+/* Cancels the armed read and waits (about 5 ms at most) for its last completion, so that no read can still
+   land in the buffers once they are unmapped: 1 when it ended. */
+static int cancel_read(reader *r) {
+  if (!r->armed) return 1;
+  unsigned tail = *r->sq_tail, i = tail & *r->sq_mask;
+  struct io_uring_sqe *s = &r->sqes[i];
+  memset(s, 0, sizeof *s);
+  s->opcode = IORING_OP_ASYNC_CANCEL;
+  s->fd = -1;
+  s->cancel_flags = IORING_ASYNC_CANCEL_ANY;
+  s->user_data = CANCEL_TAG;
+  r->sq_array[i] = i;
+  __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+  for (int round = 0; round < 50 && r->armed; round++) {
+    if (round > 0) usleep(100);
+    if (syscall(__NR_io_uring_enter, r->ring, round == 0 ? 1 : 0, 0, IORING_ENTER_GETEVENTS, NULL, 0) < 0 && errno != EINTR) break;
+    unsigned head = *r->cq_head, end = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+    for (; head != end; head++) {
+      struct io_uring_cqe *c = &r->cqes[head & *r->cq_mask];
+      if (c->user_data == READ_TAG && !(c->flags & IORING_CQE_F_MORE)) r->armed = 0;
+    }
+    __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+  }
+  return !r->armed;
+}
+
 void tap_mshot_detach(int fd) {
   if (!tap_mshot_has(fd)) return;
-  free_reader(readers[fd]);
+  reader *r = readers[fd];
   readers[fd] = NULL;
+  if (!cancel_read(r)) {
+    /* the read did not end in time: keep its buffers mapped (they are not reused), drop the rest */
+    r->bufs = NULL;
+  }
+  free_reader(r);
 }
 
 int tap_mshot_next(int fd, int *entered, const uint8_t **data, size_t *len) {
@@ -182,7 +217,9 @@ int tap_mshot_next(int fd, int *entered, const uint8_t **data, size_t *len) {
       struct io_uring_cqe *c = &r->cqes[head & *r->cq_mask];
       int res = c->res;
       unsigned flags = c->flags;
+      uint64_t tag = c->user_data;
       __atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+      if (tag != READ_TAG) continue;
       if (!(flags & IORING_CQE_F_MORE)) r->armed = 0;
       if (flags & IORING_CQE_F_BUFFER) {
         unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
