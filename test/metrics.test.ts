@@ -100,6 +100,9 @@ describe("--metrics", () => {
     expect(v('wasmroute_interface_rx_missed_total{interface="p1"}')).toBe(0); // a pcap port loses nothing on the way in
     expect(v('wasmroute_interface_rx_length_errors_total{interface="p1"}')).toBe(0);
     expect(v('wasmroute_interface_rx_multicast_total{interface="p1"}')).toBe(0); // every frame was to the router's MAC
+    // the 36 replayed frames went to the core as one batch: one count in the 32-63 class, none elsewhere
+    const batches = ["1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255", "256+"].map((f) => v(`wasmroute_interface_rx_batches_total{interface="p1",frames="${f}"}`));
+    expect(batches).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0]);
     expect(v('wasmroute_drops_total{reason="Blackhole"}')).toBe(5);
     expect(v('wasmroute_snmp_total{block="Ip",counter="ForwDatagrams"}')).toBe(30);
     expect(v('wasmroute_snmp_total{block="Icmp",counter="OutEchoReps"}')).toBe(1);

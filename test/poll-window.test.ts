@@ -172,6 +172,16 @@ describe("the poll window after traffic", () => {
     dev.queue.push(frame(), frame(), frame());
     dev.wake();
     expect(dev.taken).toBe(3);
+    expect(router!.dp.stats().find((p) => p.name === "p1")!.rxBatches).toEqual([3, 0, 0, 0, 0, 0, 0, 0, 0]); // three batches of one frame
+  });
+
+  it("counts each batch in its size class: 1, 2-3, 4-7, … 128-255, 256+", () => {
+    const dev = start(0);
+    for (const n of [1, 3, 4, 255, 256]) {
+      for (let i = 0; i < n; i++) dev.queue.push(frame());
+      dev.wake();
+    }
+    expect(router!.dp.stats().find((p) => p.name === "p1")!.rxBatches).toEqual([1, 1, 1, 0, 0, 0, 0, 1, 1]);
   });
 
   it("with --poll-window 0 sleeps as soon as the port is empty", async () => {

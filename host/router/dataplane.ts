@@ -62,11 +62,16 @@ export interface PortStats {
   rxMulticast: number;
 }
 
+/** The size classes of RX_BATCHES, by frames per batch: class k holds 2^k … 2^(k+1) − 1 frames, the last 256 and up. */
+export const RX_BATCH_CLASSES = ["1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255", "256+"] as const;
+
 /** A port's counters as DataPlane.stats reports them (what `ip -s link` and the metrics print). */
 export interface PortReport {
   name: string;
   ifindex: number;
   stats: PortStats;
+  /** Batches handed to the core, counted by size class (RX_BATCH_CLASSES): how well reads were batched. */
+  rxBatches: number[];
   losses: PortLosses;
   /** The device failed: the port is no longer read or written. */
   failed: boolean;
@@ -79,6 +84,8 @@ interface Port {
   capture?: PcapWriter;
   replay: Uint8Array[];
   stats: PortStats;
+  /** Batches by size class (RX_BATCH_CLASSES). */
+  rxBatches: Float64Array;
   failed: boolean;
 }
 
@@ -285,7 +292,7 @@ export class DataPlane {
   /** Binds a device to core port ifindex (set up with dp_port_set by the caller). */
   addPort(ifindex: number, name: string, device: FrameDevice, capture?: PcapWriter): void {
     if (this.ports.has(ifindex)) throw new Error(`port ${name} is already bound`);
-    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxMulticast: 0 } });
+    this.ports.set(ifindex, { ifindex, name, device, capture, replay: [], failed: false, rxBatches: new Float64Array(RX_BATCH_CLASSES.length), stats: { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxMulticast: 0 } });
     this.portList = [...this.ports.values()];
     this.views(); // the area over the current memory (bound into every port if the memory grew)
     device.bindArea?.(this.area!);
@@ -312,7 +319,7 @@ export class DataPlane {
   }
 
   stats(): PortReport[] {
-    return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats }, losses: p.device.losses?.() ?? { missed: 0, cut: 0 }, failed: p.failed }));
+    return [...this.ports.values()].map((p) => ({ name: p.name, ifindex: p.ifindex, stats: { ...p.stats }, rxBatches: [...p.rxBatches], losses: p.device.losses?.() ?? { missed: 0, cut: 0 }, failed: p.failed }));
   }
 
   /** Frames waiting to be replayed, on every port. */
@@ -432,6 +439,7 @@ export class DataPlane {
     const groups = this.x.dp_input(p.ifindex, n, now);
     this.views(); // the core may have grown its memory
     p.stats.rxFrames += n;
+    if (n > 0) p.rxBatches[Math.min(31 - Math.clz32(n), RX_BATCH_CLASSES.length - 1)]!++;
     p.stats.rxBytes += this.rxCountBytes[0]!;
     p.stats.rxMulticast += this.rxCountMulticast[0]!;
     this.send(groups);

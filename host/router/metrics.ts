@@ -14,6 +14,9 @@
  *   wasmroute_interface_drops_total{interface} counter  frames dropped that came in on the port (core dp_port_drops)
  *   wasmroute_interface_rx_{missed,length_errors,multicast}_total{interface}  counter  `ip -s -s link`'s RX missed,
  *                                                       length errors and mcast (host/router/links.ts)
+ *   wasmroute_interface_rx_batches_total{interface,frames}  counter  receive batches handed to the core, by frames
+ *                                                       per batch (1, 2-3, 4-7, …, 128-255, 256+): a router that
+ *                                                       keeps up takes small batches, one that falls behind full ones
  *   wasmroute_drops_total{reason}              counter  the WrDrop reasons of /proc/net/netstat
  *   wasmroute_snmp_total{block,counter}        counter  the Ip, IpExt, Icmp and Udp MIB counters of /proc/net/snmp
  *   wasmroute_neigh_entries                    gauge    neighbour table entries
@@ -35,7 +38,7 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Router } from "./router.ts";
-import type { PortReport } from "./dataplane.ts";
+import { RX_BATCH_CLASSES, type PortReport } from "./dataplane.ts";
 import { RT_CACHE_FIELD_NAMES } from "../cache/stat.ts";
 import { readSnmp, SNMP_BLOCKS, SNMP_OFFSETS, WRDROP_FIELDS, DROP_REASONS } from "./snmp.ts";
 
@@ -124,6 +127,8 @@ export function routerRegistry(router: Router): Registry {
   mirror("wasmroute_interface_rx_missed_total", "Frames lost before the router took them: a full receive ring, buffer or tap queue", ["interface"], perPort((p) => p.losses.missed));
   mirror("wasmroute_interface_rx_multicast_total", "Frames received to a multicast MAC (broadcast not included)", ["interface"], perPort((p) => p.stats.rxMulticast));
   mirror("wasmroute_interface_rx_length_errors_total", "Frames that arrived cut, longer than the room they were read into", ["interface"], perPort((p) => p.losses.cut));
+  mirror("wasmroute_interface_rx_batches_total", "Receive batches handed to the core, by frames per batch", ["interface", "frames"], () =>
+    ports().flatMap((p) => RX_BATCH_CLASSES.map((frames, k): [Record<string, string>, number] => [{ interface: p.name, frames }, p.rxBatches[k]!])));
 
   mirror("wasmroute_drops_total", "Frames dropped, by reason (WrDrop in /proc/net/netstat)", ["reason"], () => {
     const s = read().snmp;
