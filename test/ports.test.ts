@@ -525,7 +525,7 @@ describe.skipIf(!live)("ports: TAP and AF_PACKET (wrio addon)", () => {
     expect(() => plain.bindArea({ ...area(mem.buffer), max: 100_000 })).toThrow(/out of bounds/);
   });
 
-  it("refuses a bad name and an out-of-bounds batch with clear errors", () => {
+  it("refuses a bad name and an out-of-bounds batch with clear errors", async () => {
     expect(() => FramePort.tap("a-name-much-too-long")).toThrow(/1\.\.15 characters/);
     expect(() => FramePort.packet("wr-none0", NS2)).toThrow(/wr-none0/);
     expect(() => FramePort.packet("lo", "wr-no-such-ns")).toThrow(/\/run\/netns\/wr-no-such-ns/);
@@ -538,6 +538,10 @@ describe.skipIf(!live)("ports: TAP and AF_PACKET (wrio addon)", () => {
       expect(() => t.recv(new Uint8Array(4096), 0, 0, 1, new Int32Array(1))).toThrow(/out of bounds/);
       expect(() => t.send(new Uint8Array(100), 0, 50, new Int32Array([10]), 2)).toThrow(/out of bounds/);
       expect(() => t.send(new Uint8Array(100), 1, 50, new Int32Array([10, 10]), 2)).toThrow(/out of bounds/);
+      // optional arrays too short for the batch: per-frame flags, per-frame vnet headers
+      expect(() => t.recv(new Uint8Array(4096), 0, 2048, 2, new Int32Array(2), new Uint8Array(1))).toThrow(/flags must hold max bytes/);
+      const w = (await import("../host/io/wrio.ts")).wrio(); // a plain tap's sendList leaves vnet out: call the addon
+      expect(() => w.sendList(t.fd, new Uint8Array(100), new Uint32Array([0]), new Int32Array([60]), 0, 1, new Uint8Array(11))).toThrow(/vnet must hold/);
       expect(t.recv(new Uint8Array(2048), 0, 2048, 1, new Int32Array(1))).toBe(0); // nothing waiting: EAGAIN, not an error
     } finally {
       t.close();

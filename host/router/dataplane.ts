@@ -62,7 +62,7 @@ export interface PortStats {
   rxMulticast: number;
 }
 
-/** The size classes of RX_BATCHES, by frames per batch: class k holds 2^k … 2^(k+1) − 1 frames, the last 256 and up. */
+/** The size classes of PortReport.rxBatches, by frames per batch: class k holds 2^k … 2^(k+1) − 1 frames, the last 256 and up. */
 export const RX_BATCH_CLASSES = ["1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255", "256+"] as const;
 
 /** A port's counters as DataPlane.stats reports them (what `ip -s link` and the metrics print). */

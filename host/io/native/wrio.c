@@ -469,6 +469,17 @@ napi_value count_or_throw(napi_env env, int r, const char *what) {
   return r < 0 ? throw_errno(env, what, -r) : num(env, r);
 }
 
+/* An optional typed-array argument argv[i]: absent or undefined gives *data NULL; otherwise it must hold at
+   least min bytes. 0, with nothing thrown, when it is neither. */
+static int arg_optional_bytes(napi_env env, size_t argc, napi_value *argv, size_t i, size_t min, uint8_t **data) {
+  *data = NULL;
+  napi_valuetype t = napi_undefined;
+  if (argc > i) napi_typeof(env, argv[i], &t);
+  if (t == napi_undefined) return 1;
+  size_t len;
+  return arg_bytes(env, argv[i], data, &len) && len >= min;
+}
+
 /* n frames in fixed slots, as recvBatch and sendBatch take them: frame i at buf + offset + i·slot, its length
    in lens[i] (i32). 0, with nothing thrown, when an argument is missing or of the wrong type, or the buffers do
    not hold n slots and n lengths. */
@@ -502,15 +513,10 @@ static napi_value recv_batch(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "recvBatch(fd, buf, offset, slot, max, lens): area out of bounds");
     return NULL;
   }
-  uint8_t *flags = NULL;
-  size_t flagslen = 0;
-  if (argc >= 7) {
-    napi_valuetype ft;
-    napi_typeof(env, argv[6], &ft);
-    if (ft != napi_undefined && (!arg_bytes(env, argv[6], &flags, &flagslen) || flagslen < (size_t)max)) {
-      napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
-      return NULL;
-    }
+  uint8_t *flags;
+  if (!arg_optional_bytes(env, argc, argv, 6, (size_t)max, &flags)) {
+    napi_throw_range_error(env, NULL, "recvBatch: flags must hold max bytes");
+    return NULL;
   }
   const char *what = "";
   return count_or_throw(env, frames_recv_slots(fd, b.first, b.slot, max, b.lens, flags, &what), what);
@@ -522,16 +528,14 @@ static napi_value recv_packed(napi_env env, napi_callback_info info) {
   napi_value argv[10];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, offset, bytes, frameMax, max;
-  uint8_t *buf, *lensb, *flags, *offsb, *vnet = NULL;
-  size_t buflen, lenslen, flagslen, offslen, vnetlen = 0;
-  napi_valuetype vt = napi_undefined;
-  if (argc >= 9) napi_typeof(env, argv[8], &vt);
+  uint8_t *buf, *lensb, *flags, *offsb, *vnet;
+  size_t buflen, lenslen, flagslen, offslen;
   if (argc < 10 || !arg_i32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &buflen) || !arg_i32(env, argv[2], &offset) ||
       !arg_i32(env, argv[3], &bytes) || !arg_i32(env, argv[4], &frameMax) || !arg_i32(env, argv[5], &max) ||
       !arg_bytes(env, argv[6], &lensb, &lenslen) || !arg_bytes(env, argv[7], &flags, &flagslen) ||
-      (vt != napi_undefined && !arg_bytes(env, argv[8], &vnet, &vnetlen)) || !arg_bytes(env, argv[9], &offsb, &offslen) ||
-      offset < 0 || bytes <= 0 || frameMax <= 0 || max < 0 || (size_t)offset + (size_t)bytes > buflen || lenslen < (size_t)max * 4 ||
-      flagslen < (size_t)max || offslen < (size_t)max * 4 || (vnet && vnetlen < (size_t)max * VNET_STRIDE)) {
+      !arg_bytes(env, argv[9], &offsb, &offslen) || max < 0 || !arg_optional_bytes(env, argc, argv, 8, (size_t)max * VNET_STRIDE, &vnet) ||
+      offset < 0 || bytes <= 0 || frameMax <= 0 || (size_t)offset + (size_t)bytes > buflen || lenslen < (size_t)max * 4 ||
+      flagslen < (size_t)max || offslen < (size_t)max * 4) {
     napi_throw_range_error(env, NULL, "recvPacked(fd, buf, offset, bytes, frameMax, max, lens, flags, vnet, offs): area out of bounds");
     return NULL;
   }
@@ -628,17 +632,12 @@ static napi_value send_list(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sendList(fd, buf, offsets, lens, start, n): list out of bounds");
     return NULL;
   }
-  uint8_t *vnet = NULL;
-  size_t vnetlen = 0;
-  if (argc >= 7) {
-    napi_valuetype vt;
-    napi_typeof(env, argv[6], &vt);
-    if (vt != napi_undefined && (!arg_bytes(env, argv[6], &vnet, &vnetlen) || vnetlen < ((size_t)start + (size_t)count) * VNET_STRIDE)) {
-      napi_throw_range_error(env, NULL, "sendList: vnet must hold (start + n) × 12 bytes");
-      return NULL;
-    }
-    if (vnet) vnet += (size_t)start * VNET_STRIDE;
+  uint8_t *vnet;
+  if (!arg_optional_bytes(env, argc, argv, 6, ((size_t)start + (size_t)count) * VNET_STRIDE, &vnet)) {
+    napi_throw_range_error(env, NULL, "sendList: vnet must hold (start + n) × 12 bytes");
+    return NULL;
   }
+  if (vnet) vnet += (size_t)start * VNET_STRIDE;
   return send_list_frames(env, fd, buf, buflen, (const uint32_t *)offb + start, (const int32_t *)lensb + start, count, vnet, "sendList");
 }
 
