@@ -1,5 +1,5 @@
 // The probes of bench/probes (BENCHMARKS.md: "Multi-queue TAP with a thread per queue", the TAP write
-// measurements, "Arrays bound once") still build and run: a short run of each, output of the promised shape, and no namespace
+// measurements, "Arrays bound once", "An idle echo's floor") still build and run: a short run of each, output of the promised shape, and no namespace
 // left behind. Root only; CI is root. No speed is asserted.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -38,6 +38,24 @@ run("bench probes (smoke)", () => {
     expect(rows[2]!.perThread[0]).toHaveLength(2);
     expect(leftovers("wr-bf-mq")).toEqual([]);
   }, 120_000);
+
+  it("wake-pair: a wake-up's round trip on one CPU, across CPUs, and across CPUs kept from halting, per gap", () => {
+    const r = spawnSync("bash", ["bench/probes/wake-pair.sh", "10", "1", "100", "1000"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { echoes: number; rounds: number; gaps: ({ gapUs: number } & Record<string, { p10: number; median: number; p90: number }>)[] };
+    expect([j.echoes, j.rounds]).toEqual([10, 1]);
+    expect(j.gaps.map((g) => g.gapUs)).toEqual([100, 1000]);
+    for (const g of j.gaps)
+      for (const placement of ["same", "other", "spinning"]) {
+        const q = g[placement]!;
+        expect(q.p10, placement).toBeGreaterThan(0);
+        expect(q.p10 <= q.median && q.median <= q.p90, `${placement}: ${JSON.stringify(q)}`).toBe(true);
+      }
+    const bad = spawnSync("bash", ["bench/probes/wake-pair.sh", "5", "1", "100"], { encoding: "utf8", timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toEqual(["wake-pair: ECHOES must be at least 10, ROUNDS at least 1, and ECHOES × ROUNDS at most 100000"]);
+    expect(spawnSync("pgrep", ["-x", "wake-pair"]).status, "no spinner or partner left running").toBe(1);
+  }, 70_000);
 
   it("bound-call: an empty ring read's cost per call through recvPacked and through a bound area, and the call floor", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", "bench/probes/bound-call.ts", "--calls", "20000", "--rounds", "1"], { encoding: "utf8", timeout: 60_000 });
