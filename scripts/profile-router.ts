@@ -6,6 +6,7 @@
  *   node --import tsx scripts/profile-router.ts ping [--count N]
  *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
  *   node --import tsx scripts/profile-router.ts warm [--count N]
+ *   node --import tsx scripts/profile-router.ts loaded [--count N]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -19,17 +20,22 @@
  * warm: echoes 0.1 ms apart (N, default 1000) through the kernel (ping on CPU0) and through wasmroute
  *       AF_PACKET with a 200 ms poll window (it never sleeps), placed three ways: router and ping on
  *       CPU0, router on CPU1 and ping on CPU0, both unpinned; three rounds: the warm floor.
+ * loaded: wasmroute AF_PACKET (connected routes, unpinned) under trafgen -t 1us from h1 (CPU0), as the
+ *       bench's loaded ping; N echoes (default 300) 10 ms apart under `perf record -a` of transmits and
+ *       context switches. Prints the router's part of each echo (request and reply, p50 / p99) and, for the
+ *       echoes where it took over 300 µs, which tasks held the router's CPU meanwhile (scripts/lib/echo-trace.ts).
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
 import { Topology, cleanup, trySh } from "../bench/forward/topology.ts";
 import { writeTrafgenConfig, startTrafgen } from "../bench/forward/traffic.ts";
+import { parsePerfScript, echoesOf, heldBy } from "./lib/echo-trace.ts";
 
 const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" || argv[0] === "loaded" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
@@ -40,7 +46,7 @@ function parseArgs(argv: string[]) {
     else if (a === "--symbols" && /^\d+$/.test(v) && +v >= 1 && +v <= 1000) o.symbols = +v;
     else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
   }
-  if (!["pps", "ping", "intervals", "warm"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm [options]");
+  if (!["pps", "ping", "intervals", "warm", "loaded"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm|loaded [options]");
   return o;
 }
 
@@ -151,12 +157,57 @@ async function pingWarm(count: number): Promise<void> {
   }
 }
 
+/** Loaded echoes through AF_PACKET, traced: the router's part of each, and who held its CPU in the slow ones. */
+async function loadedEchoes(count: number): Promise<void> {
+  const t = new Topology("packet", "pl");
+  try {
+    await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000 });
+    const routerTids = () => spawnSync("ls", [`/proc/${t.pid}/task`], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
+    const tids = new Set(routerTids());
+    const conf = `${t.dir}/flow.trafgen`;
+    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
+    const gen = startTrafgen(t, conf, count * 0.01 + 15, ["-t", "1us"]);
+    await sleep(1500);
+    const data = `${t.dir}/loaded.data`;
+    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "sched:sched_switch", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
+    for (const tid of routerTids()) tids.add(tid);
+    gen.kill("SIGINT");
+    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
+    const script = spawnSync("perf", ["script", "-i", data, "-F", "comm,tid,cpu,time,event,trace"], { encoding: "utf8", maxBuffer: 1 << 30 });
+    const { xmits, switches } = parsePerfScript(script.stdout);
+    const echoes = echoesOf(xmits, { h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! });
+    const q = (xs: number[], p: number) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? NaN);
+    const line = (name: string, xs: number[]) => console.log(`${name.padEnd(18)} p50 ${q(xs, 0.5)} µs, p99 ${q(xs, 0.99)} µs, max ${q(xs, 1)} µs`);
+    console.log(`${t.label}, loaded by trafgen -t 1us: ${echoes.length} of ${count} echoes traced`);
+    line("echo", echoes.map((e) => e.totalUs));
+    line("router, request", echoes.map((e) => e.requestUs));
+    line("router, reply", echoes.map((e) => e.replyUs));
+    const label = (comm: string, pid: number) =>
+      pid === t.pid ? "router, main thread" : tids.has(pid) ? "router, other threads" : pid === 0 ? "idle (the router slept)" : comm.replace(/[-:/].*$/, "");
+    const held = new Map<string, number>();
+    let slow = 0;
+    for (const e of echoes) {
+      const windows: [number, number, number][] = [];
+      if (e.requestUs > 300) windows.push([e.requestCpu, e.t0, e.t0 + e.requestUs / 1e6]);
+      if (e.replyUs > 300) windows.push([e.replyCpu, e.t0 + (e.totalUs - e.replyUs) / 1e6, e.t0 + e.totalUs / 1e6]);
+      if (windows.length > 0) slow++;
+      for (const [cpu, from, to] of windows) for (const [who, us] of heldBy(switches, cpu, from, to, label)) held.set(who, (held.get(who) ?? 0) + us);
+    }
+    const total = [...held.values()].reduce((a, b) => a + b, 0);
+    console.log(`${slow} echoes with a router part over 300 µs; the router's CPU meanwhile (${Math.round(total)} µs in all):`);
+    for (const [who, us] of [...held].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${who.padEnd(24)} ${Math.round(us)} µs (${((100 * us) / total).toFixed(0)} %)`);
+  } finally {
+    await t.destroy();
+  }
+}
+
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
   if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
   else if (o.what === "ping") await profilePing(o.count);
   else if (o.what === "warm") await pingWarm(o.count);
+  else if (o.what === "loaded") await loadedEchoes(o.count);
   else await pingIntervals(o.count, o.pollWindow);
 } finally {
   cleanup.run();
