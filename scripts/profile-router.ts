@@ -20,8 +20,8 @@
  * warm: echoes 0.1 ms apart (N, default 1000) through the kernel (ping on CPU0) and through wasmroute
  *       AF_PACKET with a 200 ms poll window (it never sleeps), placed three ways: router and ping on
  *       CPU0, router on CPU1 and ping on CPU0, both unpinned; three rounds: the warm floor.
- * loaded: wasmroute AF_PACKET (connected routes, unpinned) under trafgen -t 1us from h1 (CPU0), as the
- *       bench's loaded ping; N echoes (default 300) 10 ms apart under `perf record -a` of transmits and
+ * loaded: wasmroute AF_PACKET (connected routes, unpinned) under trafgen -t 1us (one flow) from h1 (CPU0),
+ *       the load of the bench's loaded ping; N echoes (default 300) 10 ms apart under `perf record -a` of transmits and
  *       context switches. Prints the router's part of each echo (request and reply, p50 / p99) and, for the
  *       echoes where it took over 300 µs, which tasks held the router's CPU meanwhile (scripts/lib/echo-trace.ts).
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.

@@ -121,6 +121,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "wake-pair: needs two CPUs (CPU0 and CPU1)\n");
     return 2;
   }
+  signal(SIGPIPE, SIG_IGN); /* a partner that could not start makes the write fail, not kill the probe */
   pin(0);
   static double samples[PLACEMENTS][MAX_SAMPLES];
   printf("{\"echoes\":%d,\"rounds\":%d,\"gaps\":[", echoes, rounds);
