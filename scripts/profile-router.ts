@@ -28,7 +28,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { Topology, cleanup, trySh } from "../bench/forward/topology.ts";
-import { writeTrafgenConfig, startTrafgen } from "../bench/forward/traffic.ts";
+import { writeTrafgenConfig, startTrafgen, quantile } from "../bench/forward/traffic.ts";
 import { parsePerfScript, echoesOf, heldBy } from "./lib/echo-trace.ts";
 
 const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
@@ -57,11 +57,12 @@ function echoes(t: Topology, count: number, intervalS: string, cpu?: number): nu
   return [...r.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
 }
 
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
 /** p10 / median / p90 of a list, rounded. */
 function quantiles(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => Math.round(s[Math.floor(p * (s.length - 1))]!);
-  return `p10 ${q(0.1)}  median ${q(0.5)}  p90 ${q(0.9)}  (n ${s.length})`;
+  const s = sorted(xs);
+  return `p10 ${quantile(s, 0.1)}  median ${quantile(s, 0.5)}  p90 ${quantile(s, 0.9)}  (n ${s.length})`;
 }
 
 const rxPackets = (t: Topology) => Number(spawnSync("ip", ["netns", "exec", t.h2, "cat", `/sys/class/net/${t.if2}/statistics/rx_packets`], { encoding: "utf8" }).stdout);
@@ -176,8 +177,10 @@ async function loadedEchoes(count: number): Promise<void> {
     const script = spawnSync("perf", ["script", "-i", data, "-F", "comm,tid,cpu,time,event,trace"], { encoding: "utf8", maxBuffer: 1 << 30 });
     const { xmits, switches } = parsePerfScript(script.stdout);
     const echoes = echoesOf(xmits, { h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! });
-    const q = (xs: number[], p: number) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? NaN);
-    const line = (name: string, xs: number[]) => console.log(`${name.padEnd(18)} p50 ${q(xs, 0.5)} µs, p99 ${q(xs, 0.99)} µs, max ${q(xs, 1)} µs`);
+    const line = (name: string, xs: number[]) => {
+      const s = sorted(xs);
+      console.log(`${name.padEnd(18)} p50 ${quantile(s, 0.5)} µs, p99 ${quantile(s, 0.99)} µs, max ${quantile(s, 1)} µs`);
+    };
     console.log(`${t.label}, loaded by trafgen -t 1us: ${echoes.length} of ${count} echoes traced`);
     line("echo", echoes.map((e) => e.totalUs));
     line("router, request", echoes.map((e) => e.requestUs));
@@ -189,7 +192,7 @@ async function loadedEchoes(count: number): Promise<void> {
     for (const e of echoes) {
       const windows: [number, number, number][] = [];
       if (e.requestUs > 300) windows.push([e.requestCpu, e.t0, e.t0 + e.requestUs / 1e6]);
-      if (e.replyUs > 300) windows.push([e.replyCpu, e.t0 + (e.totalUs - e.replyUs) / 1e6, e.t0 + e.totalUs / 1e6]);
+      if (e.replyUs > 300) windows.push([e.replyCpu, e.t2, e.t2 + e.replyUs / 1e6]);
       if (windows.length > 0) slow++;
       for (const [cpu, from, to] of windows) for (const [who, us] of heldBy(switches, cpu, from, to, label)) held.set(who, (held.get(who) ?? 0) + us);
     }

@@ -46,6 +46,7 @@ describe("echo trace", () => {
     expect(e[0]!.totalUs).toBeCloseTo(40, 3);
     expect(e[1]!.requestUs).toBeCloseTo(1200, 3);
     expect([e[1]!.requestCpu, e[1]!.replyCpu]).toEqual([1, 1]);
+    expect(e[1]!.t2).toBeCloseTo(100.011305, 9); // where the reply's wait starts
   });
 
   it("tells who held the router's CPU while a request waited", () => {

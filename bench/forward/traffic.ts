@@ -246,7 +246,7 @@ export interface PingResult {
 }
 
 /** The q-quantile of sorted values (the value at rank ⌊q·(n−1)⌋), rounded; NaN for none. */
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: number[], q: number): number {
   return sorted.length ? Math.round(sorted[Math.floor(q * (sorted.length - 1))]!) : NaN;
 }
 

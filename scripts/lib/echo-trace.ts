@@ -29,7 +29,8 @@ export interface Switch {
 }
 
 export interface Echo {
-  t0: number;
+  t0: number; // s: h1 sent the request
+  t2: number; // s: h2 sent the reply
   requestUs: number; // t1 − t0
   replyUs: number; // t3 − t2
   totalUs: number; // t3 − t0
@@ -68,13 +69,12 @@ export function parsePerfScript(text: string): { xmits: Xmit[]; switches: Switch
 /** The echoes whose four transmits are all in the trace, in order. */
 export function echoesOf(xmits: Xmit[], devs: EchoDevices): Echo[] {
   const echoes: Echo[] = [];
-  let t: (number | undefined)[] = [];
+  let t: number[] = []; // the current echo's transmit times so far, in step order
   let cpus: number[] = [];
   const done = () => {
-    if (t.length === 4 && t.every((x) => x !== undefined)) {
-      const [t0, t1, t2, t3] = t as number[];
-      echoes.push({ t0: t0!, requestUs: (t1! - t0!) * 1e6, replyUs: (t3! - t2!) * 1e6, totalUs: (t3! - t0!) * 1e6, requestCpu: cpus[1]!, replyCpu: cpus[3]! });
-    }
+    if (t.length !== 4) return;
+    const [t0, t1, t2, t3] = t as [number, number, number, number];
+    echoes.push({ t0, t2, requestUs: (t1 - t0) * 1e6, replyUs: (t3 - t2) * 1e6, totalUs: (t3 - t0) * 1e6, requestCpu: cpus[1]!, replyCpu: cpus[3]! });
   };
   const step = [devs.h1, devs.toH2, devs.h2, devs.toH1];
   for (const x of xmits) {
@@ -82,11 +82,11 @@ export function echoesOf(xmits: Xmit[], devs: EchoDevices): Echo[] {
     const k = step.indexOf(x.dev);
     if (k === 0) {
       done();
-      t = [x.t, undefined, undefined, undefined];
-      cpus = [x.cpu, -1, -1, -1];
-    } else if (k > 0 && t.length === 4 && t[k - 1] !== undefined && t[k] === undefined) {
-      t[k] = x.t;
-      cpus[k] = x.cpu;
+      t = [x.t];
+      cpus = [x.cpu];
+    } else if (k > 0 && k === t.length) {
+      t.push(x.t);
+      cpus.push(x.cpu);
     }
   }
   done();
