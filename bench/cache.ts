@@ -14,6 +14,7 @@
  * count), medians of 7 rounds in which all of them alternate; GC steps are wall-clock, one by one.
  */
 import { do_not_optimize } from "mitata";
+import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Fib } from "../host/fib/fib.ts";
@@ -48,6 +49,31 @@ function cpuNsPerKey(calls: number, run: (c: number) => void): number {
   for (let c = 0; c < calls; c++) run(c);
   const d = process.cpuUsage(t0);
   return ((d.user + d.system) * 1e3) / (calls * BATCH);
+}
+
+/**
+ * One call's wall-clock and process CPU time, ms. A GC step is one synchronous call, so the two differ only by
+ * time the CPU did not run it: other tasks, or on a VM the host running something else on this vCPU (steal,
+ * which the guest's task clock leaves out with CONFIG_PARAVIRT_TIME_ACCOUNTING). CPU time has the process's
+ * other threads in it too; during a WASM call they are idle.
+ */
+function timeCall(f: () => void): { wallMs: number; cpuMs: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  f();
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wallMs, cpuMs: (c.user + c.system) / 1000 };
+}
+
+/** Time the host has stolen from this machine's vCPUs so far, ms (/proc/stat's steal column), or NaN where unknown. */
+function stealMs(): number {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+    return f[0] === "cpu" && f[8] !== undefined ? Number(f[8]) * 10 : NaN; // USER_HZ 100
+  } catch {
+    return NaN;
+  }
 }
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
@@ -285,15 +311,20 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   cache.set("gcStepBudget", budget);
   now += 310_000;
   let budgetMaxMs = 0;
+  let budgetMaxCpuMs = 0;
+  let budgetOverMs = 0;
   let budgetFreed = 0;
+  const steal0 = stealMs();
   for (let i = 0; i < 200; i++) {
     const before = cache.allocated;
     now += 5; // mostly inside gc_min_interval: only the debt makes these calls work
-    const t0 = performance.now();
-    x.cache_gc(now);
-    budgetMaxMs = Math.max(budgetMaxMs, performance.now() - t0);
+    const t = timeCall(() => x.cache_gc(now));
+    budgetMaxMs = Math.max(budgetMaxMs, t.wallMs);
+    budgetMaxCpuMs = Math.max(budgetMaxCpuMs, t.cpuMs);
+    budgetOverMs += t.wallMs > 1 ? 1 : 0;
     budgetFreed += before - cache.allocated;
   }
+  const budgetStealMs = stealMs() - steal0;
   const bytesPerEntry = 64;
   const slabAndBuckets = cache.bytes;
   const reaper = measureReaperUnderLeak(args.includes("--quick") ? 100_000 : 1_000_000);
@@ -315,7 +346,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     policyRoutesPerSec: policyPerSec,
     jsMapHitsPerSec: mapPerSec,
     gc: { entriesBefore, steps: steps.length, freed: freedTotal, maxStepMs, nsPerFreedEntry: nsPerFreed },
-    gcBudgeted: { budget, steps: 200, freed: budgetFreed, maxStepMs: budgetMaxMs },
+    gcBudgeted: { budget, steps: 200, freed: budgetFreed, maxStepMs: budgetMaxMs, maxStepCpuMs: budgetMaxCpuMs, stepsOver1Ms: budgetOverMs, stealMs: budgetStealMs },
     reaperUnderLeak: reaper,
     missWhenHeldFull: heldFull,
     bytesPerEntry,
@@ -323,7 +354,7 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     targets: {
       hitsPerSec: { goal: 100e6, met: hitsPerSec >= 100e6 },
       bytesPerEntry: { goal: 64, met: bytesPerEntry <= 64 },
-      maxGcStepMs: { goal: 1, met: budgetMaxMs <= 1, kernelStepMet: maxStepMs <= 1 },
+      maxGcStepMs: { goal: 1, met: budgetMaxMs <= 1, cpuMet: budgetMaxCpuMs <= 1, kernelStepMet: maxStepMs <= 1 },
     },
   };
   const rows: [string, string, string][] = [
@@ -349,7 +380,11 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
     ["JS Map cache, same flows", fmtRate(mapPerSec), `WASM cache ×${(hitsPerSec / mapPerSec).toFixed(1)}`],
     [`GC at ${entriesBefore} entries, kernel's unbounded step (--gc-step-budget 0): longest`, `${maxStepMs.toFixed(2)} ms`, "the kernel's behaviour"],
     ["GC cost per entry freed", `${nsPerFreed.toFixed(0)} ns`, `${freedTotal} freed in ${steps.length} steps`],
-    [`GC, default --gc-step-budget ${budget}: longest step`, `${budgetMaxMs.toFixed(2)} ms`, `${budgetFreed} freed in 200 calls; goal ≤ 1 ms`],
+    [
+      `GC, default --gc-step-budget ${budget}: longest step, wall clock (CPU time)`,
+      `${budgetMaxMs.toFixed(2)} ms (${budgetMaxCpuMs.toFixed(2)})`,
+      `${budgetFreed} freed in 200 calls, ${budgetOverMs} over 1 ms wall${budgetStealMs > 0 ? `, ${budgetStealMs} ms stolen by the host meanwhile` : ""}; goal ≤ 1 ms`,
+    ],
     [`dst reaper, ${reaper.leaked.toLocaleString("en-US")} leaked entries held, more arriving: longest step`, `${reaper.maxStepMs.toFixed(3)} ms`, `median ${reaper.medianStepMs.toFixed(3)} ms over ${reaper.steps} steps (a walk of the whole list took about 200 ms per million entries: BENCHMARKS.md)`],
     ["leak alarm sample (holder census + oldest age) with those entries", `${reaper.censusMs.toFixed(3)} ms`, "two walks of the list before (about 460 ms per million entries)"],
     [

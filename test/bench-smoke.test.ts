@@ -31,6 +31,11 @@ describe("benchmarks (smoke)", () => {
     expect(Object.values(j.smallCache.nsPerKey as Record<string, number>).every(Number.isFinite)).toBe(true);
     expect(j.gc.freed).toBeGreaterThan(0);
     expect(j.gcBudgeted.freed).toBeGreaterThan(0);
+    // each budgeted step timed on the wall clock and in CPU time; the counts agree with the maxima
+    expect(j.gcBudgeted.maxStepMs).toBeGreaterThan(0);
+    expect(j.gcBudgeted.maxStepCpuMs).toBeGreaterThanOrEqual(0);
+    expect(j.gcBudgeted.stepsOver1Ms > 0).toBe(j.gcBudgeted.maxStepMs > 1);
+    expect(j.targets.maxGcStepMs.cpuMet).toBe(j.gcBudgeted.maxStepCpuMs <= 1);
     // a cache held full: every timed miss called the GC and overflowed, in both modes
     for (const mode of ["forward", "kernel"]) {
       const m = j.missWhenHeldFull[mode];
