@@ -171,14 +171,18 @@ function martianSrc(out: usize, errno: i32): void {
  * chunk of 128 keys goes through passes that are each short per key, so that the misses of all the
  * chunk's keys are in flight together instead of one key's after another's:
  *   1a. hash every key to its bucket (ALU only);
- *   1b. load every bucket (the chain heads) and touch each head entry: a short loop whose store addresses
- *       do not depend on its loads, so the head misses overlap like the bucket misses;
+ *   1b. load every bucket (the chain heads), then touch each head entry in a loop of its own;
  *   1a. is SIMD: four keys per jhash3x4, one in each i32x4 lane.
  *   2.  walk every chain to its first entry with the key's dst, src, iif and mark (entry bytes 4..19 against
  *       key bytes 0..15, one 16-byte SIMD compare), or to its end, all keys one step per round: a round's
- *       loads do not depend on each other, and the keys that stepped go on;
+ *       loads do not depend on each other, and the keys that stepped go on. Each round after the first
+ *       starts by touching the entries the keys stepped to.
  *   3.  from that entry compare the whole key (the same 16 bytes, then tos and genid: §6.1), answer hits,
  *       send misses to the slow path.
+ * The loops that take the misses do little else: the touches only load, and the bucket loop stores each
+ * head where it read the bucket's address. A loop that also compares and stores keeps fewer of its misses
+ * in flight, because the CPU's out-of-order window and store queue fill with its other work first; split
+ * this way, a random-order hit costs about a sixth less (BENCHMARKS.md, route cache, item 12).
  * Entries passed over in pass 2 (another flow) are counted as searched, so in_hlist_search is
  * what a walk from the head counts. Once a slow path has run, later keys of the chunk walk afresh from
  * their head (and the genid), so a batch behaves exactly like keys handled one by one (a new flow's second
@@ -191,6 +195,25 @@ const pend: usize = memory.data(<i32>CHUNK * 4); // pass 2: the keys still walki
 const moved: usize = memory.data(<i32>CHUNK * 4); // pass 2: did the key step in this round
 const empty: usize = memory.data(64); // a zero line that 1b touches for an empty bucket
 const touchSink: usize = memory.data(4);
+
+/** 1b's touch: a word of each of the m keys' head entries (cur), or of `empty` for an empty chain. */
+// @ts-ignore: decorator
+@inline function touchHeads(m: u32): u32 {
+  let t: u32 = 0;
+  for (let i: u32 = 0; i < m; i++) {
+    const h = load<u32>(cur + (<usize>i << 2));
+    t ^= load<u32>(select<usize>(<usize>h, empty, h != 0));
+  }
+  return t;
+}
+
+/** A round's touch: a word of the entry each of the np walking keys (pend) has stepped to. */
+// @ts-ignore: decorator
+@inline function touchWalking(np: u32): u32 {
+  let t: u32 = 0;
+  for (let j: u32 = 0; j < np; j++) t ^= load<u32>(<usize>load<u32>(cur + (<usize>load<u32>(pend + (<usize>j << 2)) << 2)));
+  return t;
+}
 
 export function inputBatch(keys: usize, out: usize, n: u32, now: u32, takeRef: bool): void {
   if (takeRef || cachingDisabled()) {
@@ -252,14 +275,13 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
       store<u32>(cur + (<usize>i << 2), <u32>table + ((jhash3(load<u32>(k), load<u32>(k, 4), load<u32>(k, 8), seed) & m0) << 2));
     }
     if (stage < STAGE_BUCKET) continue;
-    // 1b: chain heads, and a touch of each head entry; then the keys with a non-empty chain walk in pass 2.
+    // 1b: chain heads, then a touch of each head entry; then the keys with a non-empty chain walk in pass 2.
     for (let i: u32 = 0; i < m; i++) {
       const c = cur + (<usize>i << 2);
-      const h = load<u32>(<usize>load<u32>(c));
-      store<u32>(c, h);
-      store<u32>(steps + (<usize>i << 2), 0);
-      touched ^= load<u32>(select<usize>(<usize>h, empty, h != 0));
+      store<u32>(c, load<u32>(<usize>load<u32>(c)));
     }
+    touched ^= touchHeads(m);
+    memory.fill(steps, 0, <usize>m << 2);
     let np: u32 = 0;
     for (let i: u32 = 0; i < m; i++) {
       store<u32>(pend + (<usize>np << 2), i);
@@ -267,7 +289,8 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
     }
     if (stage < STAGE_WALK) continue;
     // 2: rounds. The stores' addresses do not depend on the loads, so a round's misses overlap.
-    while (np != 0) {
+    for (let round: u32 = 0; np != 0; round++) {
+      if (round != 0) touched ^= touchWalking(np); // round 0's entries are the heads, touched in 1b
       for (let j: u32 = 0; j < np; j++) {
         const i = load<u32>(pend + (<usize>j << 2));
         const c = cur + (<usize>i << 2);
@@ -332,7 +355,7 @@ export function hitStages(keys: usize, out: usize, n: u32, now: u32, stage: u32)
       seed = secret + g;
     }
   }
-  store<u32>(touchSink, touched); // keeps 1b's touches
+  store<u32>(touchSink, touched); // keeps the touches
   if (stage < STAGE_ALL) {
     store<u32>(stageSink, hits + searched);
     return;
