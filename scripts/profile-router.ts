@@ -6,7 +6,7 @@
  *   node --import tsx scripts/profile-router.ts ping [--count N]
  *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
  *   node --import tsx scripts/profile-router.ts warm [--count N]
- *   node --import tsx scripts/profile-router.ts loaded [--count N]
+ *   node --import tsx scripts/profile-router.ts loaded [--kind tap|packet] [--count N]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -20,16 +20,17 @@
  * warm: echoes 0.1 ms apart (N, default 1000) through the kernel (ping on CPU0) and through wasmroute
  *       AF_PACKET with a 200 ms poll window (it never sleeps), placed three ways: router and ping on
  *       CPU0, router on CPU1 and ping on CPU0, both unpinned; three rounds: the warm floor.
- * loaded: wasmroute AF_PACKET (connected routes, unpinned) under trafgen -t 1us (one flow) from h1 (CPU0),
- *       the load of the bench's loaded ping; N echoes (default 300) 10 ms apart under `perf record -a` of transmits and
- *       context switches. Prints the router's part of each echo (request and reply, p50 / p99) and, for the
- *       echoes where it took over 300 µs, which tasks held the router's CPU meanwhile (scripts/lib/echo-trace.ts).
+ * loaded: wasmroute AF_PACKET, or TAP with --kind tap (connected routes, unpinned) under trafgen -t 1us (one
+ *       flow) from h1 (CPU0), the load of the bench's loaded ping; N echoes (default 300) 10 ms apart under
+ *       `perf record -a` of transmits, receives and context switches. Prints the router's part of each echo
+ *       (request and reply, p50 / p99) and, for the echoes where it took over 300 µs, which tasks held the
+ *       router's CPU meanwhile (scripts/lib/echo-trace.ts).
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
 import { Topology, cleanup, trySh } from "../bench/forward/topology.ts";
 import { writeTrafgenConfig, startTrafgen, quantile } from "../bench/forward/traffic.ts";
-import { parsePerfScript, echoesOf, heldBy } from "./lib/echo-trace.ts";
+import { parsePerfScript, echoesOf, heldBy, packetEchoSteps, tapEchoSteps } from "./lib/echo-trace.ts";
 
 const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,9 +159,9 @@ async function pingWarm(count: number): Promise<void> {
   }
 }
 
-/** Loaded echoes through AF_PACKET, traced: the router's part of each, and who held its CPU in the slow ones. */
-async function loadedEchoes(count: number): Promise<void> {
-  const t = new Topology("packet", "pl");
+/** Loaded echoes through AF_PACKET or TAP, traced: the router's part of each, and who held its CPU in the slow ones. */
+async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void> {
+  const t = new Topology(kind, "pl");
   try {
     await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000 });
     const routerTids = () => spawnSync("ls", [`/proc/${t.pid}/task`], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
@@ -170,13 +171,13 @@ async function loadedEchoes(count: number): Promise<void> {
     const gen = startTrafgen(t, conf, count * 0.01 + 15, ["-t", "1us"]);
     await sleep(1500);
     const data = `${t.dir}/loaded.data`;
-    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "sched:sched_switch", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
+    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
     for (const tid of routerTids()) tids.add(tid);
     gen.kill("SIGINT");
     if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
     const script = spawnSync("perf", ["script", "-i", data, "-F", "comm,tid,cpu,time,event,trace"], { encoding: "utf8", maxBuffer: 1 << 30 });
-    const { xmits, switches } = parsePerfScript(script.stdout);
-    const echoes = echoesOf(xmits, { h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! });
+    const { frames, switches } = parsePerfScript(script.stdout);
+    const echoes = echoesOf(frames, t.isTap ? tapEchoSteps({ h1: t.if1, h2: t.if2 }) : packetEchoSteps({ h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! }));
     const line = (name: string, xs: number[]) => {
       const s = sorted(xs);
       console.log(`${name.padEnd(18)} p50 ${quantile(s, 0.5)} µs, p99 ${quantile(s, 0.99)} µs, max ${quantile(s, 1)} µs`);
@@ -210,7 +211,7 @@ try {
   if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
   else if (o.what === "ping") await profilePing(o.count);
   else if (o.what === "warm") await pingWarm(o.count);
-  else if (o.what === "loaded") await loadedEchoes(o.count);
+  else if (o.what === "loaded") await loadedEchoes(o.kind, o.count);
   else await pingIntervals(o.count, o.pollWindow);
 } finally {
   cleanup.run();

@@ -1,13 +1,16 @@
 // scripts/lib/echo-trace.ts: echoes and the tasks on the router's CPU, read from `perf script` lines of the
-// shape perf prints for net:net_dev_start_xmit and sched:sched_switch (profile-router.ts loaded).
+// shape perf prints for net:net_dev_start_xmit, net:netif_receive_skb and sched:sched_switch
+// (profile-router.ts loaded).
 import { describe, it, expect } from "vitest";
-import { parsePerfScript, echoesOf, heldBy } from "../scripts/lib/echo-trace.ts";
+import { parsePerfScript, echoesOf, heldBy, packetEchoSteps, tapEchoSteps } from "../scripts/lib/echo-trace.ts";
 
 const xmit = (comm: string, tid: number, cpu: number, t: string, dev: string, len: number) =>
   `${comm.padStart(16)} ${tid} [${String(cpu).padStart(3, "0")}] ${t}: net:net_dev_start_xmit: dev=${dev} queue_mapping=0 skbaddr=0xffff888105296900 vlan_tagged=0 vlan_proto=0x0000 vlan_tci=0x0000 protocol=0x0800 ip_summed=0 len=${len} data_len=0 network_offset=14 transport_offset_valid=1 transport_offset=34 tx_flags=0 gso_size=0 gso_segs=0 gso_type=0`;
+const recv = (comm: string, tid: number, cpu: number, t: string, dev: string, len: number) =>
+  `${comm.padStart(16)} ${tid} [${String(cpu).padStart(3, "0")}] ${t}: net:netif_receive_skb: dev=${dev} skbaddr=0xffff888105296900 len=${len}`;
 const sw = (comm: string, tid: number, cpu: number, t: string, next: string, nextPid: number) =>
   `${comm.padStart(16)} ${tid} [${String(cpu).padStart(3, "0")}] ${t}:     sched:sched_switch: prev_comm=${comm} prev_pid=${tid} prev_prio=120 prev_state=R ==> next_comm=${next} next_pid=${nextPid} next_prio=120`;
-const devs = { h1: "wr-pl-p1h", toH2: "wr-pl-p2r", h2: "wr-pl-p2h", toH1: "wr-pl-p1r" };
+const steps = packetEchoSteps({ h1: "wr-pl-p1h", toH2: "wr-pl-p2r", h2: "wr-pl-p2h", toH1: "wr-pl-p1r" });
 
 // Two echoes: the first quick; the second's request waits while kdamond.0 holds CPU1, then the router runs.
 const trace = [
@@ -15,6 +18,7 @@ const trace = [
   xmit("ping", 9, 0, "100.000100", "wr-pl-p1h", 98),
   xmit("node", 5, 1, "100.000110", "wr-pl-p2r", 60), // a load frame forwarded in between
   xmit("node", 5, 1, "100.000120", "wr-pl-p2r", 98),
+  recv("node", 5, 1, "100.000122", "wr-pl-p2h", 84), // h2's receive of it: not a step of this router's echo
   xmit("node", 5, 1, "100.000125", "wr-pl-p2h", 98),
   xmit("node", 5, 1, "100.000140", "wr-pl-p1r", 98),
   sw("node", 5, 1, "100.010000", "kdamond.0", 107),
@@ -27,11 +31,12 @@ const trace = [
 ].join("\n");
 
 describe("echo trace", () => {
-  const { xmits, switches } = parsePerfScript(trace + "\nperf: some line that is neither\n");
+  const { frames, switches } = parsePerfScript(trace + "\nperf: some line that is neither\n");
 
-  it("reads transmits and switches, with their CPU, time, device, length and next task", () => {
-    expect(xmits).toHaveLength(11);
-    expect(xmits[0]).toEqual({ cpu: 0, t: 100, dev: "wr-pl-p1h", len: 60 });
+  it("reads frame events and switches, with their CPU, time, kind, device, length and next task", () => {
+    expect(frames).toHaveLength(12);
+    expect(frames[0]).toEqual({ cpu: 0, t: 100, kind: "xmit", dev: "wr-pl-p1h", len: 60 });
+    expect(frames[4]).toEqual({ cpu: 1, t: 100.000122, kind: "recv", dev: "wr-pl-p2h", len: 84 });
     expect(switches).toEqual([
       { cpu: 1, t: 100.01, next: "kdamond.0", nextPid: 107 },
       { cpu: 1, t: 100.0111, next: "node", nextPid: 5 },
@@ -39,7 +44,7 @@ describe("echo trace", () => {
   });
 
   it("puts each echo's four transmits together and times the router's part of the request and the reply", () => {
-    const e = echoesOf(xmits, devs);
+    const e = echoesOf(frames, steps);
     expect(e).toHaveLength(2);
     expect(e[0]!.requestUs).toBeCloseTo(20, 3);
     expect(e[0]!.replyUs).toBeCloseTo(15, 3);
@@ -50,10 +55,27 @@ describe("echo trace", () => {
   });
 
   it("tells who held the router's CPU while a request waited", () => {
-    const e = echoesOf(xmits, devs)[1]!;
+    const e = echoesOf(frames, steps)[1]!;
     const held = heldBy(switches, e.requestCpu, e.t0, e.t0 + e.requestUs / 1e6, (comm, pid) => (pid === 5 ? "router" : comm));
     expect(held.get("kdamond.0")).toBeCloseTo(1000, 3);
     expect(held.get("router")).toBeCloseTo(200, 3);
     expect(heldBy(switches, 0, e.t0, e.t0 + 0.001).size).toBe(0); // nothing switched on CPU0: unknown, not counted
+  });
+
+  it("times a TAP router's echo by the hosts' TAPs: its writes are receives there, 84 bytes without the Ethernet header", () => {
+    const tap = [
+      xmit("ping", 9, 0, "200.000100", "wr-pl-t1h", 98), // h1 sends the request on its TAP
+      recv("node", 5, 1, "200.000130", "wr-pl-t1h", 84), // a frame in from h1's TAP the other way: not a step
+      recv("node", 5, 1, "200.000150", "wr-pl-t2h", 98), // the wrong length for a receive: not the echo
+      recv("node", 5, 1, "200.000160", "wr-pl-t2h", 84), // the router's write arrives at h2
+      xmit("node", 5, 1, "200.000170", "wr-pl-t2h", 98), // h2's reply
+      recv("node", 5, 1, "200.000200", "wr-pl-t1h", 84), // the router's write arrives at h1
+    ].join("\n");
+    const e = echoesOf(parsePerfScript(tap).frames, tapEchoSteps({ h1: "wr-pl-t1h", h2: "wr-pl-t2h" }));
+    expect(e).toHaveLength(1);
+    expect(e[0]!.requestUs).toBeCloseTo(60, 3);
+    expect(e[0]!.replyUs).toBeCloseTo(30, 3);
+    expect(e[0]!.totalUs).toBeCloseTo(100, 3);
+    expect([e[0]!.requestCpu, e[0]!.replyCpu]).toEqual([1, 1]);
   });
 });

@@ -1,24 +1,30 @@
 /**
- * Echoes through a router, read from a `perf script` of net:net_dev_start_xmit and sched:sched_switch
- * (scripts/profile-router.ts loaded). An echo's frames are told from other traffic by their length: ping's
- * default 56-byte payload makes a 98-byte frame, and the bench's UDP frames are 60 bytes. Each echo is four
- * transmits, in order:
+ * Echoes through a router, read from a `perf script` of net:net_dev_start_xmit, net:netif_receive_skb and
+ * sched:sched_switch (scripts/profile-router.ts loaded). An echo's frames are told from other traffic by their
+ * length: ping's default 56-byte payload makes a 98-byte frame (84 bytes once a receive has taken the
+ * Ethernet header off), and the bench's UDP frames are 60 bytes. Each echo is four frame events, in order:
  *
- *   | t0 | h1 sends the request        | on h1's interface |
- *   | t1 | the router sends it on       | on the router's port towards h2 |
- *   | t2 | h2 sends the reply           | on h2's interface |
- *   | t3 | the router sends the reply on | on the router's port towards h1 |
+ *   |    | AF_PACKET router (transmits)        | TAP router                                         |
+ *   | t0 | h1 sends the request on its veth    | h1 sends the request on its TAP                    |
+ *   | t1 | the router sends it on towards h2   | it arrives at h2's TAP (the router's write)        |
+ *   | t2 | h2 sends the reply on its veth      | h2 sends the reply on its TAP                      |
+ *   | t3 | the router sends the reply on       | it arrives at h1's TAP (the router's write)        |
+ *
+ * A TAP router's writes are receives on the hosts' TAPs, run in the router's own system call, so they are
+ * timed and placed (CPU) like an AF_PACKET router's transmits.
  *
  * t1 − t0 and t3 − t2 are the router's part. For an echo whose router part is long, heldBy tells which tasks
- * ran on the router's CPU (the CPU of its transmit) in the meantime: the router itself, or what kept it from
+ * ran on the router's CPU (the CPU of its send) in the meantime: the router itself, or what kept it from
  * running.
  */
 
-export interface Xmit {
+/** A frame seen by a tracepoint: sent by a device (net_dev_start_xmit) or received (netif_receive_skb). */
+export interface FrameEvent {
   t: number; // s
   cpu: number;
+  kind: "xmit" | "recv";
   dev: string;
-  len: number;
+  len: number; // skb->len: a received frame's is without its 14-byte Ethernet header
 }
 
 export interface Switch {
@@ -38,55 +44,65 @@ export interface Echo {
   replyCpu: number;
 }
 
-export interface EchoDevices {
-  h1: string;
-  toH2: string;
-  h2: string;
-  toH1: string;
+/** An echo's four steps (t0 … t3 above): the device and the kind of event of each. */
+export type EchoSteps = readonly [EchoStep, EchoStep, EchoStep, EchoStep];
+export interface EchoStep {
+  dev: string;
+  kind: "xmit" | "recv";
 }
 
 export const ECHO_FRAME_BYTES = 98;
+const ETHERNET_HEADER_BYTES = 14;
 
-const XMIT = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+net:net_dev_start_xmit:\s+dev=(\S+)\s.*?\blen=(\d+)\b/;
+/** An AF_PACKET router's echo: four transmits (h1's veth, the router's port towards h2, h2's veth, the router's port towards h1). */
+export function packetEchoSteps(d: { h1: string; toH2: string; h2: string; toH1: string }): EchoSteps {
+  return [{ dev: d.h1, kind: "xmit" }, { dev: d.toH2, kind: "xmit" }, { dev: d.h2, kind: "xmit" }, { dev: d.toH1, kind: "xmit" }];
+}
+
+/** A TAP router's echo: h1's TAP sends, h2's TAP receives (the router's write), h2's TAP sends, h1's TAP receives. */
+export function tapEchoSteps(d: { h1: string; h2: string }): EchoSteps {
+  return [{ dev: d.h1, kind: "xmit" }, { dev: d.h2, kind: "recv" }, { dev: d.h2, kind: "xmit" }, { dev: d.h1, kind: "recv" }];
+}
+
+const FRAME = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+net:(net_dev_start_xmit|netif_receive_skb):\s+dev=(\S+)\s.*?\blen=(\d+)\b/;
 const SWITCH = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:.*==> next_comm=(.*?) next_pid=(\d+)/;
 
-/** The transmits and context switches of `perf script -F comm,tid,cpu,time,event,trace` output. */
-export function parsePerfScript(text: string): { xmits: Xmit[]; switches: Switch[] } {
-  const xmits: Xmit[] = [];
+/** The frame events and context switches of `perf script -F comm,tid,cpu,time,event,trace` output, in its order. */
+export function parsePerfScript(text: string): { frames: FrameEvent[]; switches: Switch[] } {
+  const frames: FrameEvent[] = [];
   const switches: Switch[] = [];
   for (const line of text.split("\n")) {
-    const x = XMIT.exec(line);
+    const x = FRAME.exec(line);
     if (x) {
-      xmits.push({ cpu: Number(x[1]), t: Number(x[2]), dev: x[3]!, len: Number(x[4]) });
+      frames.push({ cpu: Number(x[1]), t: Number(x[2]), kind: x[3] === "net_dev_start_xmit" ? "xmit" : "recv", dev: x[4]!, len: Number(x[5]) });
       continue;
     }
     const s = SWITCH.exec(line);
     if (s) switches.push({ cpu: Number(s[1]), t: Number(s[2]), next: s[3]!, nextPid: Number(s[4]) });
   }
-  return { xmits, switches };
+  return { frames, switches };
 }
 
-/** The echoes whose four transmits are all in the trace, in order. */
-export function echoesOf(xmits: Xmit[], devs: EchoDevices): Echo[] {
+/** The echoes whose four steps are all in the trace, in order (frames in time order). */
+export function echoesOf(frames: FrameEvent[], steps: EchoSteps): Echo[] {
   const echoes: Echo[] = [];
-  let t: number[] = []; // the current echo's transmit times so far, in step order
+  let t: number[] = []; // the current echo's step times so far, in step order
   let cpus: number[] = [];
   const done = () => {
     if (t.length !== 4) return;
     const [t0, t1, t2, t3] = t as [number, number, number, number];
     echoes.push({ t0, t2, requestUs: (t1 - t0) * 1e6, replyUs: (t3 - t2) * 1e6, totalUs: (t3 - t0) * 1e6, requestCpu: cpus[1]!, replyCpu: cpus[3]! });
   };
-  const step = [devs.h1, devs.toH2, devs.h2, devs.toH1];
-  for (const x of xmits) {
-    if (x.len !== ECHO_FRAME_BYTES) continue;
-    const k = step.indexOf(x.dev);
+  for (const f of frames) {
+    if (f.len !== (f.kind === "xmit" ? ECHO_FRAME_BYTES : ECHO_FRAME_BYTES - ETHERNET_HEADER_BYTES)) continue;
+    const k = steps.findIndex((s) => s.dev === f.dev && s.kind === f.kind);
     if (k === 0) {
       done();
-      t = [x.t];
-      cpus = [x.cpu];
+      t = [f.t];
+      cpus = [f.cpu];
     } else if (k > 0 && k === t.length) {
-      t.push(x.t);
-      cpus.push(x.cpu);
+      t.push(f.t);
+      cpus.push(f.cpu);
     }
   }
   done();
