@@ -22,15 +22,15 @@
  *       CPU0, router on CPU1 and ping on CPU0, both unpinned; three rounds: the warm floor.
  * loaded: wasmroute AF_PACKET, or TAP with --kind tap (connected routes, unpinned) under trafgen -t 1us (one
  *       flow) from h1 (CPU0), the load of the bench's loaded ping; N echoes (default 300) 10 ms apart under
- *       `perf record -a` of transmits, receives and context switches. Prints the router's part of each echo
+ *       `perf record -a` of transmits, receives, wake-ups and context switches. Prints the router's part of each echo
  *       (request and reply, p50 / p99) and, for the echoes where it took over 300 µs, which tasks held the
- *       router's CPU meanwhile (scripts/lib/echo-trace.ts).
+ *       router's CPU meanwhile, and whether the router slept and how its wake-up went (scripts/lib/echo-trace.ts).
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
 import { Topology, cleanup, trySh } from "../bench/forward/topology.ts";
 import { writeTrafgenConfig, startTrafgen, quantile } from "../bench/forward/traffic.ts";
-import { parsePerfScript, echoesOf, heldBy, packetEchoSteps, tapEchoSteps } from "./lib/echo-trace.ts";
+import { parsePerfScript, echoesOf, heldBy, wakeOf, packetEchoSteps, tapEchoSteps } from "./lib/echo-trace.ts";
 
 const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -171,12 +171,12 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
     const gen = startTrafgen(t, conf, count * 0.01 + 15, ["-t", "1us"]);
     await sleep(1500);
     const data = `${t.dir}/loaded.data`;
-    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
+    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "-e", "sched:sched_waking", "-e", "sched:sched_wakeup", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
     for (const tid of routerTids()) tids.add(tid);
     gen.kill("SIGINT");
     if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
     const script = spawnSync("perf", ["script", "-i", data, "-F", "comm,tid,cpu,time,event,trace"], { encoding: "utf8", maxBuffer: 1 << 30 });
-    const { frames, switches } = parsePerfScript(script.stdout);
+    const { frames, wakes, switches } = parsePerfScript(script.stdout);
     const echoes = echoesOf(frames, t.isTap ? tapEchoSteps({ h1: t.if1, h2: t.if2 }) : packetEchoSteps({ h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! }));
     const line = (name: string, xs: number[]) => {
       const s = sorted(xs);
@@ -189,17 +189,27 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
     const label = (comm: string, pid: number) =>
       pid === t.pid ? "router, main thread" : tids.has(pid) ? "router, other threads" : pid === 0 ? "idle (the router slept)" : comm.replace(/[-:/].*$/, "");
     const held = new Map<string, number>();
+    const slowParts: string[] = [];
     let slow = 0;
     for (const e of echoes) {
-      const windows: [number, number, number][] = [];
-      if (e.requestUs > 300) windows.push([e.requestCpu, e.t0, e.t0 + e.requestUs / 1e6]);
-      if (e.replyUs > 300) windows.push([e.replyCpu, e.t2, e.t2 + e.replyUs / 1e6]);
+      const windows: [string, number, number, number][] = [];
+      if (e.requestUs > 300) windows.push(["request", e.requestCpu, e.t0, e.t0 + e.requestUs / 1e6]);
+      if (e.replyUs > 300) windows.push(["reply", e.replyCpu, e.t2, e.t2 + e.replyUs / 1e6]);
       if (windows.length > 0) slow++;
-      for (const [cpu, from, to] of windows) for (const [who, us] of heldBy(switches, cpu, from, to, label)) held.set(who, (held.get(who) ?? 0) + us);
+      for (const [part, cpu, from, to] of windows) {
+        for (const [who, us] of heldBy(switches, cpu, from, to, label)) held.set(who, (held.get(who) ?? 0) + us);
+        const w = wakeOf(wakes, switches, t.pid!, from, to);
+        const us = (x: number) => `${Math.round(x)} µs`;
+        slowParts.push(
+          `  ${part.padEnd(7)} ${us((to - from) * 1e6).padStart(9)} on CPU${cpu}: ` +
+            (w ? `woken after ${us(w.wokenUs)} (from CPU${w.wakerCpu} onto CPU${w.targetCpu}), its CPU took the wake-up ${us(w.onCpuUs)} later, ran ${us(w.ranUs)} after that` : "the router's main thread was not asleep (running, or waiting for its CPU)"),
+        );
+      }
     }
     const total = [...held.values()].reduce((a, b) => a + b, 0);
     console.log(`${slow} echoes with a router part over 300 µs; the router's CPU meanwhile (${Math.round(total)} µs in all):`);
     for (const [who, us] of [...held].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${who.padEnd(24)} ${Math.round(us)} µs (${((100 * us) / total).toFixed(0)} %)`);
+    if (slowParts.length) console.log(`the router's main thread in each slow part:\n${slowParts.join("\n")}`);
   } finally {
     await t.destroy();
   }

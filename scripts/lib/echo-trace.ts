@@ -15,7 +15,9 @@
  *
  * t1 − t0 and t3 − t2 are the router's part. For an echo whose router part is long, heldBy tells which tasks
  * ran on the router's CPU (the CPU of its send) in the meantime: the router itself, or what kept it from
- * running.
+ * running; and wakeOf, from sched:sched_waking and sched:sched_wakeup, whether the router slept, and if so
+ * how long its wake-up took: until something woke it, until the CPU it was woken onto ran the wake-up (a
+ * halted vCPU must be brought back by the host first), and until it ran.
  */
 
 /** A frame seen by a tracepoint: sent by a device (net_dev_start_xmit) or received (netif_receive_skb). */
@@ -32,6 +34,15 @@ export interface Switch {
   cpu: number;
   next: string; // comm of the task switched in
   nextPid: number; // its thread id (0: the CPU goes idle)
+}
+
+/** A wake-up: sched_waking (on the waker's CPU, as try_to_wake_up starts) or sched_wakeup (on the wakee's CPU, once it is runnable there). */
+export interface Wake {
+  t: number; // s
+  cpu: number; // where the event ran
+  kind: "waking" | "wakeup";
+  pid: number; // the task woken
+  targetCpu: number;
 }
 
 export interface Echo {
@@ -65,11 +76,13 @@ export function tapEchoSteps(d: { h1: string; h2: string }): EchoSteps {
 }
 
 const FRAME = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+net:(net_dev_start_xmit|netif_receive_skb):\s+dev=(\S+)\s.*?\blen=(\d+)\b/;
+const WAKE = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_(waking|wakeup):.*\bpid=(\d+)\b.*\btarget_cpu=(\d+)/;
 const SWITCH = /^\s*\S.*?\s+\d+\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:.*==> next_comm=(.*?) next_pid=(\d+)/;
 
-/** The frame events and context switches of `perf script -F comm,tid,cpu,time,event,trace` output, in its order. */
-export function parsePerfScript(text: string): { frames: FrameEvent[]; switches: Switch[] } {
+/** The frame events, wake-ups and context switches of `perf script -F comm,tid,cpu,time,event,trace` output, in its order. */
+export function parsePerfScript(text: string): { frames: FrameEvent[]; wakes: Wake[]; switches: Switch[] } {
   const frames: FrameEvent[] = [];
+  const wakes: Wake[] = [];
   const switches: Switch[] = [];
   for (const line of text.split("\n")) {
     const x = FRAME.exec(line);
@@ -77,10 +90,15 @@ export function parsePerfScript(text: string): { frames: FrameEvent[]; switches:
       frames.push({ cpu: Number(x[1]), t: Number(x[2]), kind: x[3] === "net_dev_start_xmit" ? "xmit" : "recv", dev: x[4]!, len: Number(x[5]) });
       continue;
     }
+    const w = WAKE.exec(line);
+    if (w) {
+      wakes.push({ cpu: Number(w[1]), t: Number(w[2]), kind: w[3] as Wake["kind"], pid: Number(w[4]), targetCpu: Number(w[5]) });
+      continue;
+    }
     const s = SWITCH.exec(line);
     if (s) switches.push({ cpu: Number(s[1]), t: Number(s[2]), next: s[3]!, nextPid: Number(s[4]) });
   }
-  return { frames, switches };
+  return { frames, wakes, switches };
 }
 
 /** The echoes whose four steps are all in the trace, in order (frames in time order). */
@@ -131,3 +149,28 @@ export function heldBy(switches: Switch[], cpu: number, from: number, to: number
   add(running, (to - last) * 1e6);
   return held;
 }
+
+/** How a sleeping task's wake-up went, µs from the start of the window, and where. */
+export interface WakeDelay {
+  wokenUs: number; // until sched_waking: something (the frame's arrival) woke it
+  onCpuUs: number; // sched_waking → sched_wakeup: until its target CPU ran the wake-up
+  ranUs: number; // sched_wakeup → switched in there
+  wakerCpu: number;
+  targetCpu: number;
+}
+
+/**
+ * The first wake-up of pid between from and to (s): how long until it was woken, until its target CPU took the
+ * wake-up, and until it ran. undefined when it was not woken in the window (it was running, or already runnable)
+ * or when the trace lacks a step.
+ */
+export function wakeOf(wakes: Wake[], switches: Switch[], pid: number, from: number, to: number): WakeDelay | undefined {
+  const waking = wakes.find((w) => w.kind === "waking" && w.pid === pid && w.t >= from && w.t <= to);
+  if (!waking) return undefined;
+  const wakeup = wakes.find((w) => w.kind === "wakeup" && w.pid === pid && w.t >= waking.t);
+  if (!wakeup) return undefined;
+  const ran = switches.find((s) => s.nextPid === pid && s.cpu === wakeup.cpu && s.t >= wakeup.t);
+  if (!ran) return undefined;
+  return { wokenUs: (waking.t - from) * 1e6, onCpuUs: (wakeup.t - waking.t) * 1e6, ranUs: (ran.t - wakeup.t) * 1e6, wakerCpu: waking.cpu, targetCpu: waking.targetCpu };
+}
+
