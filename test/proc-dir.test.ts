@@ -4,7 +4,7 @@
 // iproute2's lnstat against ours (root: DIR bind-mounted over /proc in a private mount namespace).
 import { describe, it, expect, afterAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Core } from "../host/core/load.ts";
@@ -249,6 +249,24 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     expect(files(dir)).toEqual(expected(3));
     await settle();
     expect(files(dir)).toEqual(expected(3));
+    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+  });
+
+  it("the replaced files are freed by the pool: no second name is left, and a file that is not there is created", async () => {
+    const dir = tempDir();
+    const w = new ProcDirWriter(dir, (e) => {
+      throw e;
+    });
+    w.writeSoon(gen(1));
+    const old = openSync(join(dir, "net", "snmp"), "r"); // generation 1's file, held open like a slow reader
+    const oldIno = fstatSync(old).ino;
+    rmSync(join(dir, "net", "arp")); // gone: nothing to give a second name to
+    w.writeSoon(gen(2));
+    await settle();
+    expect(files(dir)).toEqual(expected(2));
+    expect(statSync(join(dir, "net", "snmp")).ino).not.toBe(oldIno); // replaced by a rename, not rewritten
+    expect(fstatSync(old).nlink).toBe(0); // and the old file has no name left anywhere
+    closeSync(old);
     expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
   });
 
