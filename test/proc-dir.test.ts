@@ -270,6 +270,24 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
   });
 
+  it("a writeNow between two of writeSoon's renames (one a turn) also wins: the rest of the older write is dropped", async () => {
+    const dir = tempDir();
+    const w = new ProcDirWriter(dir, (e) => {
+      throw e;
+    });
+    w.writeSoon(gen(1));
+    w.writeSoon(gen(2));
+    // wait, a turn at a time, until the first file of generation 2 is in place and the others are not yet
+    const snmp2 = expected(2).snmp;
+    for (let i = 0; i < 2000 && readFileSync(join(dir, "net", "snmp"), "latin1") !== snmp2; i++) await new Promise((r) => setImmediate(r));
+    expect(files(dir).snmp).toBe(snmp2);
+    expect(files(dir).arp).toBe(expected(1).arp); // arp is renamed two turns later
+    w.writeNow(gen(3));
+    await settle();
+    expect(files(dir)).toEqual(expected(3));
+    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+  });
+
   it("after close, a write in flight publishes nothing and cannot bring back a removed directory", async () => {
     const dir = join(tempDir(), "gone");
     const errors: Error[] = [];

@@ -102,6 +102,15 @@ export interface ProcSnapshot {
 
 let serial = 0;
 
+/** A file that writeSoon replaces by a rename: its temporary copy, and a second name for the file it replaces. */
+interface Renamed {
+  f: ProcFile;
+  tmp: string;
+  old: string;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** A file to be replaced that cannot have a second name (it is not there, or the file system has no hard links) is freed by the rename, on the loop, as before. */
 const noSecondName = (): void => {};
 
@@ -208,7 +217,9 @@ export function removeProcDir(dir: string): void {
  * - writeSoon: the texts are made on the loop (µs); the renamed files' temporary copies are written by
  *   libuv's thread pool; when all are written, the loop renames them into place and overwrites the
  *   in-place files (a rename or one write each). A writeSoon while one is in flight is dropped: the next
- *   second brings newer counters.
+ *   second brings newer counters. Its steps are spread over turns of the loop (publishSoon), so that the
+ *   poll loop runs between them: done in one go, with six hand-offs to the pool, it held the loop
+ *   0.8–1.8 ms once a second (BENCHMARKS.md, "The loaded echo's slow ones").
  * - A rename over a file frees the file it replaces, and on a disk file system that is the expensive part:
  *   on ext4 (mounted with discard, as /run is on this machine kind's VMs) three renames took 0.6–0.7 ms of
  *   the loop, once a second, and an echo that came meanwhile waited for them (BENCHMARKS.md, "The
@@ -247,32 +258,46 @@ export class ProcDirWriter {
       this.made = true;
       return;
     }
-    const generation = this.generation;
-    const files = procFiles(this.dir, snapshot);
-    const renamed = files.filter((f) => !f.inPlace).map((f) => ({ f, tmp: tempPath(this.dir, f.name), old: tempPath(this.dir, `${f.name}.old`) }));
     this.inFlight = true;
-    Promise.all(renamed.map(({ f, tmp, old }) => Promise.all([writeFile(tmp, f.text, { mode: 0o644 }), link(f.target, old).catch(noSecondName)]))).then(
-      () => {
-        this.inFlight = false;
-        if (generation !== this.generation || this.closed) return this.discard(renamed);
-        try {
-          for (const { f, tmp } of renamed) renameSync(tmp, f.target);
-          for (const f of files) if (f.inPlace) writeOne(this.dir, f);
-        } catch (e) {
-          this.discard(renamed);
-          this.made = false;
-          this.onError(e as Error);
-          return;
-        }
-        this.unlinkOld(renamed);
-      },
-      (e: Error) => {
-        this.inFlight = false;
-        this.discard(renamed);
-        this.made = false;
-        if (!this.closed) this.onError(e);
-      },
-    );
+    void this.publishSoon(this.generation, snapshot);
+  }
+
+  /**
+   * writeSoon's work, spread over turns of the loop so that no turn holds it long: the texts in a turn of
+   * their own; each renamed file's temporary copy and second name handed to the pool one file at a time (a
+   * hand-off costs the loop 60–120 µs on this machine kind's VMs, waking a pool thread); then one rename per
+   * turn, and the in-place files. Before each step it checks that no writeNow or close came in between.
+   */
+  private async publishSoon(generation: number, snapshot: ProcSnapshot): Promise<void> {
+    let renamed: Renamed[] = [];
+    let done = 0; // of them renamed into place
+    const stale = () => generation !== this.generation || this.closed;
+    try {
+      await nextTurn();
+      if (stale()) return;
+      const files = procFiles(this.dir, snapshot);
+      renamed = files.filter((f) => !f.inPlace).map((f) => ({ f, tmp: tempPath(this.dir, f.name), old: tempPath(this.dir, `${f.name}.old`) }));
+      for (const { f, tmp, old } of renamed) {
+        // Both settle before anything is cleaned up: a link still in flight would leave its name behind.
+        const [written] = await Promise.allSettled([writeFile(tmp, f.text, { mode: 0o644 }), link(f.target, old).catch(noSecondName)]);
+        if (written.status === "rejected") throw written.reason;
+        if (stale()) return;
+      }
+      for (const { f, tmp } of renamed) {
+        if (stale()) return;
+        renameSync(tmp, f.target);
+        done++;
+        await nextTurn();
+      }
+      if (stale()) return;
+      for (const f of files) if (f.inPlace) writeOne(this.dir, f);
+    } catch (e) {
+      this.made = false;
+      if (!this.closed) this.onError(e as Error);
+    } finally {
+      this.inFlight = false;
+      this.discard(renamed, done);
+    }
   }
 
   /** No more writeSoon; a write in flight publishes nothing. */
@@ -281,13 +306,13 @@ export class ProcDirWriter {
     this.generation++;
   }
 
-  private discard(renamed: { tmp: string; old: string }[]): void {
-    for (const { tmp } of renamed) rmSync(tmp, { force: true });
-    this.unlinkOld(renamed);
-  }
-
-  /** Removes the replaced files' second names in the pool, which frees them there (a name that is not there is no error). */
-  private unlinkOld(renamed: { old: string }[]): void {
+  /**
+   * Removes what a write left: the temporary files after the first `done`, which were not renamed (a stale or
+   * failed write), and the replaced files' second names, in the pool, which frees those files there. A name
+   * that is not there is no error.
+   */
+  private discard(renamed: Renamed[], done: number): void {
+    for (const { tmp } of renamed.slice(done)) rmSync(tmp, { force: true });
     for (const { old } of renamed) unlink(old).catch(() => {});
   }
 }
