@@ -171,11 +171,14 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
     const gen = startTrafgen(t, conf, count * 0.01 + 15, ["-t", "1us"]);
     await sleep(1500);
     const data = `${t.dir}/loaded.data`;
-    const rec = spawnSync("perf", ["record", "-q", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "-e", "sched:sched_waking", "-e", "sched:sched_wakeup", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
+    const rec = spawnSync("perf", ["record", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "-e", "sched:sched_waking", "-e", "sched:sched_wakeup", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
     for (const tid of routerTids()) tids.add(tid);
     gen.kill("SIGINT");
     if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
     const script = spawnSync("perf", ["script", "-i", data, "-F", "comm,tid,cpu,time,event,trace"], { encoding: "utf8", maxBuffer: 1 << 30 });
+    // The accounting below follows every context switch: a trace that lost events would blame the wrong tasks.
+    const lost = `${rec.stderr}\n${script.stderr}`.split("\n").filter((l) => /\blost\b/i.test(l));
+    if (lost.length) console.log(`warning: perf lost events, so the shares below are not reliable: ${lost.join(" ").trim()}`);
     const { frames, wakes, switches } = parsePerfScript(script.stdout);
     const echoes = echoesOf(frames, t.isTap ? tapEchoSteps({ h1: t.if1, h2: t.if2 }) : packetEchoSteps({ h1: t.if1, toH2: t.r2!, h2: t.if2, toH1: t.r1! }));
     const line = (name: string, xs: number[]) => {
@@ -187,7 +190,7 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
     line("router, request", echoes.map((e) => e.requestUs));
     line("router, reply", echoes.map((e) => e.replyUs));
     const label = (comm: string, pid: number) =>
-      pid === t.pid ? "router, main thread" : tids.has(pid) ? "router, other threads" : pid === 0 ? "idle (the router slept)" : comm.replace(/[-:/].*$/, "");
+      pid === t.pid ? "router, main thread" : tids.has(pid) ? "router, other threads" : pid === 0 ? "idle CPU" : comm.replace(/[-:/].*$/, "");
     const held = new Map<string, number>();
     const slowParts: string[] = [];
     let slow = 0;

@@ -221,6 +221,14 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
   });
   const expected = (g: number) => ({ snmp: formatProcSnmp(gen(g).snmp, { forwarding: 1 }), rt: formatRtCacheStat(gen(g).rtCache), arp: `arp generation ${g}\n` });
   const settle = () => new Promise((r) => setTimeout(r, 50));
+  /** DIR/net's entries: the published files and DIR/net/stat, and nothing a write left behind. */
+  const netEntries = (dir: string) => readdirSync(join(dir, "net")).sort();
+  const PUBLISHED = ["arp", "netstat", "snmp", "stat"];
+  /** A writer whose failures fail the test (they surface as an unhandled error). */
+  const strictWriter = (dir: string) =>
+    new ProcDirWriter(dir, (e) => {
+      throw e;
+    });
 
   it("the first write makes the directory on the loop; later ones land after the pool has written them", async () => {
     const dir = join(tempDir(), "r");
@@ -236,7 +244,7 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     w.writeSoon(gen(4));
     await settle();
     expect(files(dir)).toEqual(expected(4));
-    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]); // no temporary file left
+    expect(netEntries(dir)).toEqual(PUBLISHED); // no temporary file left
     expect(errors).toEqual([]);
   });
 
@@ -249,14 +257,12 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     expect(files(dir)).toEqual(expected(3));
     await settle();
     expect(files(dir)).toEqual(expected(3));
-    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+    expect(netEntries(dir)).toEqual(PUBLISHED);
   });
 
   it("the replaced files are freed by the pool: no second name is left, and a file that is not there is created", async () => {
     const dir = tempDir();
-    const w = new ProcDirWriter(dir, (e) => {
-      throw e;
-    });
+    const w = strictWriter(dir);
     w.writeSoon(gen(1));
     const old = openSync(join(dir, "net", "snmp"), "r"); // generation 1's file, held open like a slow reader
     const oldIno = fstatSync(old).ino;
@@ -267,14 +273,12 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     expect(statSync(join(dir, "net", "snmp")).ino).not.toBe(oldIno); // replaced by a rename, not rewritten
     expect(fstatSync(old).nlink).toBe(0); // and the old file has no name left anywhere
     closeSync(old);
-    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+    expect(netEntries(dir)).toEqual(PUBLISHED);
   });
 
   it("a writeNow between two of writeSoon's renames (one a turn) also wins: the rest of the older write is dropped", async () => {
     const dir = tempDir();
-    const w = new ProcDirWriter(dir, (e) => {
-      throw e;
-    });
+    const w = strictWriter(dir);
     w.writeSoon(gen(1));
     w.writeSoon(gen(2));
     // wait, a turn at a time, until the first file of generation 2 is in place and the others are not yet
@@ -285,7 +289,7 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     w.writeNow(gen(3));
     await settle();
     expect(files(dir)).toEqual(expected(3));
-    expect(readdirSync(join(dir, "net")).sort()).toEqual(["arp", "netstat", "snmp", "stat"]);
+    expect(netEntries(dir)).toEqual(PUBLISHED);
   });
 
   it("after close, a write in flight publishes nothing and cannot bring back a removed directory", async () => {
