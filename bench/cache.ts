@@ -15,41 +15,16 @@
  */
 import { do_not_optimize } from "mitata";
 import { readFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Fib } from "../host/fib/fib.ts";
-import { readCidrListFile } from "../host/fib/cidr-list.ts";
-import { RouteCache } from "../host/cache/cache.ts";
 import { fmix32 } from "../host/fib/nexthop-rule.ts";
 import { unicastAddress as unicast } from "../host/sim/simulate.ts";
 import { xorshift32 } from "./keys.ts";
+import { BATCH, cpuNsPerKey, median, shuffle } from "./timing.ts";
+import { BENCH_BUCKETS, benchCache, permutedKeys, readBenchTable } from "./cache-setup.ts";
 import { measureReaperUnderLeak, measureMissWhenHeldFull } from "./cache-reaper.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BATCH = 1024;
 /** Flows of the small cache (measured alone in the table, before the rest are inserted). */
 const SMALL_FLOWS = 4096;
 
-
-/** A random permutation of 0..n-1 (Fisher–Yates). */
-function shuffle(n: number, r: () => number): Uint32Array {
-  const p = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = r() % (i + 1);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
-
-/** Mean ns per key of `calls` batch calls, by the process's CPU time (other tenants' time slices excluded). */
-function cpuNsPerKey(calls: number, run: (c: number) => void): number {
-  const t0 = process.cpuUsage();
-  for (let c = 0; c < calls; c++) run(c);
-  const d = process.cpuUsage(t0);
-  return ((d.user + d.system) * 1e3) / (calls * BATCH);
-}
 
 /**
  * One call's wall-clock and process CPU time, ms. A GC step is one synchronous call, so the two differ only by
@@ -75,8 +50,6 @@ function stealMs(): number {
     return NaN;
   }
 }
-
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
 
 interface StageSplit {
   hash: number;
@@ -148,38 +121,14 @@ const fmtRate = (r: number) => (r >= 1e6 ? `${(r / 1e6).toFixed(1)} M/s` : `${(r
 
 export async function runCacheBench(args: string[]): Promise<{ json: unknown; table: string }> {
   const held = heldOption(args); // checked before the long part of the run
-  const buckets = 262144;
+  const buckets = BENCH_BUCKETS;
   const flows = args.includes("--quick") ? 1 << 16 : 1 << 18;
-  const list = readCidrListFile(join(here, "data", "bgp-ipv4-2024-01.txt.gz"));
-  const fib = new Fib();
-  fib.loadCidrList(list.addrs, list.lens, {
-    table: 254,
-    nexthops: Array.from({ length: 256 }, (_, i) => ({ gateway: (0x0aff0000 + i + 1) >>> 0, dev: `eth${1 + (i % 7)}`, weight: 1, onlink: false })),
-  });
-  fib.addRoute({ prefix: 0, len: 0, type: "unicast", table: 254, metric: 0, nexthops: [{ gateway: 0xc00002fe, dev: "eth1", weight: 1, onlink: false }] });
-  const cache = new RouteCache(fib, { buckets, secret: 0xc0ffee, seed: 7, now: 0 });
-  cache.setInterface("eth0", { forwarding: true, rpFilter: 0, hasAddresses: true });
-  cache.set("gcThresh", 1 << 30); // hits and inserts first, without GC in the way
-  cache.set("maxSize", 1 << 30);
+  const list = readBenchTable();
+  const { fib, cache, keyArea, dsts } = benchCache(list, flows);
   const x = fib.core.x;
   const iif = fib.ifaces.index("eth0");
-  const r = xorshift32(99);
-
-  // Keys of `flows` flows, 20 bytes each, in linear memory.
-  const keyArea = fib.core.alloc(flows * 20);
   const out = fib.core.alloc(BATCH * 24);
   const fibOut = fib.core.alloc(BATCH * 4);
-  const dsts = fib.core.alloc(flows * 4);
-  let m = fib.core.u32();
-  for (let i = 0; i < flows; i++) {
-    const w = (keyArea >>> 2) + i * 5;
-    m[w] = unicast(r());
-    m[w + 1] = unicast(r());
-    m[w + 2] = iif;
-    m[w + 3] = 0;
-    m[w + 4] = 0;
-    m[(dsts >>> 2) + i] = m[w]!;
-  }
   // Miss + insert: every flow once, timed as a whole (in two parts, around the small cache below).
   const insertCpuUs = (from: number, to: number) => {
     const c0 = process.cpuUsage();
@@ -207,10 +156,8 @@ export async function runCacheBench(args: string[]): Promise<{ json: unknown; ta
   // data plane where packets of many flows interleave. Insertion order, by contrast, walks the slab almost
   // sequentially (entries come from it in insertion order), which the hardware prefetcher rewards.
   const calls = flows / BATCH;
-  const shuffled = fib.core.alloc(flows * 20);
-  m = fib.core.u32();
-  const perm = shuffle(flows, xorshift32(5));
-  for (let i = 0; i < flows; i++) m.copyWithin((shuffled >>> 2) + i * 5, (keyArea >>> 2) + perm[i]! * 5, (keyArea >>> 2) + perm[i]! * 5 + 5);
+  const shuffled = permutedKeys({ fib, cache, keyArea, dsts }, shuffle(flows, xorshift32(5)));
+  const m = fib.core.u32();
   // A JS Map cache over the same flows (key: dst * 2^32 + src as a number; value: gateway).
   const jsKeys = new Float64Array(flows);
   const map = new Map<number, number>();

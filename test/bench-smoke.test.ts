@@ -3,8 +3,8 @@
 import { describe, it, expect } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 
-const bench = (suite: string) =>
-  JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--expose-gc", "bench/main.ts", suite, "--json", "--quick"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] }));
+const bench = (suite: string, ...more: string[]) =>
+  JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--expose-gc", "bench/main.ts", suite, "--json", "--quick", ...more], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "ignore"] }));
 
 describe("benchmarks (smoke)", () => {
   it("lookup: every figure the issue names", () => {
@@ -60,4 +60,29 @@ describe("benchmarks (smoke)", () => {
       expect(r.forwarded).toBe(r.frames);
     }
   }, 120_000);
+
+  // A checkout has its history; a copy of the tree without .git cannot name a ref.
+  const inGit = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { stdio: "ignore" }).status === 0;
+  it.skipIf(!inGit)("ab: the working tree's core against a git ref's, built on the spot, every probe on both", () => {
+    const j = bench("ab", "--base", "HEAD", "--rounds", "2");
+    expect(j.base).toMatch(/^HEAD \([0-9a-f]{7}\)$/);
+    expect(j.cachedFlows).toBe(j.flows); // both builds cached every flow (the bench refuses to go on otherwise)
+    expect(Object.keys(j.probes)).toEqual(["smallCache", "randomOrder", "insertionOrder", "resident", "lpmUniform", "lpmAnnounced"]);
+    for (const [k, p] of Object.entries(j.probes as Record<string, { baseRounds: number[]; newRounds: number[]; ratio: number }>)) {
+      expect(p.baseRounds.length, k).toBe(2);
+      expect(p.newRounds.length, k).toBe(2);
+      expect(p.ratio, k).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  it("ab: a base that is neither a commit nor a .wasm file is refused with one line", () => {
+    for (const [base, msg] of [
+      ["no-such-ref-wr", "bench ab: --base no-such-ref-wr: not a commit of this checkout, nor a .wasm file"],
+      ["/nonexistent/core.wasm", "bench ab: --base /nonexistent/core.wasm: no such file"],
+    ]) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "ab", "--base", base!], { encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(msg);
+    }
+  });
 });

@@ -115,8 +115,9 @@ export class Core {
   private u32v: Uint32Array;
   private i32v: Int32Array;
 
-  constructor(flavor: BuildFlavor = (process.env.WASMROUTE_CORE as BuildFlavor) || "release") {
-    const module = coreModule(flavor);
+  /** A build flavour of wasm/, or a compiled module of another build of the core (bench/ab.ts compares two). */
+  constructor(build: BuildFlavor | WebAssembly.Module = (process.env.WASMROUTE_CORE as BuildFlavor) || "release") {
+    const module = build instanceof WebAssembly.Module ? build : coreModule(build);
     const gcProbe = { gc_step: (kind: number, phase: number, work: number) => this.onGcStep?.(kind, phase, work) };
     const inst = new WebAssembly.Instance(module, { ...boundsImports(module), env: gcProbe });
     this.x = inst.exports as unknown as CoreExports;

@@ -58,8 +58,9 @@ export class Fib {
   private txn: Txn | undefined;
   private readonly idleTxn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
 
-  constructor(opts: { flavor?: BuildFlavor } = {}) {
-    this.core = new Core(opts.flavor);
+  /** `module`: another build of the core, compiled (bench/ab.ts); otherwise the build flavour `flavor` of wasm/. */
+  constructor(opts: { flavor?: BuildFlavor; module?: WebAssembly.Module } = {}) {
+    this.core = new Core(opts.module ?? opts.flavor);
     this.results = new ResultStore(this.core, this.ifaces);
     this.sync = new TableSync(this.core);
     this.ruleList = defaultRules();

@@ -1,0 +1,190 @@
+/**
+ * `npm run bench -- ab --base REF|FILE.wasm [--rounds N] [--quick]`: the working tree's core (wasm/release.wasm)
+ * against another build of it, in one process, so that a change to the core is judged on a shared, noisy
+ * machine by what the two builds do in the same minutes. The base is a git ref, whose assembly/ and
+ * asconfig.json are compiled into a temporary directory with this checkout's AssemblyScript, or a compiled
+ * core. Each build gets its own core instance, filled alike: the real table, then the flows of the cache bench.
+ *
+ * Probes (ns per key, CPU time of the process, as the cache bench measures them): cache hits over 4,096 flows
+ * alone in the table (the small cache), then over all flows in random order, in insertion order and over
+ * their first 4,096 (cache-resident); the batched LPM over uniform random keys and over keys inside
+ * announced space (the lookup bench's sets). In every round each probe runs on both builds back to back, the
+ * order swapped each round. The figure per probe is the median over the rounds of each build, and the median of
+ * the rounds' ratios new/base, with the middle half of those ratios.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { coreModule } from "../host/core/load.ts";
+import { announcedKeys, uniformKeys, xorshift32 } from "./keys.ts";
+import { BATCH, cpuNsPerKey, median, shuffle } from "./timing.ts";
+import { KEY_BYTES, benchCache, permutedKeys, readBenchTable, type BenchCache, type CidrList } from "./cache-setup.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SMALL_FLOWS = 4096;
+const LPM_KEYS = 1 << 20;
+
+interface AbOptions {
+  base: string;
+  rounds: number;
+  flows: number;
+}
+
+function parseAbArgs(args: string[]): AbOptions {
+  const o: AbOptions = { base: "", rounds: 15, flows: args.includes("--quick") ? 1 << 16 : 1 << 18 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--quick") continue;
+    const v = args[++i] ?? "";
+    if (a === "--base" && v !== "") o.base = v;
+    else if (a === "--rounds" && /^\d+$/.test(v) && +v >= 1 && +v <= 201) o.rounds = +v;
+    else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick)`);
+  }
+  if (o.base === "") throw new Error("--base REF|FILE.wasm is required: the build to compare the working tree's core with");
+  return o;
+}
+
+/** The base build's bytes: a compiled core as given, or the release build of a git ref's assembly/. */
+function baseWasm(base: string): { bytes: Uint8Array; label: string } {
+  if (base.endsWith(".wasm")) {
+    if (!existsSync(base)) throw new Error(`--base ${base}: no such file`);
+    return { bytes: readFileSync(base), label: base };
+  }
+  let commit: string;
+  try {
+    commit = execFileSync("git", ["-C", root, "rev-parse", "--verify", "--quiet", `${base}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    throw new Error(`--base ${base}: not a commit of this checkout, nor a .wasm file`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "wr-ab-"));
+  try {
+    const tar = execFileSync("git", ["-C", root, "archive", "--format=tar", commit, "assembly", "asconfig.json"], { maxBuffer: 256 << 20 });
+    execFileSync("tar", ["-x", "-C", dir], { input: tar });
+    // The CLI, not the API: asc's type declarations redeclare globals that the host's code uses.
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "assemblyscript", "bin", "asc.js"), "--config", join(dir, "asconfig.json"), "--target", "release"], { encoding: "utf8", timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`--base ${base}: its core did not compile: ${(r.stderr || String(r.error)).trim().split("\n").find((l) => /ERROR/.test(l)) ?? "asc failed"}`);
+    return { bytes: readFileSync(join(dir, "wasm", "release.wasm")), label: `${base} (${commit.slice(0, 7)})` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Probe = () => number;
+
+/** One build's core, filled and ready to probe. Keys live in its own memory, so the two builds read alike. */
+class Side {
+  readonly b: BenchCache;
+  private readonly out: number;
+  private readonly lpmOut: number;
+
+  constructor(list: CidrList, flows: number, module: WebAssembly.Module) {
+    this.b = benchCache(list, flows, module);
+    this.out = this.b.fib.core.alloc(BATCH * 24);
+    this.lpmOut = this.b.fib.core.alloc(BATCH * 4);
+  }
+
+  insert(from: number, to: number): void {
+    const x = this.b.fib.core.x;
+    for (let i = from; i < to; i += BATCH) x.cache_input_batch(this.b.keyArea + i * KEY_BYTES, this.out, Math.min(BATCH, to - i), 1000, 0);
+  }
+
+  /** Hits over `n` keys from `keys`, two sweeps of all flows' worth of calls (as the cache bench times them). */
+  hits(keys: number, n: number, flows: number): Probe {
+    const x = this.b.fib.core.x;
+    const calls = n / BATCH;
+    return () => cpuNsPerKey((2 * flows) / BATCH, (c) => x.cache_input_batch(keys + (c % calls) * BATCH * KEY_BYTES, this.out, BATCH, 2000, 0));
+  }
+
+  /** The batched LPM of the main table over `keys` (copied into this core's memory), two sweeps. */
+  lpm(keys: Uint32Array): Probe {
+    const core = this.b.fib.core;
+    const area = core.alloc(keys.length * 4);
+    core.u32().set(keys, area >>> 2);
+    const t = this.b.fib.coreIndex(254);
+    const calls = keys.length / BATCH;
+    return () => cpuNsPerKey(2 * calls, (c) => core.x.fib_lookup_batch(t, area + (c % calls) * BATCH * 4, this.lpmOut, BATCH));
+  }
+}
+
+interface ProbeResult {
+  baseNs: number;
+  newNs: number;
+  /** Median of the rounds' new/base ratios, and the middle half of them. */
+  ratio: number;
+  ratioQ1: number;
+  ratioQ3: number;
+  baseRounds: number[];
+  newRounds: number[];
+}
+
+/** Runs each probe on both sides in every round, the side going first swapped each round. */
+function alternatePairs(probes: Record<string, [Probe, Probe]>, rounds: number): Record<string, ProbeResult> {
+  const runs: Record<string, [number[], number[]]> = Object.fromEntries(Object.keys(probes).map((k) => [k, [[], []]]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, pair] of Object.entries(probes)) {
+      const order = r % 2 === 0 ? [0, 1] : [1, 0];
+      for (const s of order) runs[k]![s]!.push(pair[s]!());
+    }
+  }
+  const q = (a: number[], f: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * f))]!;
+  return Object.fromEntries(
+    Object.entries(runs).map(([k, [b, n]]) => {
+      const ratios = b.map((v, i) => n[i]! / v);
+      return [k, { baseNs: median(b), newNs: median(n), ratio: median(ratios), ratioQ1: q(ratios, 0.25), ratioQ3: q(ratios, 0.75), baseRounds: b, newRounds: n }];
+    }),
+  );
+}
+
+const PROBE_NAMES: Record<string, string> = {
+  smallCache: "cache hits, 4,096 flows alone in the table",
+  randomOrder: "cache hits, all flows, random order",
+  insertionOrder: "cache hits, all flows, insertion order",
+  resident: "cache hits, first 4,096 of all flows",
+  lpmUniform: "batched LPM, uniform random keys",
+  lpmAnnounced: "batched LPM, keys inside announced space",
+};
+
+export async function runAbBench(args: string[]): Promise<{ json: unknown; table: string }> {
+  const o = parseAbArgs(args);
+  const base = baseWasm(o.base);
+  const list = readBenchTable();
+  const sides = [new Side(list, o.flows, new WebAssembly.Module(base.bytes)), new Side(list, o.flows, coreModule("release"))] as const;
+  const pair = (f: (s: Side) => Probe): [Probe, Probe] => [f(sides[0]), f(sides[1])];
+
+  for (const s of sides) s.insert(0, SMALL_FLOWS);
+  const small = alternatePairs({ smallCache: pair((s) => s.hits(s.b.keyArea, SMALL_FLOWS, o.flows)) }, o.rounds);
+  for (const s of sides) s.insert(SMALL_FLOWS, o.flows);
+  const hashed = sides.map((s) => s.b.cache.hashed);
+  if (hashed[0] !== hashed[1]) throw new Error(`the two builds cached different numbers of flows (${hashed[0]} and ${hashed[1]}): they do not behave alike`);
+
+  const perm = shuffle(o.flows, xorshift32(5));
+  const shuffled = sides.map((s) => permutedKeys(s.b, perm));
+  const uniform = uniformKeys(LPM_KEYS, 0x1234567);
+  const announced = announcedKeys(LPM_KEYS, 0x7654321, list.addrs, list.lens);
+  const rest = alternatePairs(
+    {
+      randomOrder: [sides[0].hits(shuffled[0]!, o.flows, o.flows), sides[1].hits(shuffled[1]!, o.flows, o.flows)],
+      insertionOrder: pair((s) => s.hits(s.b.keyArea, o.flows, o.flows)),
+      resident: pair((s) => s.hits(s.b.keyArea, SMALL_FLOWS, o.flows)),
+      lpmUniform: pair((s) => s.lpm(uniform)),
+      lpmAnnounced: pair((s) => s.lpm(announced)),
+    },
+    o.rounds,
+  );
+  const probes = { ...small, ...rest };
+
+  const json = { base: base.label, new: "working tree (wasm/release.wasm)", rounds: o.rounds, flows: o.flows, cachedFlows: hashed[0], probes };
+  const rows = Object.entries(probes).map(([k, p]) => [PROBE_NAMES[k]!, p.baseNs.toFixed(1), p.newNs.toFixed(1), `${p.ratio.toFixed(3)} (${p.ratioQ1.toFixed(3)}–${p.ratioQ3.toFixed(3)})`]);
+  const head = ["probe", "base ns/key", "new ns/key", "new/base, median of rounds (middle half)"];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(" | ")} |`;
+  const table = [
+    `A/B of the core — base ${base.label} against the working tree; ${o.flows} flows, ${o.rounds} rounds, CPU time`,
+    line(head),
+    `|${w.map((n, i) => (i === 0 ? "-".repeat(n + 2) : "-".repeat(n + 1) + ":")).join("|")}|`,
+    ...rows.map(line),
+  ].join("\n");
+  return { json, table };
+}
