@@ -206,9 +206,10 @@ function machine(): Record<string, unknown> {
   };
 }
 
-function need(): void {
+function need(o: Options): void {
   if (process.getuid?.() !== 0) throw new Error("the forward benchmark needs root (network namespaces, TAPs, AF_PACKET)");
   for (const [cmd, args, pkg] of [
+    ...(o.profile ? ([["perf", ["--version"], "linux-perf"]] as const) : []),
     ["ip", ["-V"], "iproute2"],
     ["trafgen", ["--version"], "netsniff-ng"],
     ["iperf3", ["-v"], "iperf3"],
@@ -224,7 +225,7 @@ const fx = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "—");
 
 export async function runForwardBench(args: string[]): Promise<{ json: unknown; table: string }> {
   const o = parseArgs(args);
-  need();
+  need(o);
   cleanup.install();
   const log = (s: string) => process.stderr.write(`bench forward: ${s}\n`);
   const t0 = Date.now();

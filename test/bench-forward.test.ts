@@ -4,6 +4,9 @@
 // Root only; CI is root. No speed is asserted: BENCHMARKS.md has the numbers.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { canRunLive } from "./lib/netns.ts";
 
 const run = canRunLive("bench forward (smoke)", ["trafgen", "ping", "ethtool"]) ? describe : describe.skip;
@@ -38,4 +41,22 @@ run("bench forward (smoke)", () => {
     expect(j.options.namespaces).toMatch(/^wr-bf-[0-9a-z]{4}-\*$/);
     expect(leftovers(j.options.namespaces.slice(0, -1))).toEqual([]);
   }, 60_000);
+});
+
+describe("bench forward: tools checked before anything is built", () => {
+  // A PATH with every tool the bench needs except perf, so that perf is the one named.
+  const tools = Object.fromEntries(["ip", "trafgen", "iperf3", "ethtool", "ping"].map((t) => [t, spawnSync("sh", ["-c", `command -v ${t}`], { encoding: "utf8" }).stdout.trim()]));
+  const ready = process.getuid?.() === 0 && Object.values(tools).every(Boolean);
+  it.skipIf(!ready)("--profile without perf is refused at once, naming the package", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wr-path-"));
+    try {
+      for (const [t, at] of Object.entries(tools)) symlinkSync(at, join(dir, t));
+      const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "forward", "--profile", "--quick"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, PATH: dir } });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe("bench forward: the forward benchmark needs perf (apt-get install linux-perf)");
+      expect(r.stdout).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
