@@ -38,7 +38,7 @@ function parseAbArgs(args: string[]): AbOptions {
     const a = args[i]!;
     if (a === "--quick") continue;
     const v = args[++i] ?? "";
-    if (a === "--base" && v !== "") o.base = v;
+    if (a === "--base" && v !== "" && !v.startsWith("--")) o.base = v;
     else if (a === "--rounds" && /^\d+$/.test(v) && +v >= 1 && +v <= 201) o.rounds = +v;
     else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick)`);
   }
@@ -65,7 +65,9 @@ function baseWasm(base: string): { bytes: Uint8Array; label: string } {
     // The CLI, not the API: asc's type declarations redeclare globals that the host's code uses.
     const r = spawnSync(process.execPath, [join(root, "node_modules", "assemblyscript", "bin", "asc.js"), "--config", join(dir, "asconfig.json"), "--target", "release"], { encoding: "utf8", timeout: 300_000 });
     if (r.status !== 0) throw new Error(`--base ${base}: its core did not compile: ${(r.stderr || String(r.error)).trim().split("\n").find((l) => /ERROR/.test(l)) ?? "asc failed"}`);
-    return { bytes: readFileSync(join(dir, "wasm", "release.wasm")), label: `${base} (${commit.slice(0, 7)})` };
+    const outFile = (JSON.parse(readFileSync(join(dir, "asconfig.json"), "utf8")) as { targets?: { release?: { outFile?: string } } }).targets?.release?.outFile;
+    if (!outFile || !existsSync(join(dir, outFile))) throw new Error(`--base ${base}: its asconfig.json has no release build this bench can find`);
+    return { bytes: readFileSync(join(dir, outFile)), label: `${base} (${commit.slice(0, 7)})` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -150,7 +152,19 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
   const o = parseAbArgs(args);
   const base = baseWasm(o.base);
   const list = readBenchTable();
-  const sides = [new Side(list, o.flows, new WebAssembly.Module(base.bytes)), new Side(list, o.flows, coreModule("release"))] as const;
+  const baseModule = new WebAssembly.Module(base.bytes);
+  const newModule = coreModule("release");
+  let base0: Side;
+  try {
+    base0 = new Side(list, o.flows, baseModule);
+  } catch (e) {
+    // A core older than the host's calls: name what it lacks instead of a TypeError from deep inside.
+    const has = new Set(WebAssembly.Module.exports(baseModule).map((x) => x.name));
+    const lacks = WebAssembly.Module.exports(newModule).map((x) => x.name).filter((n) => !has.has(n));
+    if (e instanceof TypeError && lacks.length > 0) throw new Error(`--base ${o.base}: its core is too old for this host (it lacks ${lacks.slice(0, 4).join(", ")}${lacks.length > 4 ? ", …" : ""})`);
+    throw e;
+  }
+  const sides = [base0, new Side(list, o.flows, newModule)] as const;
   const pair = (f: (s: Side) => Probe): [Probe, Probe] => [f(sides[0]), f(sides[1])];
 
   for (const s of sides) s.insert(0, SMALL_FLOWS);

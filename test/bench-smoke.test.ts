@@ -79,6 +79,7 @@ describe("benchmarks (smoke)", () => {
     for (const [base, msg] of [
       ["no-such-ref-wr", "bench ab: --base no-such-ref-wr: not a commit of this checkout, nor a .wasm file"],
       ["/nonexistent/core.wasm", "bench ab: --base /nonexistent/core.wasm: no such file"],
+      ["--rounds", "bench ab: bad option --base --rounds (--base REF|FILE.wasm, --rounds 1–201, --quick)"], // a value left out
     ]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "ab", "--base", base!], { encoding: "utf8", timeout: 30_000 });
       expect(r.status).toBe(1);
