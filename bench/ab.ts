@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ab --base REF|FILE.wasm [--rounds N] [--quick]`: the working tree's core (wasm/release.wasm)
+ * `npm run bench -- ab --base REF|FILE.wasm [--rounds N] [--stages] [--quick]`: the working tree's core (wasm/release.wasm)
  * against another build of it, in one process, so that a change to the core is judged on a shared, noisy
  * machine by what the two builds do in the same minutes. The base is a git ref, whose assembly/ and
  * asconfig.json are compiled into a temporary directory with this checkout's AssemblyScript, or a compiled
@@ -10,7 +10,9 @@
  * their first 4,096 (cache-resident); the batched LPM over uniform random keys and over keys inside
  * announced space (the lookup bench's sets). In every round each probe runs on both builds back to back, the
  * order swapped each round. The figure per probe is the median over the rounds of each build, and the median of
- * the rounds' ratios new/base, with the middle half of those ratios.
+ * the rounds' ratios new/base, with the middle half of those ratios. With --stages, the random-order hit is also
+ * run up to each pass of the fast path (cache_hit_stages), and each build's cost is split by pass as the cache
+ * bench splits it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { coreModule } from "../host/core/load.ts";
 import { announcedKeys, uniformKeys, xorshift32 } from "./keys.ts";
 import { BATCH, cpuNsPerKey, median, shuffle } from "./timing.ts";
-import { KEY_BYTES, benchCache, permutedKeys, readBenchTable, type BenchCache, type CidrList } from "./cache-setup.ts";
+import { KEY_BYTES, benchCache, permutedKeys, readBenchTable, stagesOf, stagesText, type BenchCache, type CidrList } from "./cache-setup.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMALL_FLOWS = 4096;
@@ -30,17 +32,19 @@ interface AbOptions {
   base: string;
   rounds: number;
   flows: number;
+  /** Also the random-order hit's passes (cache_hit_stages 1–4), so that a difference can be placed. */
+  stages: boolean;
 }
 
 function parseAbArgs(args: string[]): AbOptions {
-  const o: AbOptions = { base: "", rounds: 15, flows: args.includes("--quick") ? 1 << 16 : 1 << 18 };
+  const o: AbOptions = { base: "", rounds: 15, flows: args.includes("--quick") ? 1 << 16 : 1 << 18, stages: args.includes("--stages") };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--quick") continue;
+    if (a === "--quick" || a === "--stages") continue;
     const v = args[++i] ?? "";
     if (a === "--base" && v !== "" && !v.startsWith("--")) o.base = v;
     else if (a === "--rounds" && /^\d+$/.test(v) && +v >= 1 && +v <= 201) o.rounds = +v;
-    else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick)`);
+    else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages)`);
   }
   if (o.base === "") throw new Error("--base REF|FILE.wasm is required: the build to compare the working tree's core with");
   return o;
@@ -99,6 +103,13 @@ class Side {
     return () => cpuNsPerKey((2 * flows) / BATCH, (c) => x.cache_input_batch(keys + (c % calls) * BATCH * KEY_BYTES, this.out, BATCH, 2000, 0));
   }
 
+  /** The fast path's passes up to `stage` (cache_hit_stages) over the same calls as hits(). */
+  stage(keys: number, n: number, flows: number, stage: number): Probe {
+    const x = this.b.fib.core.x;
+    const calls = n / BATCH;
+    return () => cpuNsPerKey((2 * flows) / BATCH, (c) => x.cache_hit_stages(keys + (c % calls) * BATCH * KEY_BYTES, this.out, BATCH, 2000, stage));
+  }
+
   /** The batched LPM of the main table over `keys` (copied into this core's memory), two sweeps. */
   lpm(keys: Uint32Array): Probe {
     const core = this.b.fib.core;
@@ -146,6 +157,10 @@ const PROBE_NAMES: Record<string, string> = {
   resident: "cache hits, first 4,096 of all flows",
   lpmUniform: "batched LPM, uniform random keys",
   lpmAnnounced: "batched LPM, keys inside announced space",
+  randomStage1: "random order, pass 1a only (hash)",
+  randomStage2: "random order, up to 1b (+ bucket, first entry)",
+  randomStage3: "random order, up to 2 (+ chain walk)",
+  randomStage4: "random order, up to 3's compare (+ key compare)",
 };
 
 export async function runAbBench(args: string[]): Promise<{ json: unknown; table: string }> {
@@ -184,12 +199,16 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
       resident: pair((s) => s.hits(s.b.keyArea, SMALL_FLOWS, o.flows)),
       lpmUniform: pair((s) => s.lpm(uniform)),
       lpmAnnounced: pair((s) => s.lpm(announced)),
+      ...(o.stages ? Object.fromEntries([1, 2, 3, 4].map((st) => [`randomStage${st}`, [0, 1].map((k) => sides[k]!.stage(shuffled[k]!, o.flows, o.flows, st)) as [Probe, Probe]])) : {}),
     },
     o.rounds,
   );
   const probes = { ...small, ...rest };
 
-  const json = { base: base.label, new: "working tree (wasm/release.wasm)", rounds: o.rounds, flows: o.flows, cachedFlows: hashed[0], probes };
+  // The passes' split from each build's medians, as the cache bench gives it (stage 5 is the whole fast path).
+  const split = (k: "baseNs" | "newNs") => stagesOf({ ...Object.fromEntries([1, 2, 3, 4].map((st) => [`s${st}`, probes[`randomStage${st}`]![k]])), s5: probes.randomOrder![k] }, "s");
+  const stageSplit = o.stages ? { base: split("baseNs"), new: split("newNs") } : undefined;
+  const json = { base: base.label, new: "working tree (wasm/release.wasm)", rounds: o.rounds, flows: o.flows, cachedFlows: hashed[0], probes, ...(stageSplit ? { randomOrderSplitNsPerKey: stageSplit } : {}) };
   const rows = Object.entries(probes).map(([k, p]) => [PROBE_NAMES[k]!, p.baseNs.toFixed(1), p.newNs.toFixed(1), `${p.ratio.toFixed(3)} (${p.ratioQ1.toFixed(3)}–${p.ratioQ3.toFixed(3)})`]);
   const head = ["probe", "base ns/key", "new ns/key", "new/base, median of rounds (middle half)"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -199,6 +218,7 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
     line(head),
     `|${w.map((n, i) => (i === 0 ? "-".repeat(n + 2) : "-".repeat(n + 1) + ":")).join("|")}|`,
     ...rows.map(line),
+    ...(stageSplit ? [`random order by pass, base: ${stagesText(stageSplit.base)}`, `random order by pass, new:  ${stagesText(stageSplit.new)}`] : []),
   ].join("\n");
   return { json, table };
 }

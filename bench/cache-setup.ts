@@ -66,3 +66,24 @@ export function permutedKeys(b: BenchCache, perm: Uint32Array): number {
   for (let i = 0; i < perm.length; i++) m.copyWithin((area >>> 2) + i * 5, (b.keyArea >>> 2) + perm[i]! * 5, (b.keyArea >>> 2) + perm[i]! * 5 + 5);
   return area;
 }
+
+// ── the fast path's cost by pass (cache_hit_stages 1–5, cumulative) ──
+
+export interface StageSplit {
+  hash: number;
+  bucketAndHeadLoad: number;
+  chainWalk: number;
+  keyCompare: number;
+  useAndAnswerStores: number;
+  total: number;
+}
+
+/** The fast path's cost by pass, from the cumulative probes `${prefix}1` … `${prefix}5` (cache_hit_stages). */
+export function stagesOf(ns: Record<string, number>, prefix: string): StageSplit {
+  const at = (s: number) => ns[`${prefix}${s}`]!;
+  return { hash: at(1), bucketAndHeadLoad: at(2) - at(1), chainWalk: at(3) - at(2), keyCompare: at(4) - at(3), useAndAnswerStores: at(5) - at(4), total: at(5) };
+}
+
+export function stagesText(s: StageSplit): string {
+  return `hash ${s.hash.toFixed(1)} + bucket + head entry ${s.bucketAndHeadLoad.toFixed(1)} + chain walk ${s.chainWalk.toFixed(1)} + key compare ${s.keyCompare.toFixed(1)} + use/answer stores ${s.useAndAnswerStores.toFixed(1)}`;
+}

@@ -19,7 +19,7 @@ import { fmix32 } from "../host/fib/nexthop-rule.ts";
 import { unicastAddress as unicast } from "../host/sim/simulate.ts";
 import { xorshift32 } from "./keys.ts";
 import { BATCH, cpuNsPerKey, median, shuffle } from "./timing.ts";
-import { BENCH_BUCKETS, benchCache, permutedKeys, readBenchTable } from "./cache-setup.ts";
+import { BENCH_BUCKETS, benchCache, permutedKeys, readBenchTable, stagesOf, stagesText } from "./cache-setup.ts";
 import { measureReaperUnderLeak, measureMissWhenHeldFull } from "./cache-reaper.ts";
 
 /** Flows of the small cache (measured alone in the table, before the rest are inserted). */
@@ -49,25 +49,6 @@ function stealMs(): number {
   } catch {
     return NaN;
   }
-}
-
-interface StageSplit {
-  hash: number;
-  bucketAndHeadLoad: number;
-  chainWalk: number;
-  keyCompare: number;
-  useAndAnswerStores: number;
-  total: number;
-}
-
-/** The fast path's cost by pass, from the cumulative probes `${prefix}1` … `${prefix}5` (cache_hit_stages). */
-function stagesOf(ns: Record<string, number>, prefix: string): StageSplit {
-  const at = (s: number) => ns[`${prefix}${s}`]!;
-  return { hash: at(1), bucketAndHeadLoad: at(2) - at(1), chainWalk: at(3) - at(2), keyCompare: at(4) - at(3), useAndAnswerStores: at(5) - at(4), total: at(5) };
-}
-
-function stagesText(s: StageSplit): string {
-  return `hash ${s.hash.toFixed(1)} + bucket + head entry ${s.bucketAndHeadLoad.toFixed(1)} + chain walk ${s.chainWalk.toFixed(1)} + key compare ${s.keyCompare.toFixed(1)} + use/answer stores ${s.useAndAnswerStores.toFixed(1)}`;
 }
 
 /**

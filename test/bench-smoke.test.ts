@@ -64,14 +64,20 @@ describe("benchmarks (smoke)", () => {
   // A checkout has its history; a copy of the tree without .git cannot name a ref.
   const inGit = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { stdio: "ignore" }).status === 0;
   it.skipIf(!inGit)("ab: the working tree's core against a git ref's, built on the spot, every probe on both", () => {
-    const j = bench("ab", "--base", "HEAD", "--rounds", "2");
+    const j = bench("ab", "--base", "HEAD", "--rounds", "2", "--stages");
     expect(j.base).toMatch(/^HEAD \([0-9a-f]{7}\)$/);
     expect(j.cachedFlows).toBe(j.flows); // both builds cached every flow (the bench refuses to go on otherwise)
-    expect(Object.keys(j.probes)).toEqual(["smallCache", "randomOrder", "insertionOrder", "resident", "lpmUniform", "lpmAnnounced"]);
+    expect(Object.keys(j.probes)).toEqual(["smallCache", "randomOrder", "insertionOrder", "resident", "lpmUniform", "lpmAnnounced", "randomStage1", "randomStage2", "randomStage3", "randomStage4"]);
     for (const [k, p] of Object.entries(j.probes as Record<string, { baseRounds: number[]; newRounds: number[]; ratio: number }>)) {
       expect(p.baseRounds.length, k).toBe(2);
       expect(p.newRounds.length, k).toBe(2);
       expect(p.ratio, k).toBeGreaterThan(0);
+    }
+    // --stages: each build's random-order hit split by pass, the passes adding up to the whole fast path
+    for (const side of ["base", "new"] as const) {
+      const sp = j.randomOrderSplitNsPerKey[side];
+      expect(sp.total).toBe(j.probes.randomOrder[side === "base" ? "baseNs" : "newNs"]);
+      expect(sp.hash + sp.bucketAndHeadLoad + sp.chainWalk + sp.keyCompare + sp.useAndAnswerStores).toBeCloseTo(sp.total, 6);
     }
   }, 120_000);
 
@@ -79,7 +85,7 @@ describe("benchmarks (smoke)", () => {
     for (const [base, msg] of [
       ["no-such-ref-wr", "bench ab: --base no-such-ref-wr: not a commit of this checkout, nor a .wasm file"],
       ["/nonexistent/core.wasm", "bench ab: --base /nonexistent/core.wasm: no such file"],
-      ["--rounds", "bench ab: bad option --base --rounds (--base REF|FILE.wasm, --rounds 1–201, --quick)"], // a value left out
+      ["--rounds", "bench ab: bad option --base --rounds (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages)"], // a value left out
     ]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "ab", "--base", base!], { encoding: "utf8", timeout: 30_000 });
       expect(r.status).toBe(1);
