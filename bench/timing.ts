@@ -1,6 +1,6 @@
 /**
- * Timing helpers shared by the in-process benchmarks (cache, ab): CPU-time rates, so that time slices the
- * shared machine gives other tenants do not count, and probes alternated round by round.
+ * Timing helpers shared by the in-process benchmarks (cache, ab): rates in the process's CPU time, so that
+ * time slices the shared machine gives other tenants do not count, and the key orders they time.
  */
 
 /** Keys per batch call in the cache and A/B benches. */
