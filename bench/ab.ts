@@ -96,18 +96,16 @@ class Side {
     for (let i = from; i < to; i += BATCH) x.cache_input_batch(this.b.keyArea + i * KEY_BYTES, this.out, Math.min(BATCH, to - i), 1000, 0);
   }
 
-  /** Hits over `n` keys from `keys`, two sweeps of all flows' worth of calls (as the cache bench times them). */
-  hits(keys: number, n: number, flows: number): Probe {
+  /**
+   * Hits over `n` keys from `keys`, two sweeps of all flows' worth of calls (as the cache bench times them): the
+   * whole fast path, or with `upTo` 1–4 its passes up to that one (cache_hit_stages).
+   */
+  hits(keys: number, n: number, flows: number, upTo = 0): Probe {
     const x = this.b.fib.core.x;
+    const out = this.out;
     const calls = n / BATCH;
-    return () => cpuNsPerKey((2 * flows) / BATCH, (c) => x.cache_input_batch(keys + (c % calls) * BATCH * KEY_BYTES, this.out, BATCH, 2000, 0));
-  }
-
-  /** The fast path's passes up to `stage` (cache_hit_stages) over the same calls as hits(). */
-  stage(keys: number, n: number, flows: number, stage: number): Probe {
-    const x = this.b.fib.core.x;
-    const calls = n / BATCH;
-    return () => cpuNsPerKey((2 * flows) / BATCH, (c) => x.cache_hit_stages(keys + (c % calls) * BATCH * KEY_BYTES, this.out, BATCH, 2000, stage));
+    const batch = upTo === 0 ? (k: number) => x.cache_input_batch(k, out, BATCH, 2000, 0) : (k: number) => x.cache_hit_stages(k, out, BATCH, 2000, upTo);
+    return () => cpuNsPerKey((2 * flows) / BATCH, (c) => batch(keys + (c % calls) * BATCH * KEY_BYTES));
   }
 
   /** The batched LPM of the main table over `keys` (copied into this core's memory), two sweeps. */
@@ -199,7 +197,7 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
       resident: pair((s) => s.hits(s.b.keyArea, SMALL_FLOWS, o.flows)),
       lpmUniform: pair((s) => s.lpm(uniform)),
       lpmAnnounced: pair((s) => s.lpm(announced)),
-      ...(o.stages ? Object.fromEntries([1, 2, 3, 4].map((st) => [`randomStage${st}`, [0, 1].map((k) => sides[k]!.stage(shuffled[k]!, o.flows, o.flows, st)) as [Probe, Probe]])) : {}),
+      ...(o.stages ? Object.fromEntries([1, 2, 3, 4].map((st) => [`randomStage${st}`, [0, 1].map((k) => sides[k]!.hits(shuffled[k]!, o.flows, o.flows, st)) as [Probe, Probe]])) : {}),
     },
     o.rounds,
   );

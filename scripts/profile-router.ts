@@ -7,6 +7,7 @@
  *   node --import tsx scripts/profile-router.ts intervals [--count N] [--poll-window USEC]
  *   node --import tsx scripts/profile-router.ts warm [--count N]
  *   node --import tsx scripts/profile-router.ts loaded [--kind tap|packet] [--count N]
+ *   node --import tsx scripts/profile-router.ts idle-cpu [--count N] [--poll-window USEC]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -25,6 +26,9 @@
  *       `perf record -a` of transmits, receives, wake-ups and context switches. Prints the router's part of each echo
  *       (request and reply, p50 / p99) and, for the echoes where it took over 300 µs, which tasks held the
  *       router's CPU meanwhile, and whether the router slept and how its wake-up went (scripts/lib/echo-trace.ts).
+ * idle-cpu: wasmroute AF_PACKET and TAP (with --poll-window, started with that window), three rounds of:
+ *       `perf stat -p ROUTER` over 3 s with no traffic, then over N echoes (default 300) 10 ms apart. Prints
+ *       the router's CPU time and context switches with no traffic, and per echo beyond that baseline.
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
@@ -36,7 +40,7 @@ const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" || argv[0] === "loaded" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" || argv[0] === "loaded" || argv[0] === "idle-cpu" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
@@ -47,7 +51,7 @@ function parseArgs(argv: string[]) {
     else if (a === "--symbols" && /^\d+$/.test(v) && +v >= 1 && +v <= 1000) o.symbols = +v;
     else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
   }
-  if (!["pps", "ping", "intervals", "warm", "loaded"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm|loaded [options]");
+  if (!["pps", "ping", "intervals", "warm", "loaded", "idle-cpu"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm|loaded|idle-cpu [options]");
   return o;
 }
 
@@ -218,6 +222,42 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
   }
 }
 
+/** The router's CPU time (ms) and context switches while `cmd` runs (perf stat -p), and cmd's output. */
+function routerStat(t: Topology, cmd: string): { ms: number; switches: number; out: string } {
+  const r = spawnSync("sh", ["-c", `perf stat -x, -e task-clock,context-switches -p ${t.pid} -- ${cmd}`], { encoding: "utf8", timeout: 120_000 });
+  const v = (ev: string) => Number(r.stderr.split("\n").find((l) => l.split(",")[2] === ev)?.split(",")[0]);
+  const ms = v("task-clock");
+  if (!Number.isFinite(ms)) throw new Error(`perf stat failed: ${r.stderr.trim().split("\n").pop()}`);
+  return { ms, switches: v("context-switches"), out: r.stdout };
+}
+
+async function idleCpu(count: number, pollWindow: string | undefined): Promise<void> {
+  const routerArgs = pollWindow === undefined ? [] : ["--poll-window", pollWindow];
+  const topos = [new Topology("packet", "ic"), new Topology("tap", "ic")];
+  try {
+    await Promise.all(topos.map((t) => t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerArgs })));
+    await sleep(3000); // past the start-up's compiles and collections, which would count as the baseline
+    for (let round = 1; round <= 3; round++) {
+      for (const t of topos) {
+        const quiet = routerStat(t, "sleep 3");
+        const t0 = performance.now();
+        const p = routerStat(t, `ip netns exec ${t.h1} ping -c ${count} -i 0.01 -W 1 10.201.2.2`);
+        const s = (performance.now() - t0) / 1000;
+        const echoes = [...p.out.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+        // the no-traffic baseline, scaled to the echoes' duration, is taken off
+        const cpuUs = ((p.ms - (quiet.ms * s) / 3) * 1000) / count;
+        const sw = (p.switches - (quiet.switches * s) / 3) / count;
+        console.log(
+          `round ${round}, ${t.label.padEnd(19)} no traffic: ${(quiet.ms / 3).toFixed(1)} ms CPU/s, ${Math.round(quiet.switches / 3)} switches/s;` +
+            ` per echo: ${Math.round(cpuUs)} µs CPU, ${sw.toFixed(2)} switches; echo median ${quantile([...echoes].sort((a, b) => a - b), 0.5)} µs`,
+        );
+      }
+    }
+  } finally {
+    for (const t of topos) await t.destroy();
+  }
+}
+
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
@@ -225,6 +265,7 @@ try {
   else if (o.what === "ping") await profilePing(o.count);
   else if (o.what === "warm") await pingWarm(o.count);
   else if (o.what === "loaded") await loadedEchoes(o.kind, o.count);
+  else if (o.what === "idle-cpu") await idleCpu(o.count, o.pollWindow);
   else await pingIntervals(o.count, o.pollWindow);
 } finally {
   cleanup.run();
