@@ -15,7 +15,9 @@ import { lookupBatch } from "./fib/lookup";
 import { reserveResults, reserveNexthops, setResult, setNexthop, flowHash } from "./fib/nexthop";
 import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
 import { check } from "./fib/check";
-import { cacheInit, cacheTick, cacheDump, cacheBytes } from "./cache/cache";
+import { cacheInit, cacheTick, cacheDump, cacheBytes, cacheNextWake } from "./cache/cache";
+import { neighNextWake } from "./dp/neigh";
+import { wakeTake } from "./util/wake";
 import { releaseFor, noteTaken, holderOf, holderCensus } from "./cache/holders";
 import { flush as cacheFlush, buckets as cacheBuckets, nBuckets } from "./cache/table";
 import { garbageCount, garbageOldestAge } from "./cache/garbage";
@@ -204,6 +206,16 @@ export function dp_rx_init(n: u32, bytes: u32): u32 { return <u32>rxInit(n, byte
 export function dp_input(iif: u32, n: u32, now: u32): u32 { return dpInput(iif, n, now); }
 /** Timers (neighbour retries, hold-queue expiry): fills the transmit list; returns its groups. */
 export function dp_tick(now: u32): u32 { return dpTick(now); }
+/**
+ * ms until cache_tick or dp_tick has something to do (0: at once; 0xffffffff: nothing), by walking their
+ * timers; forgets the wake core_wake_take would report (util/wake.ts). The host asks after a tick.
+ */
+export function core_next_wake(now: u32): u32 {
+  wakeTake(now);
+  return min(cacheNextWake(now), neighNextWake(now));
+}
+/** ms until the earliest timer armed since the last ask (by dp_input, a neighbour or cache change), or 0xffffffff. */
+export function core_wake_take(now: u32): u32 { return wakeTake(now); }
 /** Data-plane knobs (dp/params.ts): error_cost, error_burst, redirect_* (ms), icmp_ratelimit, icmp_ratemask. */
 export function dp_set_param(id: u32, v: u32): i32 { return dpSetParam(id, v); }
 /** u32 per ifindex: frames dropped on input. */

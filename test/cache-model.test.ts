@@ -32,6 +32,7 @@ import { Fib } from "../host/fib/fib.ts";
 import { RouteCache, type InputKey } from "../host/cache/cache.ts";
 import { RouteCacheModel, DST_GC_MAX, type ModelEntry } from "./ref/route-cache-model.ts";
 import { prng } from "./ref/prng.ts";
+import { NO_WAKE } from "../host/router/tick-schedule.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
 // Counter indexes in /proc/net/stat/rt_cache order (§5.1).
@@ -100,6 +101,12 @@ class Pair {
 
   /** The kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
   readonly overflowKernel: boolean;
+  /**
+   * The host's tick as host/router/tick-schedule.ts keeps it: after a tick, the core's exact next wake;
+   * after any other call, brought forward to what the call armed (core_wake_take).
+   */
+  private hostTickAt: number | undefined = 0; // the first tick runs at start
+  private lastNow = 0;
 
   constructor(B: number, seed: number, label: string, overflowKernel = false) {
     this.overflowKernel = overflowKernel;
@@ -145,6 +152,7 @@ class Pair {
     this.seen.maxAllocated = Math.max(this.seen.maxAllocated, m.allocated);
     this.seen.garbageMax = Math.max(this.seen.garbageMax, m.garbage.length);
     this.compare(what);
+    this.noteWake(now, false, what);
   }
 
   release(i: number): void {
@@ -152,6 +160,7 @@ class Pair {
     this.cache.release(h!.wasm);
     this.model.release(h!.model);
     this.compare("release");
+    this.noteWake(this.lastNow, false, "release");
   }
 
   /** Gives back every reference to an entry on the garbage list (see the header: reaper divergences). */
@@ -163,12 +172,14 @@ class Pair {
     this.cache.tick(now);
     this.model.tick(now);
     this.compare(`tick ${now}`);
+    this.noteWake(now, true, `tick ${now}`);
   }
 
   flush(v: number, now: number): void {
     this.cache.flush(v, now);
     this.model.flush(v, now);
     this.compare(`flush ${v} at ${now}`);
+    this.noteWake(now, false, `flush ${v} at ${now}`);
   }
 
   private snapshotWasm() {
@@ -194,6 +205,22 @@ class Pair {
       genid: m.genid, cachingDisabled: m.cachingDisabled, counters,
       chains: Array.from({ length: this.B }, (_, b) => m.chainLength(b)),
     };
+  }
+
+  /** Keeps the host's tick after a step at `now`, and checks it never comes after the model's next timer. */
+  private noteWake(now: number, tick: boolean, what: string): void {
+    const x = this.cache.fib.core.x;
+    this.lastNow = now;
+    const due = this.model.nextWake();
+    if (tick) {
+      const d = x.core_next_wake(now) >>> 0;
+      expect(d, `${this.label}: ${what}: next wake`).toBe(due === undefined ? NO_WAKE : Math.max(0, due - now));
+      this.hostTickAt = d === NO_WAKE ? undefined : now + d;
+    } else {
+      const d = x.core_wake_take(now) >>> 0;
+      if (d !== NO_WAKE && (this.hostTickAt === undefined || now + d < this.hostTickAt)) this.hostTickAt = now + d;
+    }
+    if (due !== undefined) expect(this.hostTickAt ?? Infinity, `${this.label}: ${what}: the host's tick comes no later than the next timer`).toBeLessThanOrEqual(Math.max(due, now));
   }
 
   compare(what: string): void {

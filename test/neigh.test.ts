@@ -14,6 +14,7 @@ import { Fib } from "../host/fib/fib.ts";
 import { RouteCache } from "../host/cache/cache.ts";
 import { canRunLive, createNetns, deleteNetns, ipIn } from "./lib/netns.ts";
 import type { BuildFlavor } from "../host/core/load.ts";
+import { NO_WAKE } from "../host/router/tick-schedule.ts";
 
 const VALID = 0xde;
 const BCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
@@ -61,6 +62,36 @@ function compare(rig: NeighRig, model: NeighModel, T: number, what: string): voi
   expect(rig.events(), `${what}: overflow events`).toBe(model.tableOverflows);
   for (const r of Object.values(D)) expect(rig.drops(r), `${what}: WrDrop ${r}`).toBe(model.drops.get(r) ?? 0);
   expect(rig.x.dp_neigh_reachable_time(0xffffffff), `${what}: reachable_time`).toBe(model.reachable);
+  const due = model.nextWake(T);
+  expect(rig.x.dp_neigh_next_wake(now) >>> 0, `${what}: next wake`).toBe(due === undefined ? NO_WAKE : due - T);
+}
+
+/**
+ * The host's tick as tick-schedule.ts keeps it: after a tick, the core's exact next wake; after any other
+ * call, brought forward to what that call armed (core_wake_take). Checks it is never later than the
+ * model's next timer: a host that sleeps until it would miss none.
+ */
+class HostTick {
+  at: number | undefined;
+  private readonly rig: NeighRig;
+  constructor(rig: NeighRig) {
+    this.rig = rig;
+  }
+  afterTick(T: number): void {
+    this.rig.x.core_wake_take(T >>> 0); // (core_next_wake forgets it too)
+    const d = this.rig.x.dp_neigh_next_wake(T >>> 0) >>> 0;
+    this.at = d === NO_WAKE ? undefined : T + d;
+  }
+  afterCall(T: number): void {
+    const d = this.rig.x.core_wake_take(T >>> 0) >>> 0;
+    if (d !== NO_WAKE && (this.at === undefined || T + d < this.at)) this.at = T + d;
+  }
+  check(model: NeighModel, T: number, what: string): void {
+    const due = model.nextWake(T);
+    if (due === undefined) return;
+    expect(this.at, `${what}: the host's tick is set`).toBeDefined();
+    expect(this.at!, `${what}: the host's tick (${this.at! - T} ms on) comes no later than the next timer (${due - T} ms on)`).toBeLessThanOrEqual(due);
+  }
 }
 
 const sentKeys = (s: Sent[]) => s.map((f) => `${f.oif}:${hex(f.bytes)}`).sort();
@@ -88,14 +119,18 @@ function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: num
   };
   const localAddrs = PORTS.flatMap((p) => p.addrs.map((a) => a.addr));
   let T = 2 ** 32 - 50_000; // the u32 clock wraps during the run
-  const run = (what: string, core: () => { v: number; sent: Sent[] }, ref: () => number) => {
+  const host = new HostTick(rig);
+  const run = (what: string, core: () => { v: number; sent: Sent[] }, ref: () => number, isTick = false) => {
     const c = core();
     const m = ref();
     expect(c.v, `${what}: verdict`).toBe(m);
     expect(sentKeys(c.sent), `${what}: frames sent`).toEqual(sentKeys(model.takeSent()));
     compare(rig, model, T, what);
+    if (isTick) host.afterTick(T);
+    else host.afterCall(T);
+    host.check(model, T, what);
   };
-  run("first tick", () => ({ v: 0, sent: rig.tick(T) }), () => (model.tick(T), 0));
+  run("first tick", () => ({ v: 0, sent: rig.tick(T) }), () => (model.tick(T), 0), true);
   for (let step = 0; step < steps; step++) {
     const k = r(1000);
     const tag = `seed ${seed} step ${step}`;
@@ -129,7 +164,7 @@ function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: num
       const d = r(100);
       T += d < 40 ? 1 + r(200) : d < 70 ? 200 + r(1300) : d < 90 ? 1500 + r(6500) : d < 98 ? 8000 + r(32000) : 60000 + r(340000);
       if (chance(0.06)) continue; // time passes without a tick
-      run(`${tag} tick`, () => ({ v: 0, sent: rig.tick(T) }), () => (model.tick(T), 0));
+      run(`${tag} tick`, () => ({ v: 0, sent: rig.tick(T) }), () => (model.tick(T), 0), true);
     } else if (k < 960) {
       const ifindex = chance(0.95) ? 1 + r(3) : 9;
       const ip = pool(ifindex === 9 ? 1 : ifindex);

@@ -248,6 +248,33 @@ describe("ProcDirWriter: the running router's once-a-second rewrite, off the eve
     expect(errors).toEqual([]);
   });
 
+  it("leaves alone what has not changed: the same counters write nothing, a changed one only its file, a removed file comes back", async () => {
+    const dir = tempDir();
+    const w = strictWriter(dir);
+    const at = (...p: string[]) => statSync(join(dir, "net", ...p));
+    /** Each file's inode (a renamed file gets a new one) and mtime (an in-place write moves it). */
+    const marks = () => Object.fromEntries(["snmp", "netstat", "arp", "stat/rt_cache", "stat/arp_cache"].map((f) => [f, `${at(...f.split("/")).ino}@${at(...f.split("/")).mtimeMs}`]));
+    w.writeSoon(gen(1)); // made on the loop
+    const first = marks();
+    await settle();
+    w.writeSoon(gen(1));
+    await settle();
+    expect(marks()).toEqual(first); // nothing written
+    const moved = gen(1);
+    moved.rtCache[0]![2] = 5; // in_slow_tot: only rt_cache's text changes
+    w.writeSoon(moved);
+    await settle();
+    expect(files(dir).rt).toBe(formatRtCacheStat(moved.rtCache));
+    const second = marks();
+    expect(second["stat/rt_cache"]).not.toBe(first["stat/rt_cache"]);
+    expect({ ...second, "stat/rt_cache": "" }).toEqual({ ...first, "stat/rt_cache": "" });
+    rmSync(join(dir, "net", "arp"));
+    w.writeSoon(moved);
+    await settle();
+    expect(files(dir).arp).toBe(expected(1).arp); // unchanged, but no longer there: written again
+    expect(netEntries(dir)).toEqual(PUBLISHED);
+  });
+
   it("writeNow supersedes a write in flight: the files never go back to older counters", async () => {
     const dir = tempDir();
     const w = new ProcDirWriter(dir, () => {});

@@ -8,7 +8,7 @@
 // │ dp_arp_stat()            │ r   │ u32[13] /proc/net/stat/arp_cache columns                     │
 // │ dp_neigh_events()        │ r/w │ u32[4]: [0] table overflows (the host reads and clears)      │
 // └──────────────────────────┴─────┴──────────────────────────────────────────────────────────────┘
-import { neighOutput, neighTick, neighEvents } from "../dp/neigh";
+import { neighOutput, neighTick, neighEvents, neighNextWake } from "../dp/neigh";
 import { neighSetParam, neighSetDevParam, neighAdd, neighDel, neighFlush, neighDump, neighStats, neighReachableTime } from "../dp/neigh-admin";
 import { arpInput } from "../dp/arp";
 
@@ -25,6 +25,11 @@ export function dp_arp_input(f: u32, len: u32, iif: u32, now: u32): u32 {
 /** Neighbour timers, released queues, periodic GC and the ICMP errors of failed neighbours. */
 export function dp_neigh_tick(now: u32): void {
   neighTick(now);
+}
+
+/** ms until dp_neigh_tick has something to do (0: at once; 0xffffffff: nothing armed). */
+export function dp_neigh_next_wake(now: u32): u32 {
+  return neighNextWake(now);
 }
 
 /** Knob id (0 gc_thresh1 … 10 gc_interval_ms, 11 locktime_ms) = v; -22 bad id or value. */

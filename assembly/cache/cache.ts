@@ -3,7 +3,8 @@
 // random point in [gc_interval, 2·gc_interval), §4.1) and the dst garbage reaper (§7.3), and a dump of
 // the live entries for `ip route show cache` (hashed, current genid only, §1.6).
 import { tableInit, buckets, nBuckets, isStale } from "./table";
-import { reapGarbage } from "./garbage";
+import { reapGarbage, reaperNextWake } from "./garbage";
+import { delayUntil, NO_WAKE } from "../util/wake";
 import { gcInit, checkExpire } from "./gc";
 import { ENTRY_BYTES, slabBytes } from "./entry";
 import { setSecret, seedRandom, random, setParam, gcIntervalMs, P_GC_THRESH, P_MAX_SIZE } from "./state";
@@ -40,6 +41,14 @@ export function cacheTick(now: u32): void {
     nextScan = now + gcIntervalMs;
   }
   reapGarbage(now);
+}
+
+/** ms until cacheTick has something to do: the scan (or its scheduling) and the reaper (util/wake.ts). */
+export function cacheNextWake(now: u32): u32 {
+  let d = reaperNextWake(now);
+  if (scanning != (gcIntervalMs > 0)) return 0; // a changed gc_interval: the next tick (re)schedules
+  if (scanning) d = min(d, delayUntil(nextScan, now));
+  return d;
 }
 
 /** Copies up to max live entries (hashed, current genid) to out, 64 bytes each; returns how many. */

@@ -13,6 +13,7 @@
 // Memory: list heads u32[2] (held, freeable), static. A parked entry links through +0 (next) and +52
 // (previous; its `use` count, which nothing reads once it is unhashed: see entry.ts).
 import { gcBegin, gcEnd, GC_REAP } from "./gc-probe";
+import { wakeAt, delayUntil, NO_WAKE } from "../util/wake";
 import { censusAdd, censusRemove, censusReset, censusValid, censusOldestAge } from "./garbage-census";
 import { F_HASHED, F_GARBAGE, entryFree, addHashed, MAX_HOLDERS } from "./entry";
 
@@ -63,6 +64,7 @@ export function rtFree(e: usize, now: u32): void {
     gcTaskDelay = DST_GC_MIN;
     gcTaskInc = DST_GC_INC;
     gcTaskNext = now + DST_GC_MIN;
+    wakeAt(gcTaskNext);
   }
 }
 
@@ -116,6 +118,11 @@ export function reapGarbage(now: u32): void {
   }
   // Delays over 4 s fire on whole seconds; the delay itself keeps its value (only the timer is rounded).
   gcTaskNext = now + (gcTaskDelay > 4000 ? roundSecond(gcTaskDelay) : gcTaskDelay);
+}
+
+/** ms until the reaper is due (NO_WAKE: stopped, nothing parked; util/wake.ts). */
+export function reaperNextWake(now: u32): u32 {
+  return gcTaskDelay == 0 ? NO_WAKE : delayUntil(gcTaskNext, now);
 }
 
 /** Rebuilds the census by a walk of the held list, when it went stale (garbage-census.ts). */

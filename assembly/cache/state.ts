@@ -4,6 +4,7 @@
 //
 // Counters: u32[17] in /proc/net/stat/rt_cache order (§5.1, §5.2), for one worker; entries (index 0)
 // is filled from the allocated count when read.
+import { wakeSoon } from "../util/wake";
 
 export const C_ENTRIES: u32 = 0;
 export const C_IN_HIT: u32 = 1;
@@ -78,7 +79,10 @@ export function setParam(id: u32, v: i32): i32 {
   else if (id == P_GC_ELASTICITY) gcElasticity = <u32>v;
   else if (id == P_GC_MIN_INTERVAL_MS) gcMinIntervalMs = <u32>v;
   else if (id == P_GC_TIMEOUT_MS) gcTimeoutMs = <u32>v;
-  else if (id == P_GC_INTERVAL_MS) gcIntervalMs = <u32>v;
+  else if (id == P_GC_INTERVAL_MS) {
+    gcIntervalMs = <u32>v;
+    wakeSoon(); // the next cache tick (re)schedules the scan
+  }
   else if (id == P_REBUILD_COUNT) rebuildCountLimit = v;
   else if (id == P_OVERFLOW_FORWARD) overflowForward = v != 0;
   else if (id == P_GC_STEP_BUDGET) gcStepBudget = <u32>max<i32>(v, 0);

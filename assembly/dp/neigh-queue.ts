@@ -13,6 +13,7 @@
 // Held frame, 8 + len bytes (arena): +0 u32 next, +4 u32 len, +8 the Ethernet frame. The failed list
 // links the same blocks through +0.
 import { alloc, free } from "../util/arena";
+import { wakeSoon } from "../util/wake";
 import { parm, F_QUEUE_BYTES } from "./neigh-parms";
 import { frameRead } from "./window";
 import { dropped, D_NEIGH_FAILED, D_QUEUE_OVERFLOW } from "./snmp";
@@ -81,6 +82,12 @@ export function failHeld(n: usize): void {
     failedTail = h;
     h = unlinkHead(n);
   }
+  if (failedHead != 0) wakeSoon(); // reportFailed runs in the next tick
+}
+
+/** Frames wait on the failed list for the next tick's reportFailed. */
+export function failedPending(): bool {
+  return failedHead != 0;
 }
 
 /** Sends the ICMP errors of the frames whose neighbour failed (the list is detached first). */

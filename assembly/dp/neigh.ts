@@ -36,6 +36,7 @@
 // hold queue and the failed list are neigh-queue.ts.
 import { allocZeroed, free } from "../util/arena";
 import { fmix32 } from "../util/mix";
+import { wakeAt, delayUntil, NO_WAKE } from "../util/wake";
 import { random } from "../cache/state";
 import { parm, defaultParm, drawAll, F_BASE_REACHABLE, F_RETRANS, F_DELAY_PROBE, F_MCAST_SOLICIT, F_UCAST_SOLICIT, F_GC_STALE, F_REACHABLE } from "./neigh-parms";
 import { isMulticast } from "../cache/addr";
@@ -44,7 +45,7 @@ import { txRef, txAlloc } from "./tx";
 import { frameWrite } from "./window";
 import { dropped, V_FORWARDED, V_QUEUED, D_NEIGH_FAILED, D_NEIGH_TABLE_FULL, D_TX_FULL, D_NO_BUFS } from "./snmp";
 import { arpSolicit } from "./arp";
-import { enqueue, unlinkHead, dropHeld, failHeld, reportFailed } from "./neigh-queue";
+import { enqueue, unlinkHead, dropHeld, failHeld, reportFailed, failedPending } from "./neigh-queue";
 import { gcThresh1, gcThresh2, gcThresh3 } from "./neigh-admin";
 
 // ── NUD states (include/uapi/linux/neighbour.h) ──
@@ -173,6 +174,7 @@ export function init(now: u32): bool {
   lastFlush = now;
   lastRand = now + <u32>min<u64>(<u64>reachable * 20, MAX_AGE); // the kernel's first re-draw: 20 reachable_times + 300 s
   periodicDue = now + reachable;
+  wakeAt(periodicDue);
   ready = true;
   return true;
 }
@@ -366,6 +368,7 @@ function addTimer(n: usize, when: u32, now: u32): void {
   if (now - load<u32>(n, 24) > MAX_AGE) store<u32>(n, now - MAX_AGE, 24);
   if (after(load<u32>(n, 24), load<u32>(n, 20))) store<u32>(n, load<u32>(n, 24), 20);
   store<u32>(n, when, 32);
+  wakeAt(when);
 }
 
 /** neigh_max_probes with app_solicit 0 and mcast_resolicit 0. */
@@ -586,7 +589,10 @@ export function neighUpdate(n: usize, mac: usize, newState: u8, fl: u32, now: u3
   if (state == old) return 0;
   if ((old & NUD_VALID) == 0 && load<u32>(n, 48) != 0) {
     if (releaseNow) release(n, now);
-    else setFlags(n, flags(n) | F_RELEASE);
+    else {
+      setFlags(n, flags(n) | F_RELEASE);
+      wakeAt(now);
+    }
   }
   gcUpdate(n, old, state);
   return 0;
@@ -654,4 +660,18 @@ export function neighTick(now: u32): void {
   }
   if (atOrBefore(periodicDue, now)) periodic(now);
   reportFailed(now);
+}
+
+/** ms until neighTick has something to do (0: at once; NO_WAKE: nothing), by the same walk (util/wake.ts). */
+export function neighNextWake(now: u32): u32 {
+  if (!ready) return NO_WAKE;
+  if (failedPending()) return 0;
+  let due = periodicDue;
+  for (let i: u32 = 0; i < nBuckets; i++) {
+    for (let n = <usize>load<u32>(buckets + (<usize>i << 2)); n != 0; n = <usize>load<u32>(n)) {
+      if ((flags(n) & F_RELEASE) != 0) return 0;
+      if ((entryState(n) & NUD_IN_TIMER) != 0 && after(due, load<u32>(n, 32))) due = load<u32>(n, 32);
+    }
+  }
+  return delayUntil(due, now);
 }

@@ -42,6 +42,10 @@ export interface CoreExports {
   cache_set_param(id: number, v: number): number;
   cache_set_if(ifindex: number, flags: number): number;
   cache_tick(now: number): void;
+  /** ms until cache_tick or dp_tick has something to do (0xffffffff: nothing); forgets core_wake_take's wake. */
+  core_next_wake(now: number): number;
+  /** ms until the earliest timer armed since the last ask (0xffffffff: none). */
+  core_wake_take(now: number): number;
   cache_flush(value: number, now: number): void;
   cache_gc(now: number): number;
   cache_release(entry: number, holder: number): void;

@@ -222,6 +222,7 @@ export class ControlServer {
       out.stderr(`${oneLine(e)}\n`);
       status = 2;
     }
+    this.router.dp.timersChanged(); // a neighbour's timer or held frames, a cache flush's reaper
     send({ exit: status });
   }
 

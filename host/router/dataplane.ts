@@ -1,15 +1,17 @@
 /**
  * The host side of the data plane: devices bound to the core's port ifindexes, the receive loop (one
  * batch per readable port, one `dp_input` call per batch), the transmit list sent back out grouped by
- * port (one `sendList` per port), the timer tick (`dp_tick`), and pcap replay and capture. Frames move
- * between the devices and the core's linear memory without a JS copy and without a per-frame JS→WASM
- * call (docs/dataplane.md has the memory layout and the verdicts). An offload TAP (device.offload) is
- * read into the same receive buffer packed (frame after frame, while a 64 KiB super-frame still fits),
- * each frame with its vnet header, and written with the vnet header the core listed for each frame.
+ * port (one `sendList` per port), the core's timers (`cache_tick`, `dp_tick`: run when due, as
+ * tick-schedule.ts decides), and pcap replay and capture. Frames move between the devices and the
+ * core's linear memory without a JS copy and without a per-frame JS→WASM call (docs/dataplane.md has
+ * the memory layout and the verdicts). An offload TAP (device.offload) is read into the same receive
+ * buffer packed (frame after frame, while a 64 KiB super-frame still fits), each frame with its vnet
+ * header, and written with the vnet header the core listed for each frame.
  */
 import type { Core } from "../core/load.ts";
 import type { PcapWriter } from "../io/pcap.ts";
 import type { IoArea, PortLosses } from "../io/port.ts";
+import { TickSchedule } from "./tick-schedule.ts";
 
 /** What the data plane needs of a device: FramePort (TAP, AF_PACKET) and PcapDevice provide it. */
 export interface FrameDevice {
@@ -38,6 +40,8 @@ export interface DataPlaneExports {
   dp_tx_init(maxFrames: number, bytes: number): number;
   dp_input(iif: number, n: number, now: number): number;
   dp_tick(now: number): number;
+  core_next_wake(now: number): number;
+  core_wake_take(now: number): number;
   dp_tx_result(): number;
   dp_tx_vnet(): number;
   dp_port_set(ifindex: number, macPtr: number, mtu: number, flags: number): number;
@@ -174,6 +178,8 @@ export class DataPlane {
   private tx: { u32: Uint32Array; offsets: Uint32Array; lens: Int32Array; vnets: Uint8Array } | undefined;
   private verdictsView!: Uint8Array;
   private running = false;
+  /** When the core's timers run next (host/router/tick-schedule.ts). */
+  readonly timers = new TickSchedule(() => this.tick());
   private polling: NodeJS.Immediate | undefined;
   private replaying: NodeJS.Immediate | undefined;
   private mem: ArrayBuffer | undefined;
@@ -334,6 +340,7 @@ export class DataPlane {
     this.running = true;
     for (const p of this.ports.values()) this.watch(p);
     this.scheduleReplay();
+    this.timers.set(this.now(), 0);
   }
 
   private watch(p: Port): void {
@@ -437,6 +444,7 @@ export class DataPlane {
       for (let i = 0; i < n; i++) p.capture.write(this.bytes.subarray(this.frameAddr(p, i), this.frameAddr(p, i) + this.lensView[i]!), wall);
     }
     const groups = this.x.dp_input(p.ifindex, n, now);
+    if (this.running) this.timers.traffic(now, this.x.core_wake_take(now)); // the busy cadence, and a timer the batch armed
     this.views(); // the core may have grown its memory
     p.stats.rxFrames += n;
     if (n > 0) p.rxBatches[Math.min(31 - Math.clz32(n), RX_BATCH_CLASSES.length - 1)]!++;
@@ -507,6 +515,17 @@ export class DataPlane {
     const now = this.now();
     this.x.cache_tick(now);
     this.send(this.x.dp_tick(now));
+    if (this.running) this.timers.set(now, this.x.core_next_wake(now));
+  }
+
+  /**
+   * After calls into the core from outside the data plane (neighbour and cache commands, knobs): runs
+   * the timers sooner when those calls armed one earlier than the tick set.
+   */
+  timersChanged(): void {
+    if (!this.running) return;
+    const now = this.now();
+    this.timers.sooner(now, this.x.core_wake_take(now));
   }
 
   /** Sends the transmit list of the last core call, one sendList per output port. */
@@ -570,6 +589,7 @@ export class DataPlane {
   /** Stops receiving and closes every device and capture. */
   stop(): void {
     this.running = false;
+    this.timers.stop();
     if (this.polling) clearImmediate(this.polling);
     if (this.replaying) clearImmediate(this.replaying);
     this.polling = this.replaying = undefined;

@@ -22,7 +22,7 @@
  *   differs (first write, a different number of workers) the file is replaced by a rename as above.
  *   Temporary files live in DIR/net, never in DIR/net/stat, where lnstat would list them.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, constants } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, constants } from "node:fs";
 import { link, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { formatRtCacheStat, type RtCacheCounters } from "../cache/stat.ts";
@@ -153,7 +153,7 @@ function replaceStatFile(dir: string, name: string, target: string, text: string
 }
 
 /** One file of the directory: its short name, its path, its text, and whether it is overwritten in place. */
-interface ProcFile {
+export interface ProcFile {
   name: string;
   target: string;
   text: string;
@@ -183,9 +183,11 @@ function writeOne(dir: string, f: ProcFile): void {
  * when the snapshot has it) from one snapshot, creating the directories as needed. Each file is replaced
  * whole (see the top).
  */
-export function writeProcDir(dir: string, snapshot: ProcSnapshot): void {
+export function writeProcDir(dir: string, snapshot: ProcSnapshot): ProcFile[] {
   mkdirSync(join(dir, "net", "stat"), { recursive: true });
-  for (const f of procFiles(dir, snapshot)) writeOne(dir, f);
+  const files = procFiles(dir, snapshot);
+  for (const f of files) writeOne(dir, f);
+  return files;
 }
 
 /**
@@ -229,12 +231,17 @@ export function removeProcDir(dir: string): void {
  * - writeNow: everything at once on the loop, as writeProcDir (for readers that must see the counters
  *   of now: a control-socket `cat`, the last write at stop). A writeNow supersedes the write in flight,
  *   which then publishes nothing, so the files never go back to older counters.
+ * - writeSoon leaves alone a file whose text has not changed since it was last published and that is
+ *   still there (a stat on the loop): an idle router's counters do not move, and rewriting five files
+ *   a second cost it about 40 thread-pool wake-ups a second (BENCHMARKS.md, "An idle router sleeps").
  */
 export class ProcDirWriter {
   private generation = 0;
   private inFlight = false;
   private closed = false;
   private made = false;
+  /** Each file's text when it was last published, by path. */
+  private readonly published = new Map<string, string>();
 
   readonly dir: string;
   private readonly onError: (e: Error) => void;
@@ -246,7 +253,8 @@ export class ProcDirWriter {
 
   writeNow(snapshot: ProcSnapshot): void {
     this.generation++;
-    writeProcDir(this.dir, snapshot);
+    this.published.clear();
+    for (const f of writeProcDir(this.dir, snapshot)) this.published.set(f.target, f.text);
   }
 
   writeSoon(snapshot: ProcSnapshot): void {
@@ -275,7 +283,8 @@ export class ProcDirWriter {
     try {
       await nextTurn();
       if (stale()) return;
-      const files = procFiles(this.dir, snapshot);
+      const files = procFiles(this.dir, snapshot).filter((f) => this.published.get(f.target) !== f.text || !existsSync(f.target));
+      if (files.length === 0) return;
       renamed = files.filter((f) => !f.inPlace).map((f) => ({ f, tmp: tempPath(this.dir, f.name), old: tempPath(this.dir, `${f.name}.old`) }));
       for (const { f, tmp, old } of renamed) {
         // Both settle before anything is cleaned up: a link still in flight would leave its name behind.
@@ -286,13 +295,19 @@ export class ProcDirWriter {
       for (const { f, tmp } of renamed) {
         if (stale()) return;
         renameSync(tmp, f.target);
+        this.published.set(f.target, f.text);
         done++;
         await nextTurn();
       }
       if (stale()) return;
-      for (const f of files) if (f.inPlace) writeOne(this.dir, f);
+      for (const f of files) {
+        if (!f.inPlace) continue;
+        writeOne(this.dir, f);
+        this.published.set(f.target, f.text);
+      }
     } catch (e) {
       this.made = false;
+      this.published.clear();
       if (!this.closed) this.onError(e as Error);
     } finally {
       this.inFlight = false;

@@ -72,7 +72,6 @@ const PORT_SEND_REDIRECTS = 2;
 const PORT_OFFLOAD = 4;
 /** Ports the core keeps per-port state for (assembly/dp/ports.ts MAX_PORTS). */
 const MAX_CORE_PORTS = 256;
-const TICK_MS = 20;
 
 /**
  * A source of routes the router holds besides its config (host/router/kernel-sync.ts): a SIGHUP
@@ -281,14 +280,9 @@ export class Router {
 
   /** Starts forwarding: the ports' loop, the timers, the first statistics. */
   run(): void {
-    this.dp.start();
-    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.dp.start(); // and the core's timers, run when due (host/router/tick-schedule.ts)
     this.timers.push(setInterval(() => this.everySecond(), 1000));
     this.everySecond();
-  }
-
-  private tick(): void {
-    this.dp.tick();
   }
 
   private everySecond(): void {
@@ -386,6 +380,7 @@ export class Router {
       this.applyNeighParams();
       this.cache.flush(-1, this.now());
     }
+    this.dp.timersChanged(); // e.g. a new gc_interval
   }
 
   // ── reload ──────────────────────────────────────────────────────────────────
@@ -452,6 +447,7 @@ export class Router {
     for (const n of d.neighsDel) this.neigh.del(n);
     for (const n of d.neighsAdd) this.addNeigh(n);
     this.cache.flush(-1, this.now()); // rt_cache_flush(net, -1): lazy, by generation
+    this.dp.timersChanged(); // a static neighbour's held frames go out now, a new gc_interval applies
     return { links: d.linksAdded.length + d.linksRemoved.length, routes: d.routesDel.length + d.routesAdd.length, rules: d.rulesDel.length + d.rulesAdd.length, neighs: d.neighsDel.length + d.neighsAdd.length, sysctls: d.sysctls.length };
   }
 

@@ -12,6 +12,7 @@ interface DpExports {
   dp_tx_finish(): number;
   dp_tx_result(): number;
   dp_snmp(): number;
+  dp_neigh_next_wake(now: number): number;
 }
 export type RigExports = CoreExports & NeighExports & DpExports;
 

@@ -525,6 +525,21 @@ export class NeighModel {
     this.failed = [];
   }
 
+  /**
+   * When tick next has something to do, at or after now: a queue to release or ICMP errors owed (now),
+   * the earliest entry timer, the periodic work; undefined before the table exists.
+   */
+  nextWake(now: number): number | undefined {
+    if (!this.ready) return undefined;
+    let due = this.periodicDue;
+    for (const e of this.entries.values()) {
+      if (e.release) due = Math.min(due, now);
+      if (e.state & IN_TIMER) due = Math.min(due, e.timer);
+    }
+    if (this.failed.length > 0) due = Math.min(due, now);
+    return Math.max(due, now);
+  }
+
   // ── the control-plane calls ──
   setParam(id: number, v: number): number {
     const name = PARAM_IDS[id];

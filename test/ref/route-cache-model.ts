@@ -485,6 +485,12 @@ export class RouteCacheModel {
     this.scan.rover = i;
   }
 
+  /** When tick next has something to do: the scheduled scan (gc_interval > 0) or the running reaper; undefined: neither. */
+  nextWake(): number | undefined {
+    const due = [...(this.knobs.gcIntervalMs > 0 ? [this.scan.next] : []), ...(this.reaper.running ? [this.reaper.next] : [])];
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
   /**
    * The host clock tick: the periodic scan if it is due, then the garbage reaper if it is due. Both are
    * timers that fire at the first tick at or after their due time and run at that time: a late scan runs
