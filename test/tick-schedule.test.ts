@@ -113,6 +113,20 @@ describe("the core's timers run when due", () => {
     expect(count(3_000)).toBeLessThanOrEqual(3_000 / MAX_SLEEP_MS + 1);
   });
 
+  it("a tick that fails does not stop the timers", () => {
+    const { r } = start();
+    vi.advanceTimersByTime(10);
+    const dp = r.dp as unknown as { send: (groups: number) => void };
+    dp.send = () => {
+      throw new Error("a bug in the transmit path");
+    };
+    expect(() => vi.advanceTimersByTime(MAX_SLEEP_MS)).toThrow(/transmit path/);
+    delete (dp as { send?: unknown }).send; // the class's own again
+    const before = r.dp.timers.ticks;
+    vi.advanceTimersByTime(3 * MAX_SLEEP_MS);
+    expect(r.dp.timers.ticks - before).toBeGreaterThanOrEqual(2);
+  });
+
   it("ARP retries and the unreachable neighbour's ICMP error leave on the millisecond they are due", () => {
     const { r, sent } = start();
     vi.advanceTimersByTime(7); // off any 20 ms grid

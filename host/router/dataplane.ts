@@ -513,9 +513,13 @@ export class DataPlane {
   /** Runs the core's timers (neighbour retries, hold-queue expiry) and the route cache's. */
   tick(): void {
     const now = this.now();
-    this.x.cache_tick(now);
-    this.send(this.x.dp_tick(now));
-    if (this.running) this.timers.set(now, this.x.core_next_wake(now));
+    try {
+      this.x.cache_tick(now);
+      this.send(this.x.dp_tick(now));
+    } finally {
+      // set again even if this tick failed: the timers must not stop (as a setInterval would not)
+      if (this.running) this.timers.set(now, this.x.core_next_wake(now));
+    }
   }
 
   /**
