@@ -33,6 +33,7 @@ import { RouteCache, type InputKey } from "../host/cache/cache.ts";
 import { RouteCacheModel, DST_GC_MAX, type ModelEntry } from "./ref/route-cache-model.ts";
 import { prng } from "./ref/prng.ts";
 import { NO_WAKE } from "../host/router/tick-schedule.ts";
+import { HostTick } from "./lib/host-tick.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0) >>> 0;
 // Counter indexes in /proc/net/stat/rt_cache order (§5.1).
@@ -101,11 +102,8 @@ class Pair {
 
   /** The kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
   readonly overflowKernel: boolean;
-  /**
-   * The host's tick as host/router/tick-schedule.ts keeps it: after a tick, the core's exact next wake;
-   * after any other call, brought forward to what the call armed (core_wake_take).
-   */
-  private hostTickAt: number | undefined = 0; // the first tick runs at start
+  /** The host's tick (test/lib/host-tick.ts); the first runs at start. */
+  private readonly host = new HostTick(0);
   private lastNow = 0;
 
   constructor(B: number, seed: number, label: string, overflowKernel = false) {
@@ -215,12 +213,9 @@ class Pair {
     if (tick) {
       const d = x.core_next_wake(now) >>> 0;
       expect(d, `${this.label}: ${what}: next wake`).toBe(due === undefined ? NO_WAKE : Math.max(0, due - now));
-      this.hostTickAt = d === NO_WAKE ? undefined : now + d;
-    } else {
-      const d = x.core_wake_take(now) >>> 0;
-      if (d !== NO_WAKE && (this.hostTickAt === undefined || now + d < this.hostTickAt)) this.hostTickAt = now + d;
-    }
-    if (due !== undefined) expect(this.hostTickAt ?? Infinity, `${this.label}: ${what}: the host's tick comes no later than the next timer`).toBeLessThanOrEqual(Math.max(due, now));
+      this.host.set(now, d);
+    } else this.host.sooner(now, x.core_wake_take(now));
+    this.host.check(now, due, `${this.label}: ${what}`);
   }
 
   compare(what: string): void {

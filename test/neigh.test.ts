@@ -15,6 +15,7 @@ import { RouteCache } from "../host/cache/cache.ts";
 import { canRunLive, createNetns, deleteNetns, ipIn } from "./lib/netns.ts";
 import type { BuildFlavor } from "../host/core/load.ts";
 import { NO_WAKE } from "../host/router/tick-schedule.ts";
+import { HostTick } from "./lib/host-tick.ts";
 
 const VALID = 0xde;
 const BCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
@@ -66,34 +67,6 @@ function compare(rig: NeighRig, model: NeighModel, T: number, what: string): voi
   expect(rig.x.dp_neigh_next_wake(now) >>> 0, `${what}: next wake`).toBe(due === undefined ? NO_WAKE : due - T);
 }
 
-/**
- * The host's tick as tick-schedule.ts keeps it: after a tick, the core's exact next wake; after any other
- * call, brought forward to what that call armed (core_wake_take). Checks it is never later than the
- * model's next timer: a host that sleeps until it would miss none.
- */
-class HostTick {
-  at: number | undefined;
-  private readonly rig: NeighRig;
-  constructor(rig: NeighRig) {
-    this.rig = rig;
-  }
-  afterTick(T: number): void {
-    this.rig.x.core_wake_take(T >>> 0); // (core_next_wake forgets it too)
-    const d = this.rig.x.dp_neigh_next_wake(T >>> 0) >>> 0;
-    this.at = d === NO_WAKE ? undefined : T + d;
-  }
-  afterCall(T: number): void {
-    const d = this.rig.x.core_wake_take(T >>> 0) >>> 0;
-    if (d !== NO_WAKE && (this.at === undefined || T + d < this.at)) this.at = T + d;
-  }
-  check(model: NeighModel, T: number, what: string): void {
-    const due = model.nextWake(T);
-    if (due === undefined) return;
-    expect(this.at, `${what}: the host's tick is set`).toBeDefined();
-    expect(this.at!, `${what}: the host's tick (${this.at! - T} ms on) comes no later than the next timer (${due - T} ms on)`).toBeLessThanOrEqual(due);
-  }
-}
-
 const sentKeys = (s: Sent[]) => s.map((f) => `${f.oif}:${hex(f.bytes)}`).sort();
 
 function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: number): void {
@@ -119,16 +92,18 @@ function differential(flavor: BuildFlavor, cfg: Config, seed: number, steps: num
   };
   const localAddrs = PORTS.flatMap((p) => p.addrs.map((a) => a.addr));
   let T = 2 ** 32 - 50_000; // the u32 clock wraps during the run
-  const host = new HostTick(rig);
+  const host = new HostTick();
   const run = (what: string, core: () => { v: number; sent: Sent[] }, ref: () => number, isTick = false) => {
     const c = core();
     const m = ref();
     expect(c.v, `${what}: verdict`).toBe(m);
     expect(sentKeys(c.sent), `${what}: frames sent`).toEqual(sentKeys(model.takeSent()));
     compare(rig, model, T, what);
-    if (isTick) host.afterTick(T);
-    else host.afterCall(T);
-    host.check(model, T, what);
+    // the rig ticks the neighbour table alone: its own next wake stands for core_next_wake
+    const armed = rig.x.core_wake_take(T >>> 0);
+    if (isTick) host.set(T, rig.x.dp_neigh_next_wake(T >>> 0));
+    else host.sooner(T, armed);
+    host.check(T, model.nextWake(T), what);
   };
   run("first tick", () => ({ v: 0, sent: rig.tick(T) }), () => (model.tick(T), 0), true);
   for (let step = 0; step < steps; step++) {
