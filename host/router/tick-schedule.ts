@@ -8,9 +8,9 @@
  * Like the kernel's tick with NOHZ idle, the tick keeps a BUSY_TICK_MS cadence while frames come (and
  * for IDLE_AFTER_MS after the last), and an idle router sleeps until the next deadline, at most
  * MAX_SLEEP_MS. The fixed 20 ms tick cost an idle router 50 wake-ups a second and about 38 % of its
- * main thread's samples (BENCHMARKS.md, "Where an idle router's CPU goes per echo"); sleeping through
- * traffic as well made the idle echo slower ("An idle router sleeps"), so the cadence stays while there
- * is traffic. Timers fire on time either way, instead of up to a tick late. The bound is a safety net: a
+ * main thread's samples (BENCHMARKS.md, "Where an idle router's CPU goes per echo"). Sleeping through
+ * traffic as well looked slower for the idle echo, though within this machine's noise ("An idle router
+ * sleeps"), so a router carrying traffic keeps the cadence it always had. Timers fire on time either way, instead of up to a tick late. The bound is a safety net: a
  * timer armed by a call the host did not ask about (or a virtual clock that jumped) waits at most this.
  */
 
