@@ -18,16 +18,11 @@ import { udpDatagram } from "../host/sim/frames.ts";
 import { parseMac } from "../host/router/mac.ts";
 import { Logger } from "../host/router/logger.ts";
 import { BUSY_TICK_MS, IDLE_AFTER_MS, MAX_SLEEP_MS } from "../host/router/tick-schedule.ts";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER } from "./lib/pcap-router.ts";
 
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
-const toRouter = { srcMac: parseMac("02:00:00:00:01:02"), dstMac: parseMac("02:77:00:00:01:01") };
-const CONFIG = `
-link add p1 type pcap address 02:77:00:00:01:01
-link add p2 type pcap address 02:77:00:00:02:01
-addr add 10.201.1.1/24 dev p1
-addr add 10.201.2.1/24 dev p2
-neigh add 10.201.1.2 lladdr 02:00:00:00:01:02 dev p1
-`;
+/** The no-root tests' two-port router; 10.201.2.0/24 beyond h2 (10.201.2.2) is unresolved. */
+const CONFIG = `${PCAP_ROUTER_LINES.join("\n")}\n`;
 
 let router: Router | undefined;
 let control: ControlServer | undefined;
@@ -60,7 +55,7 @@ function start(): { r: Router; sent: { at: number; port: string; frame: Uint8Arr
 const isArp = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x06;
 const isIcmpUnreachable = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 1 && f[34] === 3;
 /** A datagram from h1 (on p1) to dst, as p1's device would hand it over. */
-const toward = (r: Router, dst: string) => r.dp.receive(r.ports.get("p1")!.ifindex, [udpDatagram(toRouter, ip("10.201.1.2"), ip(dst), 1000, 9, 20)]);
+const toward = (r: Router, dst: string) => r.dp.receive(r.ports.get("p1")!.ifindex, [udpDatagram(H1_TO_ROUTER, ip("10.201.1.2"), ip(dst), 1000, 9, 20)]);
 
 /** One request over the control socket; resolves to its exit status. */
 async function controlRun(path: string, argv: string[]): Promise<number> {
@@ -139,7 +134,6 @@ describe("the core's timers run when due", () => {
     // held frame gets its host unreachable
     expect(arps).toEqual([0, 1000, 2000]);
     expect(errors).toEqual([3000]);
-    expect(errors.length).toBe(1);
   });
 
   it("a static neighbour added through the control socket sends the frames held for it at once", async () => {
