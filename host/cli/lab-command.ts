@@ -29,6 +29,7 @@ import { arpRequest, echoRequest, udpDatagram } from "../sim/frames.ts";
 import { runLnstatCommand } from "./lnstat-command.ts";
 import { parseMac } from "../router/mac.ts";
 import { removeProcDir } from "../router/proc-dir.ts";
+import { OptionArgs } from "./option-args.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_TABLE = join(root, "bench", "data", "bgp-ipv4-2024-01.txt.gz");
@@ -45,22 +46,13 @@ interface LabOptions {
 
 function parseLabArgs(argv: string[]): LabOptions {
   const o: LabOptions = { durationS: 5, table: DEFAULT_TABLE, flows: 2000, pcap: false, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`option ${a} needs a value`);
-      return v;
-    };
-    const count = (v: string, min: number, max: number): number => {
-      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new Error(`${a} wants a whole number from ${min} to ${max}, got "${v}"`);
-      return Number(v);
-    };
-    if (a === "--duration") o.durationS = count(value(), 1, 600);
+  const args = new OptionArgs(argv);
+  for (const a of args) {
+    if (a === "--duration") o.durationS = args.count(1, 600);
     else if (a === "--table") {
-      const v = value();
+      const v = args.value();
       o.table = v === "none" ? undefined : v;
-    } else if (a === "--flows") o.flows = count(value(), 1, 1_000_000);
+    } else if (a === "--flows") o.flows = args.count(1, 1_000_000);
     else if (a === "--pcap") o.pcap = true;
     else if (a === "--keep-captures") o.keep = true;
     else throw new Error(`unknown option "${a}"`);

@@ -54,6 +54,7 @@ import { capabilityNames } from "../router/capabilities.ts";
 import { KernelSync, netnsExists, noSuchNetns, parseSyncOption, type KernelSyncOptions } from "../router/kernel-sync.ts";
 import { tableName } from "./words.ts";
 import { removeProcDir } from "../router/proc-dir.ts";
+import { OptionArgs } from "./option-args.ts";
 
 export const RUN_USAGE =
   "usage: wasmroute run --config FILE [--name NAME] [--proc-dir DIR] [--busy-poll] [--poll-window USEC] [--batch N] [--rhash-entries N] [--overflow forward|kernel] [--overflow-backoff MS] [--gc-step-budget N] [--pcap-in IF=FILE]... [--capture IF=FILE]... [--duration S] [--log-format text|json] [--control PATH|none] [--metrics [HOST:]PORT] [--sync-from-kernel TABLE [netns NS]]... [--user NAME[:GROUP]]";
@@ -81,69 +82,63 @@ interface RunOptions {
 
 function parseRunArgs(argv: string[]): RunOptions {
   const o: RunOptions = { name: "default", busyPoll: false, overflow: "forward", pcapIn: new Map(), capture: new Map(), logFormat: "text", sync: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`option ${a} needs a value`);
-      return v;
-    };
+  const args = new OptionArgs(argv);
+  for (const a of args) {
     const pair = (m: Map<string, string>) => {
-      const v = value();
+      const v = args.value();
       const eq = v.indexOf("=");
       if (eq <= 0 || eq === v.length - 1) throw new Error(`${a} wants IF=FILE, got "${v}"`);
       m.set(v.slice(0, eq), v.slice(eq + 1));
     };
-    if (a === "--config" || a === "-c") o.config = value();
+    if (a === "--config" || a === "-c") o.config = args.value();
     else if (a === "--name") {
-      o.name = value();
+      o.name = args.value();
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.name)) throw new Error(`invalid router name "${o.name}"`);
-    } else if (a === "--proc-dir") o.procDir = value();
+    } else if (a === "--proc-dir") o.procDir = args.value();
     else if (a === "--busy-poll") o.busyPoll = true;
     else if (a === "--poll-window") {
-      const v = value();
+      const v = args.value();
       o.pollWindowUs = Number(v);
       if (!/^\d+$/.test(v) || o.pollWindowUs > 1_000_000) throw new Error(`--poll-window wants microseconds from 0 to 1000000, got "${v}"`);
     }
     else if (a === "--batch") {
-      const v = value();
+      const v = args.value();
       o.batch = Number(v);
       if (!/^\d+$/.test(v) || o.batch < 1 || o.batch > 4096) throw new Error(`--batch wants a number of frames from 1 to 4096, got "${v}"`);
     }
     else if (a === "--rhash-entries") {
-      const v = value();
+      const v = args.value();
       o.rhashEntries = Number(v);
       if (!/^\d+$/.test(v) || o.rhashEntries < 1 || o.rhashEntries > 2 ** 26) throw new Error(`--rhash-entries wants a number of buckets from 1 to 67108864, got "${v}"`);
     } else if (a === "--overflow") {
-      const v = value();
+      const v = args.value();
       if (v !== "forward" && v !== "kernel") throw new Error(`--overflow must be "forward" or "kernel", got "${v}"`);
       o.overflow = v;
     }
     else if (a === "--pcap-in") pair(o.pcapIn);
     else if (a === "--capture") pair(o.capture);
     else if (a === "--duration") {
-      const v = value();
+      const v = args.value();
       o.durationS = Number(v);
       if (!/^\d+(\.\d+)?$/.test(v) || !(o.durationS > 0)) throw new Error(`--duration wants a positive number of seconds, got "${v}"`);
     } else if (a === "--log-format") {
-      const v = value();
+      const v = args.value();
       if (v !== "text" && v !== "json") throw new Error(`--log-format must be "text" or "json", got "${v}"`);
       o.logFormat = v;
-    } else if (a === "--control") o.control = value();
-    else if (a === "--metrics") o.metrics = parseListenAddress(value());
+    } else if (a === "--control") o.control = args.value();
+    else if (a === "--metrics") o.metrics = parseListenAddress(args.value());
     else if (a === "--overflow-backoff") {
-      const v = value();
+      const v = args.value();
       if (!/^\d+$/.test(v) || Number(v) > 3_600_000) throw new Error(`--overflow-backoff wants milliseconds from 0 (off) to 3600000, got "${v}"`);
       o.overflowBackoffMs = Number(v);
     } else if (a === "--gc-step-budget") {
-      const v = value();
+      const v = args.value();
       if (!/^\d+$/.test(v) || Number(v) > 2 ** 31 - 1) throw new Error(`--gc-step-budget wants a number of entries (0 = unbounded, as the kernel), got "${v}"`);
       o.gcStepBudget = Number(v);
-    } else if (a === "--user") o.user = parseUserSpec(value());
+    } else if (a === "--user") o.user = parseUserSpec(args.value());
     else if (a === "--sync-from-kernel") {
-      const table = value();
-      const ns = argv[i + 1] === "netns" ? argv.slice(i + 1, i + 3) : [];
-      i += ns.length;
+      const table = args.value();
+      const ns = args.peek() === "netns" ? args.take(2) : [];
       const sync = parseSyncOption(table, ns);
       if (o.sync.some((x) => x.table === sync.table)) throw new Error(`--sync-from-kernel: table ${table} is given twice: one source per table`);
       o.sync.push(sync);
