@@ -8,6 +8,7 @@
  *   node --import tsx scripts/profile-router.ts warm [--count N]
  *   node --import tsx scripts/profile-router.ts loaded [--kind tap|packet] [--count N]
  *   node --import tsx scripts/profile-router.ts idle-cpu [--count N] [--poll-window USEC]
+ *   node --import tsx scripts/profile-router.ts sender [--kind tap|packet|kernel] [--seconds S] [--symbols N]
  *
  * pps:  trafgen at full rate, one flow, from h1 (CPU0); the wasmroute router pinned to CPU1 and started
  *       with --perf-basic-prof; after 8 s of warm-up, `perf record -g -p ROUTER` for S s (default 4).
@@ -29,6 +30,12 @@
  * idle-cpu: wasmroute AF_PACKET and TAP (with --poll-window, started with that window), three rounds of:
  *       `perf stat -p ROUTER` over 3 s with no traffic, then over N echoes (default 300) 10 ms apart. Prints
  *       the router's CPU time and context switches with no traffic, and per echo beyond that baseline.
+ * sender: what a router makes the sender's CPU do. The kernel forwards, a ring is filled and a TAP queues inside
+ *       trafgen's own sendto, on CPU0. trafgen at full rate, one flow, from h1 (CPU0), the wasmroute router pinned
+ *       to CPU1; after 5 s, `perf record -g -C 0` for S s (default 4), then `perf stat` of page allocations and
+ *       frees per CPU for 2 s. Prints the offered and forwarded rates, the pages per forwarded frame, and CPU0's
+ *       top symbols counting what they call (a TAP's transmit copies each frame out of trafgen's TX ring into a
+ *       new page: skb_copy_ubufs).
  * Root, perf and trafgen (netsniff-ng) needed. Everything it builds is removed, also on failure.
  */
 import { spawnSync } from "node:child_process";
@@ -40,18 +47,18 @@ const SINK_ROUTE = { lines: ["172.16.0.0/12 via 10.201.2.3"] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv: string[]) {
-  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet", seconds: 4, count: argv[0] === "intervals" || argv[0] === "loaded" || argv[0] === "idle-cpu" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
+  const o = { what: argv[0] ?? "", kind: "packet" as "tap" | "packet" | "kernel", seconds: 4, count: argv[0] === "intervals" || argv[0] === "loaded" || argv[0] === "idle-cpu" ? 300 : argv[0] === "warm" ? 1000 : 200, pollWindow: undefined as string | undefined, symbols: 25 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[++i] ?? "";
-    if (a === "--kind" && (v === "tap" || v === "packet")) o.kind = v;
+    if (a === "--kind" && (v === "tap" || v === "packet" || (v === "kernel" && argv[0] === "sender"))) o.kind = v;
     else if (a === "--seconds" && /^\d+$/.test(v) && +v >= 1 && +v <= 60) o.seconds = +v;
     else if (a === "--count" && /^\d+$/.test(v) && +v >= 10 && +v <= 5000) o.count = +v;
     else if (a === "--poll-window" && /^\d+$/.test(v) && +v <= 1_000_000) o.pollWindow = v;
     else if (a === "--symbols" && /^\d+$/.test(v) && +v >= 1 && +v <= 1000) o.symbols = +v;
-    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
+    else throw new Error(`bad option ${a} ${v} (--kind tap|packet, or kernel for sender, --seconds 1–60, --count 10–5000, --poll-window 0–1000000, --symbols 1–1000)`);
   }
-  if (!["pps", "ping", "intervals", "warm", "loaded", "idle-cpu"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm|loaded|idle-cpu [options]");
+  if (!["pps", "ping", "intervals", "warm", "loaded", "idle-cpu", "sender"].includes(o.what)) throw new Error("usage: profile-router.ts pps|ping|intervals|warm|loaded|idle-cpu|sender [options]");
   return o;
 }
 
@@ -91,6 +98,41 @@ async function profilePps(kind: "tap" | "packet", seconds: number, symbols: numb
       const rep = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", sort, "--stdio"], { encoding: "utf8", maxBuffer: 1 << 26 });
       console.log(rep.stdout.split("\n").filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, sort === "dso" ? 8 : symbols).join("\n"));
     }
+  } finally {
+    await t.destroy();
+  }
+}
+
+const offered = (t: Topology) =>
+  ["tx_packets", "tx_dropped"].reduce((n, c) => n + Number(spawnSync("ip", ["netns", "exec", t.h1, "cat", `/sys/class/net/${t.if1}/statistics/${c}`], { encoding: "utf8" }).stdout), 0);
+
+async function profileSender(kind: "tap" | "packet" | "kernel", seconds: number, symbols: number): Promise<void> {
+  const t = new Topology(kind, "ps");
+  try {
+    await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerCpu: kind === "kernel" ? undefined : 1 });
+    const conf = `${t.dir}/flow.trafgen`;
+    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
+    const gen = startTrafgen(t, conf, seconds + 15);
+    await sleep(5000);
+    const data = `${t.dir}/perf.data`;
+    const tx0 = offered(t);
+    const rx0 = rxPackets(t);
+    const rec = spawnSync("perf", ["record", "-q", "-F", "4999", "-g", "-C", "0", "-o", data, "--", "sleep", String(seconds)], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+    const tx = (offered(t) - tx0) / seconds;
+    const rx1 = rxPackets(t);
+    const pages = spawnSync("perf", ["stat", "-x,", "-a", "--per-core", "-e", "kmem:mm_page_alloc,kmem:mm_page_free", "--", "sleep", "2"], { encoding: "utf8", timeout: 30_000 });
+    const statFrames = rxPackets(t) - rx1;
+    gen.kill("SIGINT");
+    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
+    console.log(`${t.label}: trafgen offered ${Math.round(tx).toLocaleString("en-US")} frames/s, ${Math.round((rx1 - rx0) / seconds).toLocaleString("en-US")} forwarded`);
+    // perf stat -x, --per-core: "S0-D0-C0,1,COUNT,,kmem:mm_page_alloc,…"
+    for (const line of pages.stderr.split("\n")) {
+      const f = line.split(",");
+      if (f.length > 4 && /kmem:/.test(f[4]!)) console.log(`  ${f[0]} ${f[4]!.replace("kmem:", "")}: ${(Number(f[2]) / Math.max(1, statFrames)).toFixed(2)} per frame forwarded`);
+    }
+    const rep = spawnSync("perf", ["report", "-i", data, "--children", "--sort", "sym", "--stdio", "-g", "none"], { encoding: "utf8", maxBuffer: 1 << 26 });
+    console.log("CPU0, % of samples: with what it calls, own");
+    console.log(rep.stdout.split("\n").filter((l) => /^\s+\d+\.\d+%\s+\d+\.\d+%/.test(l)).slice(0, symbols).join("\n"));
   } finally {
     await t.destroy();
   }
@@ -261,7 +303,9 @@ async function idleCpu(count: number, pollWindow: string | undefined): Promise<v
 const o = parseArgs(process.argv.slice(2));
 cleanup.install();
 try {
-  if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
+  if (o.what === "sender") await profileSender(o.kind, o.seconds, o.symbols);
+  else if (o.kind === "kernel") throw new Error("--kind kernel is for sender only");
+  else if (o.what === "pps") await profilePps(o.kind, o.seconds, o.symbols);
   else if (o.what === "ping") await profilePing(o.count);
   else if (o.what === "warm") await pingWarm(o.count);
   else if (o.what === "loaded") await loadedEchoes(o.kind, o.count);
