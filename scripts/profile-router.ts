@@ -77,22 +77,35 @@ function quantiles(xs: number[]): string {
   return `p10 ${quantile(s, 0.1)}  median ${quantile(s, 0.5)}  p90 ${quantile(s, 0.9)}  (n ${s.length})`;
 }
 
+/** trafgen from h1 (CPU0) with one flow, to the sink's /12, for `seconds` (with `pace`, e.g. -t 1us). */
+function oneFlow(t: Topology, seconds: number, pace: string[] = []) {
+  const conf = `${t.dir}/flow.trafgen`;
+  writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
+  return startTrafgen(t, conf, seconds, pace);
+}
+
+/** `perf record -g` at 4,999 Hz of `target` (-p PID or -C CPU) for `seconds` into `data`; throws when it fails. */
+function perfRecord(target: string[], data: string, seconds: number): void {
+  const rec = spawnSync("perf", ["record", "-q", "-F", "4999", "-g", ...target, "-o", data, "--", "sleep", String(seconds)], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+  if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
+}
+
 const rxPackets = (t: Topology) => Number(spawnSync("ip", ["netns", "exec", t.h2, "cat", `/sys/class/net/${t.if2}/statistics/rx_packets`], { encoding: "utf8" }).stdout);
 
 async function profilePps(kind: "tap" | "packet", seconds: number, symbols: number): Promise<void> {
   const t = new Topology(kind, "pr");
   try {
     await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerCpu: 1, nodeOptions: "--perf-basic-prof" });
-    const conf = `${t.dir}/flow.trafgen`;
-    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
-    const gen = startTrafgen(t, conf, seconds + 15);
+    const gen = oneFlow(t, seconds + 15);
     await sleep(8000);
     const data = `${t.dir}/perf.data`;
     const rx0 = rxPackets(t);
-    const rec = spawnSync("perf", ["record", "-q", "-F", "4999", "-g", "-p", String(t.pid), "-o", data, "--", "sleep", String(seconds)], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+    try {
+      perfRecord(["-p", String(t.pid)], data, seconds);
+    } finally {
+      gen.kill("SIGINT");
+    }
     const pps = (rxPackets(t) - rx0) / seconds;
-    gen.kill("SIGINT");
-    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
     console.log(`${t.label}: ${Math.round(pps).toLocaleString("en-US")} frames/s forwarded during the profile`);
     for (const sort of ["dso", "sym"]) {
       const rep = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", sort, "--stdio"], { encoding: "utf8", maxBuffer: 1 << 26 });
@@ -110,20 +123,22 @@ async function profileSender(kind: "tap" | "packet" | "kernel", seconds: number,
   const t = new Topology(kind, "ps");
   try {
     await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000, routerCpu: kind === "kernel" ? undefined : 1 });
-    const conf = `${t.dir}/flow.trafgen`;
-    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
-    const gen = startTrafgen(t, conf, seconds + 15);
+    const gen = oneFlow(t, seconds + 15);
     await sleep(5000);
     const data = `${t.dir}/perf.data`;
     const tx0 = offered(t);
     const rx0 = rxPackets(t);
-    const rec = spawnSync("perf", ["record", "-q", "-F", "4999", "-g", "-C", "0", "-o", data, "--", "sleep", String(seconds)], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
-    const tx = (offered(t) - tx0) / seconds;
-    const rx1 = rxPackets(t);
-    const pages = spawnSync("perf", ["stat", "-x,", "-a", "--per-core", "-e", "kmem:mm_page_alloc,kmem:mm_page_free", "--", "sleep", "2"], { encoding: "utf8", timeout: 30_000 });
-    const statFrames = rxPackets(t) - rx1;
-    gen.kill("SIGINT");
-    if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.trim()}`);
+    let tx = 0, rx1 = 0, statFrames = 0;
+    let pages: { stderr: string };
+    try {
+      perfRecord(["-C", "0"], data, seconds);
+      tx = (offered(t) - tx0) / seconds;
+      rx1 = rxPackets(t);
+      pages = spawnSync("perf", ["stat", "-x,", "-a", "--per-core", "-e", "kmem:mm_page_alloc,kmem:mm_page_free", "--", "sleep", "2"], { encoding: "utf8", timeout: 30_000 });
+      statFrames = rxPackets(t) - rx1;
+    } finally {
+      gen.kill("SIGINT");
+    }
     console.log(`${t.label}: trafgen offered ${Math.round(tx).toLocaleString("en-US")} frames/s, ${Math.round((rx1 - rx0) / seconds).toLocaleString("en-US")} forwarded`);
     // perf stat -x, --per-core: "S0-D0-C0,1,COUNT,,kmem:mm_page_alloc,…"
     for (const line of pages.stderr.split("\n")) {
@@ -212,9 +227,7 @@ async function loadedEchoes(kind: "tap" | "packet", count: number): Promise<void
     await t.build(SINK_ROUTE, { readyTimeoutMs: 60_000 });
     const routerTids = () => spawnSync("ls", [`/proc/${t.pid}/task`], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
     const tids = new Set(routerTids());
-    const conf = `${t.dir}/flow.trafgen`;
-    writeTrafgenConfig(conf, new Uint32Array([0xac100001]));
-    const gen = startTrafgen(t, conf, count * 0.01 + 15, ["-t", "1us"]);
+    const gen = oneFlow(t, count * 0.01 + 15, ["-t", "1us"]);
     await sleep(1500);
     const data = `${t.dir}/loaded.data`;
     const rec = spawnSync("perf", ["record", "-a", "-o", data, "-e", "net:net_dev_start_xmit", "-e", "net:netif_receive_skb", "-e", "sched:sched_switch", "-e", "sched:sched_waking", "-e", "sched:sched_wakeup", "--", "ip", "netns", "exec", t.h1, "ping", "-c", String(count), "-i", "0.01", "-W", "1", "10.201.2.2"], { encoding: "utf8", timeout: (count * 0.01 + 30) * 1000 });
