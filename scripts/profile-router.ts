@@ -100,12 +100,13 @@ async function profilePps(kind: "tap" | "packet", seconds: number, symbols: numb
     await sleep(8000);
     const data = `${t.dir}/perf.data`;
     const rx0 = rxPackets(t);
+    let pps = 0;
     try {
       perfRecord(["-p", String(t.pid)], data, seconds);
+      pps = (rxPackets(t) - rx0) / seconds;
     } finally {
       gen.kill("SIGINT");
     }
-    const pps = (rxPackets(t) - rx0) / seconds;
     console.log(`${t.label}: ${Math.round(pps).toLocaleString("en-US")} frames/s forwarded during the profile`);
     for (const sort of ["dso", "sym"]) {
       const rep = spawnSync("perf", ["report", "-i", data, "--no-children", "--sort", sort, "--stdio"], { encoding: "utf8", maxBuffer: 1 << 26 });
