@@ -10,7 +10,8 @@
 // │ 32..   │      │ unused up to memoryBase (the checked build traps)            │
 // └────────┴──────┴─────────────────────────────────────────────────────────────┘
 import { alloc, free, bytesInUse, bytesClaimed, heapTop } from "./util/arena";
-import { tableCreate, tableDestroy, tableBytesOf, tableExists, dirOf, lookupIn, shortSet, shortDelete, scratchFor, rebuild } from "./fib/table";
+import { tableCreate, tableDestroy, tableBytesOf, tableExists, dirOf, lookupIn, shortSet, shortDelete, routePut, rebuild } from "./fib/table";
+import { bucketBytesOf } from "./fib/bucket";
 import { lookupBatch } from "./fib/lookup";
 import { reserveResults, reserveNexthops, setResult, setNexthop, flowHash } from "./fib/nexthop";
 import { rulesReserve, rulesCommit, routeOne, routeBatch } from "./fib/rules";
@@ -40,7 +41,7 @@ export * from "./abi/neigh";
 export * from "./abi/fragment";
 export * from "./abi/gso";
 
-const ABI_VERSION: u32 = 1;
+const ABI_VERSION: u32 = 2;
 const ROUTE1_OUT: usize = 16;
 
 export function abi_version(): u32 {
@@ -63,8 +64,9 @@ export function fib_short_set(t: u32, addr: u32, len: u32, result: u32): i32 { r
 export function fib_short_delete(t: u32, addr: u32, len: u32, replResult: u32, replLen: u32): i32 {
   return shortDelete(t, addr, len, replResult, replLen);
 }
-export function fib_scratch(n: u32): u32 { return <u32>scratchFor(n); }
-export function fib_rebuild(t: u32, slot: u32, n: u32): i32 { return rebuild(t, slot, n); }
+export function fib_route_put(t: u32, addr: u32, len: u32, result: u32): i32 { return routePut(t, addr, len, result); }
+export function fib_rebuild(t: u32, slot: u32): i32 { return rebuild(t, slot); }
+export function fib_route_list_bytes(t: u32): u32 { return bucketBytesOf(t); }
 export function fib_check(t: u32): i32 { return check(t); }
 
 // ── results and next hops (control plane) ─────────────────────────────────────

@@ -175,6 +175,8 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
     const has = new Set(WebAssembly.Module.exports(baseModule).map((x) => x.name));
     const lacks = WebAssembly.Module.exports(newModule).map((x) => x.name).filter((n) => !has.has(n));
     if (e instanceof TypeError && lacks.length > 0) throw new Error(`--base ${o.base}: its core is too old for this host (it lacks ${lacks.slice(0, 4).join(", ")}${lacks.length > 4 ? ", …" : ""})`);
+    const abi = /core ABI (\d+) does not match host ABI (\d+)/.exec((e as Error).message);
+    if (abi) throw new Error(`--base ${o.base}: its core speaks ABI ${abi[1]} and this host ABI ${abi[2]}: compare against a base of the same ABI (abi_version in assembly/index.ts)`);
     throw e;
   }
   const sides = [base0, new Side(list, o.flows, newModule)] as const;

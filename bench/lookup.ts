@@ -125,6 +125,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
   gc();
   const ribHeapBytes = process.memoryUsage().heapUsed - heap0;
   const tableBytes = fib.lookupBytes(254);
+  const routeListBytes = fib.routeListBytes(254);
   fib.check();
 
   // ── keys ──
@@ -193,6 +194,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     tableBytes,
     jsDir248Bytes: dir.bytes,
     ribHeapBytes,
+    routeListBytes,
     parseSeconds,
     buildSeconds,
     updates: adds.length * 2,
@@ -216,6 +218,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     ["lookup structure (WASM FIB)", fmtMiB(tableBytes), "goal ≤ 8 MiB"],
     ["plain-JS DIR-24-8 arrays", fmtMiB(dir.bytes), ""],
     ["control-plane RIB (JS heap)", fmtMiB(ribHeapBytes), ""],
+    ["RIB's /16 route lists (core memory)", fmtMiB(routeListBytes), "the records /16 rebuilds read"],
     ["full-table build (parsed → ready)", `${buildSeconds.toFixed(2)} s`, `goal ≤ 2 s; gz parse ${parseSeconds.toFixed(2)} s`],
     [`incremental updates (${adds.length} adds + deletes)`, fmtRate(updatesPerSec), "goal ≥ 500 k/s"],
     ...peers.map((p): [string, string, string] => [

@@ -3,10 +3,13 @@
 import { dirOf, shortOf, tableExists, tableBytesOf, PTR } from "./table";
 import { plyBytes } from "./ply";
 import { blockSize } from "../util/arena";
+import { bucketOf, bucketCount, bucketRecord, bucketBytesOf, bucketBytesCounted } from "./bucket";
 
 // Codes: 1 no table, 2 level-0 word ≠ short result, 3 ply default ≠ short result, 4 rank bytes wrong,
 // 5 nRuns ≠ popcount(runBits), 6 run 0 not marked, 7 nChildren ≠ popcount(childBits),
-// 8 children pointer inconsistent, 9 level-2 ply has children, 10 byte count mismatch, 11 INHERIT in level 0.
+// 8 children pointer inconsistent, 9 level-2 ply has children, 10 byte count mismatch, 11 INHERIT in level 0,
+// 12 a /16's list holds a record outside it (or a bad length, a result 0, a host bit), 13 a level-0 word is a
+// ply without routes longer than /16 in its list or the reverse (after every rebuild), 14 list bytes mismatch.
 function checkPly(p: usize, level: u32): i32 {
   let kr: u32 = 0;
   let rr: u32 = 0;
@@ -31,6 +34,16 @@ export function check(t: u32): i32 {
   for (let i: usize = 0; i < 65536; i++) {
     const e = load<u32>(dir + (i << 2));
     const sres = load<u32>(shortArr + (i << 2)) & 0x00ffffff;
+    const list = bucketOf(t, <u32>i);
+    const nList = bucketCount(list);
+    for (let k: u32 = 0; k < nList; k++) {
+      const r = bucketRecord(list, k);
+      const a = load<u32>(r);
+      const len = load<u32>(r, 4);
+      const res = load<u32>(r, 8);
+      if (<usize>(a >>> 16) != i || len < 17 || len > 32 || res == 0 || res > 0x00ffffff || (a & ((<u32>1 << (32 - len)) - 1)) != 0) return 12;
+    }
+    if (((e & PTR) != 0) != (nList > 0)) return 13;
     if ((e & PTR) == 0) {
       if (e == 0xffffffff) return 11;
       if (e != sres) return 2;
@@ -52,6 +65,7 @@ export function check(t: u32): i32 {
     }
   }
   if (<u32>bytes != tableBytesOf(t)) return 10;
+  if (<u32>bucketBytesCounted(t) != bucketBytesOf(t)) return 14;
   return 0;
 }
 

@@ -4,8 +4,8 @@
 // what changed:
 //   • a route of length ≤ 16 is painted into the level-0 arrays with a depth check (rte_lpm's
 //     add_depth_small / delete_depth_small, with the covering rule as the replacement on delete);
-//   • a change to routes of length 17..32 rebuilds the one /16 they fall in (its level-1 ply and the
-//     level-2 plies under it) from the list of that /16's routes, then swaps one level-0 word.
+//   • a route of length 17..32 sets its best result in its /16's list (bucket.ts), and the /16 is rebuilt
+//     (its level-1 ply and the level-2 plies under it) from that list, then one level-0 word is swapped.
 // No update ever rebuilds the whole structure.
 //
 // Per table (index t < MAX_TABLES), in static arrays: dir[t], short[t], bytes[t].
@@ -14,10 +14,12 @@
 // │ short u32[65536]   │ 256 KiB    │ best route ≤ /16 covering the /16: (len+1) << 24 | result │
 // │                    │            │ (0 = none); the depth check of short updates reads it     │
 // └────────────────────┴────────────┴──────────────────────────────────────────────────────────┘
+// The routes longer than /16 that rebuilds read are kept per /16 in bucket.ts.
 // Lookup: d = dir[a>>>16]; a result unless PTR; else level-1 ply by bits 15..8 → leaf, or level-2 ply
 // by bits 7..0 → leaf; a leaf of INHERIT means the ply's default (the best ≤ /16 route).
 import { alloc, allocZeroed, free, blockSize } from "../util/arena";
 import { INHERIT, plyBuild, plyChild, plyLeaf, plyFreeTree, plyBytes } from "./ply";
+import { bucketOf, bucketCount, bucketRecord, bucketPut, bucketFreeTable } from "./bucket";
 
 export const MAX_TABLES: u32 = 1024;
 export const PTR: u32 = 0x80000000;
@@ -28,7 +30,7 @@ const tableDir: usize = memory.data(<i32>MAX_TABLES * 4);
 const tableShort: usize = memory.data(<i32>MAX_TABLES * 4);
 const tableBytes: usize = memory.data(<i32>MAX_TABLES * 4);
 
-// Rebuild scratch: painted values and depths of one level-1 (or level-2) ply, child flags, bucket offsets.
+// Rebuild scratch: painted values and depths of one level-1 (or level-2) ply, child flags, counting-sort offsets.
 const vals1: usize = memory.data(256 * 4);
 const dep1: usize = memory.data(256);
 const kids1: usize = memory.data(256);
@@ -37,10 +39,9 @@ const dep2: usize = memory.data(256);
 const kidStart: usize = memory.data(257 * 4);
 const sortCursor: usize = memory.data(256 * 4); // per-slot fill cursor of the counting sort
 
-// Route list for a rebuild: n records of 12 bytes (addr u32, len u32, result u32), then n u32 of order.
-export const ROUTE_REC: u32 = 12;
-let scratch: usize = 0;
-let scratchCap: u32 = 0;
+// A rebuild's order of the /16's longer routes by /24 slot: n u32 record indexes.
+let order: usize = 0;
+let orderCap: u32 = 0;
 
 // @ts-ignore: decorator
 @inline export function dirOf(t: u32): usize {
@@ -87,6 +88,7 @@ export function tableDestroy(t: u32): void {
   }
   free(d, DIR_BYTES);
   free(shortOf(t), DIR_BYTES);
+  bucketFreeTable(t);
   store<u32>(tableDir + (<usize>t << 2), 0);
   store<u32>(tableShort + (<usize>t << 2), 0);
   store<u32>(tableBytes + (<usize>t << 2), 0);
@@ -153,17 +155,26 @@ export function shortDelete(t: u32, addr: u32, len: u32, replResult: u32, replLe
   return 0;
 }
 
-/** Room for n route records (plus their sort order) for rebuild(); returns the record area or 0. */
-export function scratchFor(n: u32): usize {
-  if (n > scratchCap) {
-    const cap = max(n, scratchCap * 2);
-    const p = alloc(<usize>cap * (ROUTE_REC + 4));
-    if (p == 0) return 0;
-    if (scratch != 0) free(scratch, <usize>scratchCap * (ROUTE_REC + 4));
-    scratch = p;
-    scratchCap = cap;
-  }
-  return scratch;
+/** Room for n record indexes in `order`; false on ENOMEM. */
+function orderFor(n: u32): bool {
+  if (n <= orderCap) return true;
+  const cap = max(n, orderCap * 2);
+  const p = alloc(<usize>cap << 2);
+  if (p == 0) return false;
+  if (order != 0) free(order, <usize>orderCap << 2);
+  order = p;
+  orderCap = cap;
+  return true;
+}
+
+/**
+ * Sets the best result of route addr/len (len 17..32) of table t, 0 = no route; the /16 it falls in waits
+ * for rebuild(). 0, -22 on bad input, -12 on ENOMEM (nothing changed).
+ */
+export function routePut(t: u32, addr: u32, len: u32, result: u32): i32 {
+  if (!tableExists(t) || len < 17 || len > 32 || result > RESULT_MASK) return -22;
+  if ((addr & ((<u32>1 << (32 - len)) - 1)) != 0) return -22;
+  return bucketPut(t, addr, len, result);
 }
 
 function paint(vals: usize, deps: usize, lo: u32, span: u32, len: u32, result: u32): void {
@@ -176,17 +187,19 @@ function paint(vals: usize, deps: usize, lo: u32, span: u32, len: u32, result: u
 }
 
 /**
- * Rebuilds /16 number `slot` of table t from the n records in scratch: every route of length 17..32
- * inside it (each prefix once). Builds the new plies first, then swaps the level-0 word, then frees the
- * old ones, so a reader never sees a half-built /16. 0, -22 on bad input, -12 on ENOMEM (nothing changed).
+ * Rebuilds /16 number `slot` of table t from its list (bucket.ts): every route of length 17..32 inside
+ * it, each prefix once. Builds the new plies first, then swaps the level-0 word, then frees the old
+ * ones, so a reader never sees a half-built /16. 0, -22 on bad input, -12 on ENOMEM (nothing changed).
  */
-export function rebuild(t: u32, slot: u32, n: u32): i32 {
-  if (!tableExists(t) || slot > 0xffff || n > scratchCap) return -22;
+export function rebuild(t: u32, slot: u32): i32 {
+  if (!tableExists(t) || slot > 0xffff) return -22;
+  const b = bucketOf(t, slot);
+  const n = bucketCount(b);
+  if (!orderFor(n)) return -12;
   const dir = dirOf(t);
   const wordAt = dir + (<usize>slot << 2);
   const old = load<u32>(wordAt);
   const def = load<u32>(shortOf(t) + (<usize>slot << 2)) & RESULT_MASK;
-  const order = scratch + <usize>scratchCap * ROUTE_REC;
   let fresh: u32 = def;
   let freshBytes: isize = 0;
   if (n > 0) {
@@ -196,7 +209,7 @@ export function rebuild(t: u32, slot: u32, n: u32): i32 {
     memory.fill(kids1, 0, 256);
     // Paint /17../24; count the longer routes per /24 slot.
     for (let i: u32 = 0; i < n; i++) {
-      const r = scratch + <usize>i * ROUTE_REC;
+      const r = bucketRecord(b, i);
       const a = load<u32>(r);
       const len = load<u32>(r, 4);
       const res = load<u32>(r, 8);
@@ -216,7 +229,7 @@ export function rebuild(t: u32, slot: u32, n: u32): i32 {
     // Fill each slot's range of order[] from its start.
     memory.copy(sortCursor, kidStart, 256 * 4);
     for (let i: u32 = 0; i < n; i++) {
-      const r = scratch + <usize>i * ROUTE_REC;
+      const r = bucketRecord(b, i);
       if (load<u32>(r, 4) <= 24) continue;
       const cur = sortCursor + (<usize>((load<u32>(r) >>> 8) & 255) << 2);
       const o = load<u32>(cur);
@@ -241,7 +254,7 @@ export function rebuild(t: u32, slot: u32, n: u32): i32 {
       const from = load<u32>(kidStart + (<usize>s << 2));
       const to = load<u32>(kidStart + (<usize>(s + 1) << 2));
       for (let o = from; o < to; o++) {
-        const r = scratch + <usize>load<u32>(order + (<usize>o << 2)) * ROUTE_REC;
+        const r = bucketRecord(b, load<u32>(order + (<usize>o << 2)));
         const a = load<u32>(r);
         const len = load<u32>(r, 4);
         paint(vals2, dep2, a & 255, 1 << (32 - len), len, load<u32>(r, 8));

@@ -24,8 +24,9 @@ export interface CoreExports {
   fib_table_bytes(t: number): number;
   fib_short_set(t: number, addr: number, len: number, result: number): number;
   fib_short_delete(t: number, addr: number, len: number, replResult: number, replLen: number): number;
-  fib_scratch(n: number): number;
-  fib_rebuild(t: number, slot: number, n: number): number;
+  fib_route_put(t: number, addr: number, len: number, result: number): number;
+  fib_rebuild(t: number, slot: number): number;
+  fib_route_list_bytes(t: number): number;
   fib_check(t: number): number;
   fib_result_reserve(n: number): number;
   fib_result_set(id: number, type: number, nhFirst: number, nhCount: number, prefsrc: number): number;
@@ -76,7 +77,7 @@ export interface CoreExports {
 export type BuildFlavor = "release" | "debug" | "checked";
 export const BUILD_FLAVORS: readonly BuildFlavor[] = ["release", "debug", "checked"];
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 /** Byte offset of the single-key fib_route() answer in the header below memoryBase. */
 export const ROUTE1_OUT = 16;
 

@@ -121,7 +121,7 @@ export class Fib {
   private dropIfEmpty(table: RibTable, set: RouteSet): void {
     set.fresh = false;
     const m = table.sets[set.len]!;
-    if (set.entries.length === 0 && set.pos < 0 && m.get(set.addr | 0) === set) m.delete(set.addr | 0);
+    if (set.entries.length === 0 && set.best === 0 && m.get(set.addr | 0) === set) m.delete(set.addr | 0);
   }
 
   /** The route set of addr/len, created (and recorded as fresh in the transaction) if asked. */
@@ -129,7 +129,7 @@ export class Fib {
     const m = table.sets[len]!;
     let set = m.get(addr | 0);
     if (!set && create) {
-      set = { addr, len, entries: [], best: 0, pos: -1, fresh: true };
+      set = { addr, len, entries: [], best: 0, fresh: true };
       m.set(addr | 0, set);
       this.txn!.fresh.push(set);
       this.txn!.freshTables.push(table);
@@ -398,8 +398,17 @@ export class Fib {
 
   /** Bytes of the lookup structure of one table (or all), as the core counts them. */
   lookupBytes(tableId?: number): number {
+    return this.sumOverTables(tableId, (core) => this.core.x.fib_table_bytes(core));
+  }
+
+  /** Bytes of the core's lists of routes longer than /16 (what /16 rebuilds read) of one table (or all). */
+  routeListBytes(tableId?: number): number {
+    return this.sumOverTables(tableId, (core) => this.core.x.fib_route_list_bytes(core));
+  }
+
+  private sumOverTables(tableId: number | undefined, bytesOf: (core: number) => number): number {
     let n = 0;
-    for (const t of this.tables.values()) if (tableId === undefined || t.id === tableId) n += this.core.x.fib_table_bytes(t.core) >>> 0;
+    for (const t of this.tables.values()) if (tableId === undefined || t.id === tableId) n += bytesOf(t.core) >>> 0;
     return n;
   }
 
