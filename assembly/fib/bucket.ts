@@ -13,6 +13,7 @@
 // holds at most one record; removing one moves the last record into its place.
 import { alloc, allocZeroed, free, blockSize } from "../util/arena";
 
+/** Routing tables at most (table.ts's MAX_TABLES is this). */
 export const MAX_BUCKET_TABLES: u32 = 1024;
 export const BUCKET_REC: u32 = 12;
 const LISTS_BYTES: usize = 65536 * 4;

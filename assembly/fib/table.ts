@@ -19,9 +19,10 @@
 // by bits 7..0 → leaf; a leaf of INHERIT means the ply's default (the best ≤ /16 route).
 import { alloc, allocZeroed, free, blockSize } from "../util/arena";
 import { INHERIT, plyBuild, plyChild, plyLeaf, plyFreeTree, plyBytes } from "./ply";
-import { bucketOf, bucketCount, bucketRecord, bucketPut, bucketFreeTable } from "./bucket";
+import { bucketOf, bucketCount, bucketRecord, bucketPut, bucketFreeTable, MAX_BUCKET_TABLES } from "./bucket";
 
-export const MAX_TABLES: u32 = 1024;
+// One limit for a table and its /16 lists (bucket.ts holds it: it cannot import this file, which imports it).
+export const MAX_TABLES: u32 = MAX_BUCKET_TABLES;
 export const PTR: u32 = 0x80000000;
 const DIR_BYTES: usize = 65536 * 4;
 const RESULT_MASK: u32 = 0x00ffffff;
