@@ -15,7 +15,8 @@ import { assignNexthop } from "./nexthop-rule.ts";
 import { FibError } from "./fib-error.ts";
 import { maskOf } from "./ipv4.ts";
 import { defaultRules, encodeRules, insertRule, removeRule, type RuleSelector } from "./rule-list.ts";
-import { newRibTable, TableSync, type Entry, type RibTable, type RouteSet } from "./table-sync.ts";
+import { newRibTable, TableSync, type RibTable } from "./table-sync.ts";
+import type { Entry, SetSnapshot } from "./route-sets.ts";
 import { TABLE_MAIN, type Nexthop, type Route, type RouteAnswer, type RouteQuery, type RouteTypeName, type Rule } from "./types.ts";
 
 export { FibError } from "./fib-error.ts";
@@ -37,8 +38,11 @@ export interface RouteSelector {
 }
 
 interface Txn {
-  touched: Map<RouteSet, { table: RibTable; entries: Entry[] }>;
-  fresh: RouteSet[]; // sets created in this transaction (empty before it)
+  serial: number; // stamps the sets this transaction touched (RouteSets.firstTouch)
+  touchedTables: RibTable[]; // each touched set (table, id) and its routes before the transaction
+  touchedIds: number[];
+  touchedSnaps: SetSnapshot[];
+  fresh: number[]; // sets created in this transaction (empty before it)
   freshTables: RibTable[];
   acquired: number[]; // result references taken
   released: number[]; // result references to drop on commit
@@ -56,7 +60,7 @@ export class Fib {
   private readonly sync: TableSync;
   private ruleList: Rule[] = [];
   private txn: Txn | undefined;
-  private readonly idleTxn: Txn = { touched: new Map(), fresh: [], freshTables: [], acquired: [], released: [] };
+  private readonly idleTxn: Txn = { serial: 0, touchedTables: [], touchedIds: [], touchedSnaps: [], fresh: [], freshTables: [], acquired: [], released: [] };
 
   /** `module`: another build of the core, compiled (bench/ab.ts); otherwise the build flavour `flavor` of wasm/. */
   constructor(opts: { flavor?: BuildFlavor; module?: WebAssembly.Module } = {}) {
@@ -73,13 +77,15 @@ export class Fib {
   transaction<T>(fn: () => T): T {
     if (this.txn) return fn();
     const txn = this.idleTxn;
+    txn.serial = txn.serial === 0xffffffff ? 1 : txn.serial + 1;
+    if (txn.serial === 1) for (const t of this.tables.values()) t.sets.clearTouched();
     this.txn = txn;
     try {
       const r = fn();
       this.txn = undefined;
       this.flush();
       for (let i = 0; i < txn.released.length; i++) this.results.release(txn.released[i]!);
-      if (txn.touched.size > 0) for (const [set, { table }] of txn.touched) this.dropIfEmpty(table, set);
+      for (let i = 0; i < txn.touchedIds.length; i++) this.dropIfEmpty(txn.touchedTables[i]!, txn.touchedIds[i]!);
       for (let i = 0; i < txn.fresh.length; i++) this.dropIfEmpty(txn.freshTables[i]!, txn.fresh[i]!);
       return r;
     } catch (e) {
@@ -87,24 +93,25 @@ export class Fib {
       this.rollback(txn);
       throw e;
     } finally {
-      if (txn.touched.size > 0) txn.touched.clear();
-      txn.fresh.length = txn.freshTables.length = txn.acquired.length = txn.released.length = 0;
+      if (txn.touchedIds.length > 0) txn.touchedTables.length = txn.touchedIds.length = txn.touchedSnaps.length = 0;
+      if (txn.fresh.length > 0) txn.fresh.length = txn.freshTables.length = 0;
+      if (txn.acquired.length > 0) txn.acquired.length = 0;
+      if (txn.released.length > 0) txn.released.length = 0;
       txn.rules = undefined;
     }
   }
 
   private rollback(txn: Txn): void {
-    for (const [set, { table, entries }] of txn.touched) {
-      set.entries = entries;
-      table.sets[set.len]!.set(set.addr | 0, set);
-      this.publish(table, set);
-    }
-    txn.fresh.forEach((set, i) => {
-      set.entries = [];
-      this.publish(txn.freshTables[i]!, set);
+    txn.touchedIds.forEach((id, i) => {
+      txn.touchedTables[i]!.sets.restore(id, txn.touchedSnaps[i]!);
+      this.publish(txn.touchedTables[i]!, id);
     });
-    for (const [set, { table }] of txn.touched) this.dropIfEmpty(table, set);
-    txn.fresh.forEach((set, i) => this.dropIfEmpty(txn.freshTables[i]!, set));
+    txn.fresh.forEach((id, i) => {
+      txn.freshTables[i]!.sets.putPlain(id, 0, 0);
+      this.publish(txn.freshTables[i]!, id);
+    });
+    txn.touchedIds.forEach((id, i) => this.dropIfEmpty(txn.touchedTables[i]!, id));
+    txn.fresh.forEach((id, i) => this.dropIfEmpty(txn.freshTables[i]!, id));
     for (const id of txn.acquired) this.results.release(id);
     if (txn.rules) {
       this.ruleList = txn.rules;
@@ -113,28 +120,31 @@ export class Fib {
     this.flush();
   }
 
-  private touch(table: RibTable, set: RouteSet): void {
+  // Keeps set id's routes as they were before the transaction, once (a fresh set had none).
+  private touch(table: RibTable, id: number): void {
     const t = this.txn!;
-    if (!set.fresh && !t.touched.has(set)) t.touched.set(set, { table, entries: set.entries.slice() });
+    if (table.sets.fresh[id] || !table.sets.firstTouch(id, t.serial)) return;
+    t.touchedTables.push(table);
+    t.touchedIds.push(id);
+    t.touchedSnaps.push(table.sets.snapshot(id));
   }
 
-  private dropIfEmpty(table: RibTable, set: RouteSet): void {
-    set.fresh = false;
-    const m = table.sets[set.len]!;
-    if (set.entries.length === 0 && set.best === 0 && m.get(set.addr | 0) === set) m.delete(set.addr | 0);
+  private dropIfEmpty(table: RibTable, id: number): void {
+    const sets = table.sets;
+    if (!sets.exists(id)) return;
+    sets.fresh[id] = 0;
+    if (sets.count(id) === 0 && sets.best[id] === 0) sets.remove(id);
   }
 
-  /** The route set of addr/len, created (and recorded as fresh in the transaction) if asked. */
-  private setOf(table: RibTable, addr: number, len: number, create: boolean): RouteSet | undefined {
-    const m = table.sets[len]!;
-    let set = m.get(addr | 0);
-    if (!set && create) {
-      set = { addr, len, entries: [], best: 0, fresh: true };
-      m.set(addr | 0, set);
-      this.txn!.fresh.push(set);
+  /** The route set of addr/len (0 = none), created (and recorded as fresh in the transaction) if asked. */
+  private setOf(table: RibTable, addr: number, len: number, create: boolean): number {
+    let id = table.sets.find(addr, len);
+    if (id === 0 && create) {
+      id = table.sets.create(addr, len);
+      this.txn!.fresh.push(id);
       this.txn!.freshTables.push(table);
     }
-    return set;
+    return id;
   }
 
   // ── tables ──────────────────────────────────────────────────────────────────
@@ -145,7 +155,7 @@ export class Fib {
       const core = this.core.x.fib_table_create();
       if (core === -1) throw new FibError(28, `wasmroute: too many routing tables (at most 1024)`);
       if (core < 0) throw new FibError(12, `wasmroute: core out of memory creating table ${id}`);
-      t = newRibTable(id, core);
+      t = newRibTable(id, core, (addr, len, metric, result) => this.plainRoute(id, addr, len, metric, result));
       this.tables.set(id, t);
       this.byCore.set(core, t);
       this.commitRules(); // rules name tables by core index
@@ -169,32 +179,57 @@ export class Fib {
     this.insert(this.table(route.table, true)!, route, mode, this.results.acquire(route.type, route.nexthops, route.src ?? 0));
   }
 
+  // Adds the plain route addr/len → result (a reference the caller took) where no set exists yet: a loaded
+  // table's path, which makes no Route object (route-sets.ts rebuilds it when asked).
+  private addFirst(table: RibTable, addr: number, len: number, metric: number, result: number): void {
+    const txn = this.txn!;
+    txn.acquired.push(result);
+    const id = table.sets.create(addr, len);
+    txn.fresh.push(id);
+    txn.freshTables.push(table);
+    table.sets.putPlain(id, metric, result);
+    this.publish(table, id);
+  }
+
   // Inserts a normalised route whose result reference (taken by the caller) it now owns.
   private insert(table: RibTable, route: Route, mode: AddMode, result: number): void {
     this.txn!.acquired.push(result);
-    const set = this.setOf(table, route.prefix, route.len, true)!;
-    this.touch(table, set);
+    const sets = table.sets;
+    const id = this.setOf(table, route.prefix, route.len, true);
+    this.touch(table, id);
+    const n = sets.count(id);
+    if (n === 0) {
+      if (mode === "change") throw new FibError(2);
+      // The common case, a prefix's first route: packed without objects where it can be.
+      if (!sets.putPacked(id, route, result)) sets.put(id, [{ route, result }]);
+      this.publish(table, id);
+      return;
+    }
     let same = -1;
-    for (let i = 0; i < set.entries.length; i++) if (set.entries[i]!.route.metric === route.metric) { same = i; break; }
-    const entry: Entry = { route, result };
+    for (let i = 0; i < n; i++) if (sets.metricAt(id, i) === route.metric) { same = i; break; }
     if (mode === "add" && same >= 0) throw new FibError(17);
     if (mode === "change" && same < 0) throw new FibError(2);
-    if (mode === "append" && set.entries.some((e) => e.result === entry.result && e.route.metric === route.metric)) {
+    const entries = sets.entries(id);
+    const entry: Entry = { route, result };
+    if (mode === "append" && entries.some((e) => e.result === entry.result && e.route.metric === route.metric)) {
       throw new FibError(17);
     }
     if ((mode === "replace" || mode === "change") && same >= 0) {
-      this.txn!.released.push(set.entries[same]!.result);
-      set.entries[same] = entry;
+      this.txn!.released.push(entries[same]!.result);
+      entries[same] = entry;
     } else {
-      let at = set.entries.length;
-      while (at > 0 && set.entries[at - 1]!.route.metric > route.metric) at--;
-      // A new array of exact length: push on an empty array would reserve 17 slots, and almost every
-      // prefix of a full table holds one route.
-      const next = new Array<Entry>(set.entries.length + 1);
-      for (let i = 0, j = 0; i < next.length; i++) next[i] = i === at ? entry : set.entries[j++]!;
-      set.entries = next;
+      let at = entries.length;
+      while (at > 0 && entries[at - 1]!.route.metric > route.metric) at--;
+      entries.splice(at, 0, entry);
     }
-    this.publish(table, set);
+    sets.put(id, entries);
+    this.publish(table, id);
+  }
+
+  /** A packed set's route without its proto and scope, rebuilt from its result (route-sets.ts). */
+  private plainRoute(table: number, addr: number, len: number, metric: number, result: number): Route {
+    const e = this.results.entry(result)!;
+    return { prefix: addr, len, type: e.type, table, metric, nexthops: e.nexthops };
   }
 
   /** Checks a route and fills in what iproute2 and the kernel fill in. */
@@ -234,13 +269,15 @@ export class Fib {
   delRoute(sel: RouteSelector): Route {
     return this.transaction(() => {
       const table = this.table(sel.table === 0 ? TABLE_MAIN : sel.table, false);
-      const set = table && sel.len >= 0 && sel.len <= 32 ? this.setOf(table, sel.prefix >>> 0, sel.len, false) : undefined;
-      const i = set ? set.entries.findIndex((e) => routeMatches(e.route, sel)) : -1;
-      if (!table || !set || i < 0) throw new FibError(3);
-      this.touch(table, set);
-      const [gone] = set.entries.splice(i, 1);
+      const id = table && sel.len >= 0 && sel.len <= 32 ? this.setOf(table, sel.prefix >>> 0, sel.len, false) : 0;
+      const entries = id ? table!.sets.entries(id) : [];
+      const i = entries.findIndex((e) => routeMatches(e.route, sel));
+      if (!table || i < 0) throw new FibError(3);
+      this.touch(table, id);
+      const [gone] = entries.splice(i, 1);
       this.txn!.released.push(gone!.result);
-      this.publish(table, set);
+      table.sets.put(id, entries);
+      this.publish(table, id);
       return gone!.route;
     });
   }
@@ -251,12 +288,11 @@ export class Fib {
       const table = this.table(id, false);
       if (!table) return 0;
       let n = 0;
-      for (const set of table.sets.flatMap((m) => [...m.values()])) {
-        if (set.entries.length === 0) continue;
+      for (const set of table.sets.ids()) {
         this.touch(table, set);
-        for (const e of set.entries) this.txn!.released.push(e.result);
-        n += set.entries.length;
-        set.entries = [];
+        for (const e of table.sets.entries(set)) this.txn!.released.push(e.result);
+        n += table.sets.count(set);
+        table.sets.putPlain(set, 0, 0);
         this.publish(table, set);
       }
       return n;
@@ -280,7 +316,8 @@ export class Fib {
         if (len > 32 || ((addr & ~maskOf(len)) >>> 0) !== 0) throw new FibError(22, "Error: Invalid prefix for given prefix length.");
         const hop = hops[assignNexthop(addr, len, hops.length)]!;
         this.results.ref(hop.result);
-        this.insert(table, { prefix: addr, len, type: "unicast", table: table.id, metric: 0, nexthops: hop.nexthops }, "add", hop.result);
+        if (table.sets.find(addr, len) === 0) this.addFirst(table, addr, len, 0, hop.result);
+        else this.insert(table, { prefix: addr, len, type: "unicast", table: table.id, metric: 0, nexthops: hop.nexthops }, "add", hop.result);
       }
       for (const h of hops) this.txn!.released.push(h.result); // the routes hold their own references
     });
@@ -289,27 +326,28 @@ export class Fib {
   /** The routes of one prefix of a table, best (lowest metric) first; empty when there are none. */
   routesAt(tableId: number, prefix: number, len: number): readonly Route[] {
     const t = this.tables.get(tableId === 0 ? TABLE_MAIN : tableId);
-    const set = t && len >= 0 && len <= 32 ? t.sets[len]!.get(prefix | 0) : undefined;
-    return set ? set.entries.map((e) => e.route) : [];
+    const id = t && len >= 0 && len <= 32 ? t.sets.find(prefix, len) : 0;
+    return id ? t!.sets.entries(id).map((e) => e.route) : [];
   }
 
   /** Every route of a table (or of all tables), in the kernel's dump order. */
   routes(which: number | "all"): Route[] {
     const ids = which === "all" ? this.tableIds() : [which === 0 ? TABLE_MAIN : which];
     const out: Route[] = [];
-    for (const id of ids) {
-      const t = this.tables.get(id);
+    for (const tid of ids) {
+      const t = this.tables.get(tid);
       if (!t) continue;
-      const sets = t.sets.flatMap((m) => [...m.values()]).filter((s) => s.entries.length > 0);
-      sets.sort((a, b) => a.addr - b.addr || b.len - a.len);
-      for (const s of sets) for (const e of s.entries) out.push(e.route);
+      const { sets } = t;
+      const order = sets.ids();
+      order.sort((a, b) => sets.addr[a]! - sets.addr[b]! || sets.len[b]! - sets.len[a]!);
+      for (const id of order) for (const e of sets.entries(id)) out.push(e.route);
     }
     return out;
   }
 
   // Tells the core that the best route of `set` may have changed (table-sync.ts); outside a transaction at once.
-  private publish(table: RibTable, set: RouteSet): void {
-    this.sync.publish(table, set);
+  private publish(table: RibTable, id: number): void {
+    this.sync.publish(table, id);
     if (!this.txn) this.sync.flush();
   }
 

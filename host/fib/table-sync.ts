@@ -11,32 +11,20 @@
 import type { Core } from "../core/load.ts";
 import { FibError } from "./fib-error.ts";
 import { maskOf } from "./ipv4.ts";
+import { RouteSets } from "./route-sets.ts";
 import type { Route } from "./types.ts";
-
-export interface Entry {
-  route: Route;
-  result: number;
-}
-
-export interface RouteSet {
-  addr: number;
-  len: number;
-  entries: Entry[]; // metric order; entries[0] is what the FIB uses
-  best: number; // result id published to the core (0 = none)
-  fresh: boolean; // created by the open transaction (no snapshot needed)
-}
 
 export interface RibTable {
   id: number;
   core: number;
-  sets: Map<number, RouteSet>[]; // by prefix length; keyed by addr | 0 (an int32 stays a small integer)
+  sets: RouteSets; // the table's routes, one set per prefix (route-sets.ts)
   dirty: number[]; // /16 slots to rebuild, each once (isDirty marks them)
   isDirty: Uint8Array;
 }
 
-/** A RIB table of id over core table index core, empty. */
-export function newRibTable(id: number, core: number): RibTable {
-  return { id, core, sets: Array.from({ length: 33 }, () => new Map()), dirty: [], isDirty: new Uint8Array(65536) };
+/** A RIB table of id over core table index core, empty; routeOf rebuilds a packed set's route (route-sets.ts). */
+export function newRibTable(id: number, core: number, routeOf: (addr: number, len: number, metric: number, result: number) => Route): RibTable {
+  return { id, core, sets: new RouteSets(routeOf), dirty: [], isDirty: new Uint8Array(65536) };
 }
 
 export class TableSync {
@@ -47,29 +35,32 @@ export class TableSync {
     this.core = core;
   }
 
-  /** Tells the core that the best route of `set` may have changed (a /16 above /16 waits for flush). */
-  publish(table: RibTable, set: RouteSet): void {
-    const best = set.entries.length > 0 ? set.entries[0]!.result : 0;
-    if (best === set.best) return;
-    if (set.len <= 16) {
-      set.best = best;
+  /** Tells the core that the best route of set `id` may have changed (a /16 above /16 waits for flush). */
+  publish(table: RibTable, id: number): void {
+    const sets = table.sets;
+    const best = sets.bestResult(id);
+    if (best === sets.best[id]) return;
+    const addr = sets.addr[id]!;
+    const len = sets.len[id]!;
+    if (len <= 16) {
+      sets.best[id] = best;
       const x = this.core.x;
       const rc = best
-        ? x.fib_short_set(table.core, set.addr, set.len, best)
+        ? x.fib_short_set(table.core, addr, len, best)
         : (() => {
-            for (let l = set.len - 1; l >= 0; l--) {
-              const cover = table.sets[l]!.get(set.addr & maskOf(l));
-              if (cover && cover.best) return x.fib_short_delete(table.core, set.addr, set.len, cover.best, l);
+            for (let l = len - 1; l >= 0; l--) {
+              const cover = sets.find(addr & maskOf(l), l);
+              if (cover && sets.best[cover]) return x.fib_short_delete(table.core, addr, len, sets.best[cover]!, l);
             }
-            return x.fib_short_delete(table.core, set.addr, set.len, 0, 255);
+            return x.fib_short_delete(table.core, addr, len, 0, 255);
           })();
       if (rc !== 0) throw new FibError(-rc, `wasmroute: core refused short route update (${rc})`);
       return;
     }
-    const rc = this.core.x.fib_route_put(table.core, set.addr, set.len, best);
+    const rc = this.core.x.fib_route_put(table.core, addr, len, best);
     if (rc !== 0) throw new FibError(-rc, rc === -12 ? "wasmroute: core out of memory (route list)" : `wasmroute: core refused route update (${rc})`);
-    set.best = best;
-    const slot = set.addr >>> 16;
+    sets.best[id] = best;
+    const slot = addr >>> 16;
     if (table.isDirty[slot] === 0) {
       table.isDirty[slot] = 1;
       if (table.dirty.length === 0) this.dirtyTables.push(table);
