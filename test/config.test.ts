@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Fib } from "../host/fib/fib.ts";
-import { formatRoute, formatRule } from "../host/cli/format.ts";
+import { formatRoute, formatRule, routeAddText } from "../host/cli/format.ts";
 import { parseRouteCommand } from "../host/cli/parse-route.ts";
 import { addressRoutes } from "../host/router/addresses.ts";
 import { assignNexthop } from "../host/fib/nexthop-rule.ts";
@@ -608,6 +608,38 @@ describe("route load FILE: a CIDR list in the config", () => {
     expect(err(`${BASE}route load ${dup} via 10.0.1.2 dev tap9`)).toBe(`${conf}:5: unknown device "tap9" in "route load" (declare it with "link add" on an earlier line)`);
     expect(err(`${BASE}route add 10.9.0.0/16 via 10.0.2.2 dev tap1\nroute load ${dup} via 10.0.1.2 dev tap0`)).toMatch(/^.*r\.conf:6: RTNETLINK answers: File exists \(the route on line 5/);
     expect(err(`${BASE}route load ${dup} via 10.0.1.2 dev tap0 metric 5`)).toMatch(/:5: "route load" takes only a table and next hops/);
+  });
+
+  it("checks a listed prefix against every other line, before and after, as route add lines would be", () => {
+    const f = list("check.txt", "10.9.0.0/16\n10.9.1.0/24\n172.20.0.0/16\n");
+    const twice = list("twice.txt", "10.8.0.0/16\n10.9.1.0/24\n10.8.0.0/16\n");
+    const conf = join(dir, "r.conf");
+    const err = (text: string) => {
+      try {
+        inDir(text);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error("did not throw");
+    };
+    const exists = (at: number, of: number) => new RegExp(`^${conf}:${at}: RTNETLINK answers: File exists \\(the route on line ${of} `);
+    // A later route add, a second list, and a prefix twice in one list: each clash at its own line.
+    expect(err(`${BASE}route load ${f} via 10.0.1.2 dev tap0\nroute add 10.9.1.0/24 via 10.0.2.2 dev tap1`)).toMatch(exists(6, 5));
+    expect(err(`${BASE}route load ${f} via 10.0.1.2 dev tap0\nroute load ${twice} via 10.0.2.2 dev tap1`)).toMatch(exists(6, 5));
+    expect(err(`${BASE}route load ${twice} via 10.0.1.2 dev tap0`)).toMatch(exists(5, 5));
+    // What the FIB accepts, the check accepts, and the two agree on the result: replace, append at another
+    // metric, and a gateway reached through a listed connected prefix (a list with `dev` only).
+    const ok = [
+      `${BASE}route load ${f} via 10.0.1.2 dev tap0\nroute replace 10.9.1.0/24 via 10.0.2.2 dev tap1\nroute add 10.9.0.0/16 via 10.0.2.2 dev tap1 metric 7`,
+      `${BASE}route load ${f} dev tap1\nroute add 192.0.2.0/24 via 172.20.3.4`,
+    ];
+    const c = inDir(ok[0]!);
+    const written = routeModel(c).flatMap((g) => g.entries.filter((e) => e.source).map((e) => routeAddText("append", e.route)));
+    expect(written).toContain("route append 10.9.1.0/24 via 10.0.2.2 dev tap1");
+    expect(fibState(startFib(c))).toEqual(fibState(startFib(inDir(`${BASE}${written.join("\n")}`))));
+    const viaListed = inDir(ok[1]!);
+    expect(routeModel(viaListed).find((g) => g.prefix === 0xc0000200)!.entries[0]!.route.nexthops[0]!.dev).toBe("tap1");
+    expect(fibState(startFib(viaListed))).toContain("254 192.0.2.0/24 via 172.20.3.4 dev tap1 ");
   });
 
   it("reloads as a fresh start would when the file or the line changes", () => {

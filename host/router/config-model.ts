@@ -8,6 +8,7 @@ import type { AddMode, Fib } from "../fib/fib.ts";
 import { formatIPv4, maskOf } from "../fib/ipv4.ts";
 import { assignNexthop } from "../fib/nexthop-rule.ts";
 import { ResultStore } from "../fib/results.ts";
+import { PrefixMap } from "../fib/prefix-map.ts";
 import { TABLE_DEFAULT, TABLE_LOCAL, TABLE_MAIN, type Nexthop, type Route, type Rule } from "../fib/types.ts";
 import { formatDst } from "../cli/format.ts";
 import { addressRoutes } from "./addresses.ts";
@@ -76,30 +77,74 @@ export interface ModelOp {
 }
 
 class RouteModel {
-  /** Every group, in first-insertion order. */
+  /** Every group, in first-insertion order (for the diff: see forDiff). */
   readonly groups: Group[] = [];
   /** Groups by table, prefix length and prefix (numbers: no key string per route). */
   private readonly byTable = new Map<number, Map<number, Group>[]>();
   readonly ops: ModelOp[] = [];
-  /** Whether add() records each route line's op (the reload diff needs them; the parse's check does not). */
-  private readonly recordOps: boolean;
-  constructor(recordOps: boolean) {
-    this.recordOps = recordOps;
+  /**
+   * The reload diff needs every group and each route line's op. The parse's check needs only the errors, so
+   * then a `route load` line's prefixes are kept without objects (loaded, below) until another line touches
+   * one, and `groups` and `ops` are left incomplete.
+   */
+  private readonly forDiff: boolean;
+  /** Check only: the prefixes of `route load` lines no other line has touched, by table and length → 1 + loadLines index. */
+  private readonly loaded = new Map<number, PrefixMap[]>();
+  private readonly loadLines: { source: ConfigRoute; hops: readonly Nexthop[] }[] = [];
+  constructor(forDiff: boolean) {
+    this.forDiff = forDiff;
+  }
+
+  /** A `route load` line, its hops resolved: each prefix as `route add` (File exists on a clash). */
+  addLoad(r: ConfigRoute, hops: readonly Nexthop[]): void {
+    const src = { source: r, line: r.line };
+    if (this.forDiff) {
+      for (const route of expandLoad(r, hops)) this.add(route, "add", src, true);
+      return;
+    }
+    const table = r.route.table;
+    const id = this.loadLines.push({ source: r, hops });
+    let lens = this.loaded.get(table);
+    if (!lens) this.loaded.set(table, (lens = []));
+    const { addrs, lens: plens } = r.load!;
+    for (let i = 0; i < addrs.length; i++) {
+      const prefix = addrs[i]!;
+      const len = plens[i]!;
+      const index = (lens[len] ??= new PrefixMap());
+      const earlier = index.get(prefix);
+      if (earlier === 0 && !this.byTable.get(table)?.[len]?.has(prefix | 0)) index.set(prefix, id);
+      else this.add(loadRoute(r, hops, prefix, len), "add", src, true); // a clash, or another line's prefix: as before
+    }
+  }
+
+  /** The group of table/len/prefix, made from a `route load` line's prefix if only that line holds it (check only). */
+  private groupAt(table: number, len: number, prefix: number): Group | undefined {
+    const g = this.byTable.get(table)?.[len]?.get(prefix | 0);
+    if (g || this.forDiff) return g;
+    const index = this.loaded.get(table)?.[len];
+    const id = index ? index.get(prefix) : 0;
+    if (id === 0) return undefined;
+    index!.delete(prefix);
+    const { source, hops } = this.loadLines[id - 1]!;
+    const made = this.newGroup(table, len, prefix);
+    made.entries = [{ route: loadRoute(source, hops, prefix, len), source, addr: undefined, line: source.line }];
+    return made;
+  }
+
+  private newGroup(table: number, len: number, prefix: number): Group {
+    let lens = this.byTable.get(table);
+    if (!lens) this.byTable.set(table, (lens = []));
+    const byPrefix = (lens[len] ??= new Map());
+    const g = new Group(table, prefix, len);
+    byPrefix.set(prefix | 0, g); // an int32 key stays a small integer
+    this.groups.push(g);
+    return g;
   }
 
   /** normalised: the route's next hops are already as normalise() leaves them (a `route load` line's). */
   add(route: Route, mode: AddMode, src: { source?: ConfigRoute; addr?: ConfigAddr; line: number }, normalised = false): void {
     const r = normalised ? route : this.normalise(route);
-    let lens = this.byTable.get(r.table);
-    if (!lens) this.byTable.set(r.table, (lens = []));
-    let byPrefix = lens[r.len];
-    if (!byPrefix) lens[r.len] = byPrefix = new Map();
-    let g = byPrefix.get(r.prefix | 0); // an int32 key stays a small integer
-    if (!g) {
-      g = new Group(r.table, r.prefix, r.len);
-      byPrefix.set(r.prefix | 0, g);
-      this.groups.push(g);
-    }
+    const g = this.groupAt(r.table, r.len, r.prefix) ?? this.newGroup(r.table, r.len, r.prefix);
     const entry: ModelRoute = { route: r, source: src.source, addr: src.addr, line: src.line };
     const same = g.entries.findIndex((e) => e.route.metric === r.metric);
     if (mode === "add" && same >= 0) {
@@ -111,7 +156,7 @@ class RouteModel {
       const dup = g.entries.find((e) => e.route.metric === r.metric && resultKey(e.route) === k);
       if (dup) throw new Error(`RTNETLINK answers: File exists (${describe(dup)} is the same route)`);
     }
-    if (src.source && this.recordOps) this.ops.push({ key: g.key, mode, route: r, source: src.source });
+    if (src.source && this.forDiff) this.ops.push({ key: g.key, mode, route: r, source: src.source });
     if ((mode === "replace" || mode === "change") && same >= 0) {
       g.entries[same] = entry;
       return;
@@ -153,7 +198,7 @@ class RouteModel {
 
   private lookupMain(addr: number): ModelGroup | undefined {
     for (let len = 32; len >= 0; len--) {
-      const g = this.byTable.get(TABLE_MAIN)?.[len]?.get(addr & maskOf(len));
+      const g = this.groupAt(TABLE_MAIN, len, (addr & maskOf(len)) >>> 0);
       if (g && g.entries.length > 0) return g;
     }
     return undefined;
@@ -180,8 +225,9 @@ export function routeReplay(c: RouterConfig): { base: ModelGroup[]; groups: Mode
   return { base, groups: m.groups, ops: m.ops };
 }
 
-export function buildRouteModel(c: RouterConfig, at: At, recordOps = true): { groups: ModelGroup[]; ops: ModelOp[] } {
-  const m = new RouteModel(recordOps);
+/** forDiff false: the errors only (the parse's check), with `groups` and `ops` incomplete (RouteModel.forDiff). */
+export function buildRouteModel(c: RouterConfig, at: At, forDiff = true): { groups: ModelGroup[]; ops: ModelOp[] } {
+  const m = new RouteModel(forDiff);
   for (const a of c.addrs) {
     at(a.line, () => {
       for (const r of addressRoutes(a)) m.add(r, "replace", { addr: a, line: a.line });
@@ -192,8 +238,7 @@ export function buildRouteModel(c: RouterConfig, at: At, recordOps = true): { gr
       if (!r.load) return m.add(r.route, r.mode, { source: r, line: r.line });
       // The hops are resolved once for the whole list, as Fib.loadCidrList does; every prefix's route
       // has the line itself as its source.
-      const hops = m.normalise(r.route).nexthops;
-      for (const route of expandLoad(r, hops)) m.add(route, "add", { source: r, line: r.line }, true);
+      m.addLoad(r, m.normalise(r.route).nexthops);
     });
   }
   return { groups: m.groups, ops: m.ops };
@@ -211,11 +256,12 @@ export function addConfigRoute(fib: Fib, r: ConfigRoute): void {
  */
 function* expandLoad(r: ConfigRoute, hops: readonly Nexthop[]): Generator<Route> {
   const { addrs, lens } = r.load!;
-  for (let i = 0; i < addrs.length; i++) {
-    const prefix = addrs[i]!;
-    const len = lens[i]!;
-    yield { ...r.route, prefix, len, nexthops: [hops[assignNexthop(prefix, len, hops.length)]!] };
-  }
+  for (let i = 0; i < addrs.length; i++) yield loadRoute(r, hops, addrs[i]!, lens[i]!);
+}
+
+/** Prefix addr/len of `route load` line r, as `route add` with its hop. */
+function loadRoute(r: ConfigRoute, hops: readonly Nexthop[], prefix: number, len: number): Route {
+  return { ...r.route, prefix, len, nexthops: [hops[assignNexthop(prefix, len, hops.length)]!] };
 }
 
 /** One rule of the model with the priority the FIB gives it. */
