@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Fib } from "../host/fib/fib.ts";
-import { formatRoute, formatRule, routeAddText } from "../host/cli/format.ts";
+import { formatDst, formatRoute, formatRule, routeAddText } from "../host/cli/format.ts";
 import { parseRouteCommand } from "../host/cli/parse-route.ts";
 import { addressRoutes } from "../host/router/addresses.ts";
 import { assignNexthop } from "../host/fib/nexthop-rule.ts";
 import { ConfigError, formatConfig, parseConfig, type RouterConfig } from "../host/router/config.ts";
-import { addConfigRoute, routeModel, ruleModel } from "../host/router/config-model.ts";
-import { diffConfig, diffLines, isEmptyDiff } from "../host/router/config-diff.ts";
+import { addConfigRoute, routeModel, routeReplay, ruleModel } from "../host/router/config-model.ts";
+import { diffConfig, diffLines, isEmptyDiff, sameGroups } from "../host/router/config-diff.ts";
 
 const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 const mac = (...b: number[]) => Uint8Array.from(b);
@@ -640,6 +640,42 @@ describe("route load FILE: a CIDR list in the config", () => {
     const viaListed = inDir(ok[1]!);
     expect(routeModel(viaListed).find((g) => g.prefix === 0xc0000200)!.entries[0]!.route.nexthops[0]!.dev).toBe("tap1");
     expect(fibState(startFib(viaListed))).toContain("254 192.0.2.0/24 via 172.20.3.4 dev tap1 ");
+  });
+
+  it("reloads a list by the prefixes that changed, and finds nothing to do for an unchanged one", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`);
+    const a = list("many-a.txt", `${many.join("\n")}\n`);
+    const b = list("many-b.txt", `${[...many.slice(1), "192.0.2.0/24"].join("\n")}\n`); // one gone, one new
+    const ca = inDir(`${BASE}route load ${a} ${HOPS}\n`);
+    const cb = inDir(`${BASE}route load ${b} ${HOPS}\n`);
+    expect(diffLines(diffConfig(ca, ca))).toEqual([]);
+    expect(diffLines(diffConfig(ca, cb))).toEqual([
+      "route del unicast 172.16.0.0/24 via 10.0.2.2 dev tap1 metric 0",
+      "route add 192.0.2.0/24 via 10.0.1.2 dev tap0",
+    ]);
+    // One hop for the whole list: the prefixes that had the other hop change, and only those.
+    const cc = inDir(`${BASE}route load ${a} via 10.0.1.2 dev tap0\n`);
+    const moved = diffConfig(ca, cc);
+    const onTap1 = many.filter((p) => {
+      const [addr, len] = p.split("/");
+      return assignNexthop(addr!.split(".").reduce((x, o) => x * 256 + Number(o), 0), Number(len), 2) === 1;
+    });
+    expect(moved.routesDel.length).toBe(onTap1.length);
+    expect(moved.routesAdd.map((r) => formatDst(r.route.prefix, r.route.len)).sort()).toEqual(onTap1.sort());
+    // The same gateway on another device is another route.
+    const cd = inDir(`${BASE}route load ${a} via 10.0.2.2 dev tap0\n`);
+    expect(diffConfig(ca, cd).routesAdd.length).toBe(many.length);
+    // Only what changed becomes a group: the address routes and the two prefixes.
+    const [ra, rb] = [routeReplay(ca), routeReplay(cb)];
+    sameGroups(ra.model, rb.model);
+    const mainGroups = (m: typeof ra.model) => m.groups.filter((g) => g.table === 254).map((g) => formatDst(g.prefix, g.len));
+    expect(mainGroups(ra.model)).toEqual(["10.0.1.0/24", "10.0.2.0/24", "172.16.0.0/24"]); // 192.0.2.0/24: not in a
+    expect(mainGroups(rb.model)).toEqual(["10.0.1.0/24", "10.0.2.0/24", "192.0.2.0/24"]); // 172.16.0.0/24: not in b
+    for (const [x, y] of [[ca, cb], [cb, ca], [ca, cc], [cc, cb], [ca, cd]] as const) {
+      const fib = startFib(x);
+      reloadFib(fib, x, y);
+      expect(fibState(fib)).toEqual(fibState(startFib(y)));
+    }
   });
 
   it("reloads as a fresh start would when the file or the line changes", () => {

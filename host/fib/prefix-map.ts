@@ -74,6 +74,11 @@ export class PrefixMap {
     return true;
   }
 
+  /** Calls f for every (address, id), in table order. */
+  forEach(f: (addr: number, id: number) => void): void {
+    for (let i = 0; i < this.ids.length; i++) if (this.ids[i] !== 0) f(this.keys[i]! >>> 0, this.ids[i]!);
+  }
+
   /** Heap bytes of the two arrays. */
   get bytes(): number {
     return this.keys.byteLength + this.ids.byteLength;

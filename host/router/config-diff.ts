@@ -4,7 +4,9 @@
  * runtime decides what it can apply live (link changes need a restart).
  *
  * - Routes: both configs are replayed on the FIB model (config-model.ts routeReplay: address kernel routes, then
- *   the route lines in file order with their add/append/replace semantics). A (table, prefix, len) whose
+ *   the route lines in file order with their add/append/replace semantics). A `route load` line's prefixes
+ *   stay listed without objects on both sides, and only those that differ (or that other lines touch) become
+ *   groups (sameGroups), so a full table reloads without expanding its list. A (table, prefix, len) whose
  *   final routes differ — compared by origin and canonical text (formatRouteSpec of the stored route, so
  *   a gateway that now resolves to another device counts as a change), in the FIB's order — is rebuilt:
  *   routesDel selects each old config route of it; routesAdd then replays every route line of the new
@@ -36,6 +38,7 @@ import { formatRouteSpec, routeAddText, routeDelText, ruleAddText, ruleDelText }
 import { neighText } from "../cli/parse-neigh.ts";
 import { formatMac } from "./mac.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
+import { assignNexthop } from "../fib/nexthop-rule.ts";
 import { RouteSysctls } from "../cache/sysctl.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { sysctlPath } from "./sysctl-names.ts";
@@ -43,7 +46,7 @@ import {
   addrText, routeSelectorOf,
   type ConfigAddr, type ConfigLink, type ConfigNeigh, type ConfigRoute, type ConfigRule, type RouterConfig,
 } from "./config.ts";
-import { routeReplay, ruleModel, type ModelGroup } from "./config-model.ts";
+import { RouteModel, routeReplay, ruleModel, type LoadLine, type ModelGroup, type ModelOp } from "./config-model.ts";
 
 export interface LinkChange {
   old: ConfigLink;
@@ -210,8 +213,9 @@ function exactDeletes(g: ModelGroup): RouteSelector[] | undefined {
 function diffRoutes(old: RouterConfig, next: RouterConfig, addrsChanged: boolean): Pick<ConfigDiff, "routesDel" | "routesAdd"> {
   const a = routeReplay(old);
   const b = routeReplay(next);
-  const aBy = new Map(a.groups.map((g) => [g.key, g]));
-  const bBy = new Map(b.groups.map((g) => [g.key, g]));
+  sameGroups(a.model, b.model);
+  const aBy = new Map(a.model.groups.map((g) => [g.key, g]));
+  const bBy = new Map(b.model.groups.map((g) => [g.key, g]));
   const bBase = new Map(b.base.map((g) => [g.key, g]));
   const firstLine = (g: ModelGroup | undefined) => Math.min(...(g?.entries.filter((e) => e.source).map((e) => e.line) ?? []), Infinity);
   const changed: { key: string; line: number }[] = [];
@@ -247,10 +251,52 @@ function diffRoutes(old: RouterConfig, next: RouterConfig, addrsChanged: boolean
   }
   // The new config's route lines of those prefixes, replayed in file order with their own modes: this
   // rebuilds exactly what a fresh start builds, equal metrics, replaced and duplicate entries included.
-  for (const op of b.ops) {
-    if (changedKeys.has(op.key)) routesAdd.push({ mode: op.mode, route: op.route, words: op.source.words, line: op.source.line });
+  // A `route load` line's prefix is its own op, at the line's place.
+  const ops: ModelOp[] = b.ops.filter((op) => changedKeys.has(op.key));
+  for (const { key } of changed) {
+    const g = (aBy.get(key) ?? bBy.get(key))!;
+    const line = b.model.listedBy(g.table, g.len, g.prefix);
+    if (line) ops.push(RouteModel.loadOp(line, g.table, g.len, g.prefix));
   }
+  ops.sort((x, y) => x.source.line - y.source.line); // stable: each line's ops keep their order
+  for (const op of ops) routesAdd.push({ mode: op.mode, route: op.route, words: op.source.words, line: op.source.line });
   return { routesDel, routesAdd };
+}
+
+/**
+ * Makes both models hold a group for the same prefixes, wherever either has one or their `route load` lines
+ * differ on it. A prefix that both list with the same route stays a plain listed prefix on both sides: it
+ * is unchanged, so the diff never makes its objects (a full table reloads without expanding its list).
+ */
+export function sameGroups(a: RouteModel, b: RouteModel): void {
+  for (const g of b.groups.slice()) a.groupAt(g.table, g.len, g.prefix);
+  for (const g of a.groups.slice()) b.groupAt(g.table, g.len, g.prefix);
+  const differ: [number, number, number][] = [];
+  const templates = new Map<LoadLine, string>();
+  a.forEachListedOnly((table, len, prefix, la) => {
+    const lb = b.listedBy(table, len, prefix); // b has no group for it either (above)
+    if (!lb || !sameLoadRoute(la, lb, prefix, len, templates)) differ.push([table, len, prefix]);
+  });
+  b.forEachListedOnly((table, len, prefix) => {
+    if (!a.listedBy(table, len, prefix)) differ.push([table, len, prefix]);
+  });
+  for (const [table, len, prefix] of differ) {
+    a.groupAt(table, len, prefix);
+    b.groupAt(table, len, prefix);
+  }
+}
+
+/** Whether two load lines give prefix/len the same route: the same line apart from its hops, and the same hop. */
+function sameLoadRoute(la: LoadLine, lb: LoadLine, prefix: number, len: number, templates: Map<LoadLine, string>): boolean {
+  const template = (l: LoadLine) => {
+    let t = templates.get(l);
+    if (t === undefined) templates.set(l, (t = formatRouteSpec({ ...l.source.route, prefix: 0, len: 0, nexthops: [] })));
+    return t;
+  };
+  if (template(la) !== template(lb)) return false;
+  const ha = la.hops[assignNexthop(prefix, len, la.hops.length)]!;
+  const hb = lb.hops[assignNexthop(prefix, len, lb.hops.length)]!;
+  return ha.gateway === hb.gateway && ha.dev === hb.dev && ha.weight === hb.weight && ha.onlink === hb.onlink;
 }
 
 // ── rules ────────────────────────────────────────────────────────────────────

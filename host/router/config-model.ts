@@ -48,8 +48,18 @@ class Group implements ModelGroup {
     this.len = len;
   }
   get key(): string {
-    return (this.keyText ??= `${this.table}|${this.prefix}|${this.len}`);
+    return (this.keyText ??= groupKey(this.table, this.prefix, this.len));
   }
+}
+
+function groupKey(table: number, prefix: number, len: number): string {
+  return `${table}|${prefix}|${len}`;
+}
+
+/** A `route load` line with its next hops resolved. */
+export interface LoadLine {
+  source: ConfigRoute;
+  hops: readonly Nexthop[];
 }
 
 /** Runs f as line `line` (the parser wraps its errors with FILE:LINE; elsewhere it just runs f). */
@@ -76,58 +86,86 @@ export interface ModelOp {
   source: ConfigRoute;
 }
 
-class RouteModel {
+export class RouteModel {
   /** Every group, in first-insertion order (for the diff: see forDiff). */
   readonly groups: Group[] = [];
   /** Groups by table, prefix length and prefix (numbers: no key string per route). */
   private readonly byTable = new Map<number, Map<number, Group>[]>();
+  /** The ops of the lines other than `route load` (a listed prefix's op is made when asked: loadOp). */
   readonly ops: ModelOp[] = [];
+  /** Whether add() records ops (the reload diff needs them; the parse's check does not). */
+  private readonly recordOps: boolean;
   /**
-   * The reload diff needs every group and each route line's op. The parse's check needs only the errors, so
-   * then a `route load` line's prefixes are kept without objects (loaded, below) until another line touches
-   * one, and `groups` and `ops` are left incomplete.
+   * Whether a `route load` line's prefixes become groups at once (routeModel, for tests). Otherwise they
+   * stay in `listed`, without objects, and a prefix becomes a group only when something asks for it:
+   * another line that touches it (a clash, `replace`, `append`, a gateway resolved through it) or the diff.
    */
-  private readonly forDiff: boolean;
-  /** Check only: the prefixes of `route load` lines no other line has touched, by table and length → 1 + loadLines index. */
-  private readonly loaded = new Map<number, PrefixMap[]>();
-  private readonly loadLines: { source: ConfigRoute; hops: readonly Nexthop[] }[] = [];
-  constructor(forDiff: boolean) {
-    this.forDiff = forDiff;
+  private readonly expandLoads: boolean;
+  /** The load line that lists each prefix, by table and length: 1 + loadLines index (a prefix is listed once). */
+  private readonly listed = new Map<number, PrefixMap[]>();
+  private readonly loadLines: LoadLine[] = [];
+  constructor(recordOps: boolean, expandLoads: boolean) {
+    this.recordOps = recordOps;
+    this.expandLoads = expandLoads;
   }
 
   /** A `route load` line, its hops resolved: each prefix as `route add` (File exists on a clash). */
   addLoad(r: ConfigRoute, hops: readonly Nexthop[]): void {
     const src = { source: r, line: r.line };
-    if (this.forDiff) {
+    if (this.expandLoads) {
       for (const route of expandLoad(r, hops)) this.add(route, "add", src, true);
       return;
     }
     const table = r.route.table;
     const id = this.loadLines.push({ source: r, hops });
-    let lens = this.loaded.get(table);
-    if (!lens) this.loaded.set(table, (lens = []));
+    let lens = this.listed.get(table);
+    if (!lens) this.listed.set(table, (lens = []));
     const { addrs, lens: plens } = r.load!;
     for (let i = 0; i < addrs.length; i++) {
       const prefix = addrs[i]!;
       const len = plens[i]!;
       const index = (lens[len] ??= new PrefixMap());
       const earlier = index.get(prefix);
-      if (earlier === 0 && !this.byTable.get(table)?.[len]?.has(prefix | 0)) index.set(prefix, id);
-      else this.add(loadRoute(r, hops, prefix, len), "add", src, true); // a clash, or another line's prefix: as before
+      if (earlier === 0) {
+        index.set(prefix, id);
+        if (!this.byTable.get(table)?.[len]?.has(prefix | 0)) continue; // kept without objects
+      }
+      this.add(loadRoute(r, hops, prefix, len), "add", src, true); // a clash, or another line's prefix: as before
     }
   }
 
-  /** The group of table/len/prefix, made from a `route load` line's prefix if only that line holds it (check only). */
-  private groupAt(table: number, len: number, prefix: number): Group | undefined {
-    const g = this.byTable.get(table)?.[len]?.get(prefix | 0);
-    if (g || this.forDiff) return g;
-    const index = this.loaded.get(table)?.[len];
+  /** The load line that lists table/len/prefix, if one does. */
+  listedBy(table: number, len: number, prefix: number): LoadLine | undefined {
+    const index = this.listed.get(table)?.[len];
     const id = index ? index.get(prefix) : 0;
-    if (id === 0) return undefined;
-    index!.delete(prefix);
-    const { source, hops } = this.loadLines[id - 1]!;
+    return id === 0 ? undefined : this.loadLines[id - 1];
+  }
+
+  /** Every listed prefix that is not a group (yet), as (table, len, prefix, its load line). */
+  forEachListedOnly(f: (table: number, len: number, prefix: number, line: LoadLine) => void): void {
+    for (const [table, lens] of this.listed) {
+      lens.forEach((index, len) => {
+        const groups = this.byTable.get(table)?.[len];
+        index.forEach((prefix, id) => {
+          if (!groups?.has(prefix | 0)) f(table, len, prefix, this.loadLines[id - 1]!);
+        });
+      });
+    }
+  }
+
+  /** The op a load line's prefix stands for (`route add` of its route), for the diff's replay. */
+  static loadOp(line: LoadLine, table: number, len: number, prefix: number): ModelOp {
+    return { key: groupKey(table, prefix, len), mode: "add", route: loadRoute(line.source, line.hops, prefix, len), source: line.source };
+  }
+
+  /** The group of table/len/prefix, made from a `route load` line's prefix if only that line holds it. */
+  groupAt(table: number, len: number, prefix: number): Group | undefined {
+    const g = this.byTable.get(table)?.[len]?.get(prefix | 0);
+    if (g || this.expandLoads) return g;
+    const line = this.listedBy(table, len, prefix);
+    if (!line) return undefined;
     const made = this.newGroup(table, len, prefix);
-    made.entries = [{ route: loadRoute(source, hops, prefix, len), source, addr: undefined, line: source.line }];
+    made.entries = [{ route: loadRoute(line.source, line.hops, prefix, len), source: line.source, addr: undefined, line: line.source.line }];
     return made;
   }
 
@@ -156,7 +194,7 @@ class RouteModel {
       const dup = g.entries.find((e) => e.route.metric === r.metric && resultKey(e.route) === k);
       if (dup) throw new Error(`RTNETLINK answers: File exists (${describe(dup)} is the same route)`);
     }
-    if (src.source && this.forDiff) this.ops.push({ key: g.key, mode, route: r, source: src.source });
+    if (src.source && !src.source.load && this.recordOps) this.ops.push({ key: g.key, mode, route: r, source: src.source });
     if ((mode === "replace" || mode === "change") && same >= 0) {
       g.entries[same] = entry;
       return;
@@ -212,22 +250,31 @@ const noWrap: At = (_line, f) => f();
  * "replace", then the routes in file order), grouped by (table, prefix, len) in first-insertion order.
  */
 export function routeModel(c: RouterConfig): ModelGroup[] {
-  return buildRouteModel(c, noWrap).groups;
+  return buildRouteModel(c, noWrap, { recordOps: false, expandLoads: true }).groups;
 }
 
-/**
- * The model in detail: `base`, the groups after the address phase alone (what the config's routes
- * start from), `groups`, the final state, and `ops`, every route line with its normalised route.
- */
-export function routeReplay(c: RouterConfig): { base: ModelGroup[]; groups: ModelGroup[]; ops: ModelOp[] } {
-  const base = buildRouteModel({ ...c, routes: [] }, noWrap).groups;
-  const m = buildRouteModel(c, noWrap);
-  return { base, groups: m.groups, ops: m.ops };
+/** What the reload diff replays a config on: its route model (listed prefixes kept without objects), and more. */
+export interface RouteReplay {
+  /** The groups after the address phase alone (what the config's routes start from). */
+  base: ModelGroup[];
+  /** The final state: groups made so far, and the rest on demand (groupAt, forEachListedOnly). */
+  model: RouteModel;
+  /** Every route line but `route load` with its normalised route, in file order (RouteModel.loadOp for those). */
+  ops: ModelOp[];
 }
 
-/** forDiff false: the errors only (the parse's check), with `groups` and `ops` incomplete (RouteModel.forDiff). */
-export function buildRouteModel(c: RouterConfig, at: At, forDiff = true): { groups: ModelGroup[]; ops: ModelOp[] } {
-  const m = new RouteModel(forDiff);
+export function routeReplay(c: RouterConfig): RouteReplay {
+  const base = buildRouteModel({ ...c, routes: [] }, noWrap, { recordOps: false, expandLoads: false }).groups;
+  const m = buildRouteModel(c, noWrap, { recordOps: true, expandLoads: false });
+  return { base, model: m.model, ops: m.ops };
+}
+
+
+/** The config's routes replayed on a model (RouteModel's options); the parse's check uses it for its errors. */
+export function buildRouteModel(
+  c: RouterConfig, at: At, opts: { recordOps: boolean; expandLoads: boolean },
+): { groups: ModelGroup[]; ops: ModelOp[]; model: RouteModel } {
+  const m = new RouteModel(opts.recordOps, opts.expandLoads);
   for (const a of c.addrs) {
     at(a.line, () => {
       for (const r of addressRoutes(a)) m.add(r, "replace", { addr: a, line: a.line });
@@ -241,7 +288,7 @@ export function buildRouteModel(c: RouterConfig, at: At, forDiff = true): { grou
       m.addLoad(r, m.normalise(r.route).nexthops);
     });
   }
-  return { groups: m.groups, ops: m.ops };
+  return { groups: m.groups, ops: m.ops, model: m };
 }
 
 /** Adds one config route line to the FIB as Router.start does (a `route load` line: its whole list). */

@@ -173,7 +173,7 @@ export function parseConfig(text: string, fileName: string): RouterConfig {
   }
   const c = p.config;
   // Replays routes and rules on the FIB model, as Router.start applies them.
-  buildRouteModel(c, (line, f) => p.at(line, f), false); // errors only: no ops recorded
+  buildRouteModel(c, (line, f) => p.at(line, f), { recordOps: false, expandLoads: false }); // errors only
   buildRuleModel(c, (line, f) => p.at(line, f));
   return c;
 }
