@@ -87,7 +87,7 @@ export interface ModelOp {
 }
 
 export class RouteModel {
-  /** Every group, in first-insertion order (for the diff: see forDiff). */
+  /** Every group made, in order (with expandLoads off, a listed prefix only once something asks for it: groupAt). */
   readonly groups: Group[] = [];
   /** Groups by table, prefix length and prefix (numbers: no key string per route). */
   private readonly byTable = new Map<number, Map<number, Group>[]>();
