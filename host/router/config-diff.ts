@@ -288,15 +288,17 @@ export function sameGroups(a: RouteModel, b: RouteModel): void {
 
 /** Whether two load lines give prefix/len the same route: the same line apart from its hops, and the same hop. */
 function sameLoadRoute(la: LoadLine, lb: LoadLine, prefix: number, len: number, templates: Map<LoadLine, string>): boolean {
-  const template = (l: LoadLine) => {
-    let t = templates.get(l);
-    if (t === undefined) templates.set(l, (t = formatRouteSpec({ ...l.source.route, prefix: 0, len: 0, nexthops: [] })));
-    return t;
-  };
-  if (template(la) !== template(lb)) return false;
+  if (loadTemplate(la, templates) !== loadTemplate(lb, templates)) return false;
   const ha = la.hops[assignNexthop(prefix, len, la.hops.length)]!;
   const hb = lb.hops[assignNexthop(prefix, len, lb.hops.length)]!;
   return ha.gateway === hb.gateway && ha.dev === hb.dev && ha.weight === hb.weight && ha.onlink === hb.onlink;
+}
+
+/** A load line's route without prefix and hops, as text (once per line: a closure per prefix would cost more than the test). */
+function loadTemplate(l: LoadLine, templates: Map<LoadLine, string>): string {
+  let t = templates.get(l);
+  if (t === undefined) templates.set(l, (t = formatRouteSpec({ ...l.source.route, prefix: 0, len: 0, nexthops: [] })));
+  return t;
 }
 
 // ── rules ────────────────────────────────────────────────────────────────────
