@@ -124,6 +124,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
   const buildSeconds = (performance.now() - t0) / 1000;
   gc();
   const ribHeapBytes = process.memoryUsage().heapUsed - heap0;
+  const ribArrayBytes = fib.ribArrayBytes(254); // typed arrays: outside heapUsed
   const tableBytes = fib.lookupBytes(254);
   const routeListBytes = fib.routeListBytes(254);
   fib.check();
@@ -199,6 +200,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     tableBytes,
     jsDir248Bytes: dir.bytes,
     ribHeapBytes,
+    ribArrayBytes,
     routeListBytes,
     parseSeconds,
     buildSeconds,
@@ -223,7 +225,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     ["plain-JS DIR-24-8, announced space", fmtRate(jsAnnounced), `WASM ×${(batchedAnnounced / jsAnnounced).toFixed(2)}`],
     ["lookup structure (WASM FIB)", fmtMiB(tableBytes), "goal ≤ 8 MiB"],
     ["plain-JS DIR-24-8 arrays", fmtMiB(dir.bytes), ""],
-    ["control-plane RIB (JS heap)", fmtMiB(ribHeapBytes), ""],
+    ["control-plane RIB (JS heap + typed arrays)", fmtMiB(ribHeapBytes + ribArrayBytes), `heap ${fmtMiB(ribHeapBytes)}, arrays ${fmtMiB(ribArrayBytes)}`],
     ["RIB's /16 route lists (core memory)", fmtMiB(routeListBytes), "the records /16 rebuilds read"],
     ["full-table build (parsed → ready)", `${buildSeconds.toFixed(2)} s`, `goal ≤ 2 s; gz parse ${parseSeconds.toFixed(2)} s`],
     [`incremental updates (${adds.length} adds + deletes)`, fmtRate(updatesPerSec), "goal ≥ 500 k/s"],

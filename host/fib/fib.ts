@@ -444,6 +444,13 @@ export class Fib {
     return this.sumOverTables(tableId, (core) => this.core.x.fib_route_list_bytes(core));
   }
 
+  /** Bytes of the RIB's typed arrays of one table (or all): route-sets.ts, outside the JS heap. */
+  ribArrayBytes(tableId?: number): number {
+    let n = 0;
+    for (const t of this.tables.values()) if (tableId === undefined || t.id === tableId) n += t.sets.bytes + t.isDirty.byteLength;
+    return n;
+  }
+
   private sumOverTables(tableId: number | undefined, bytesOf: (core: number) => number): number {
     let n = 0;
     for (const t of this.tables.values()) if (tableId === undefined || t.id === tableId) n += bytesOf(t.core) >>> 0;

@@ -22,7 +22,8 @@
  *   metric  Uint32Array  the packed route's metric
  *   proto   Uint16Array  the packed route's proto, as a word id (0 = none; words[] holds the text)
  *   scope   Uint16Array  the packed route's scope, the same way
- *   listed  (Entry[] | undefined)[]   the set's routes when not packed
+ *   listed  Map<id, Entry[]>          the set's routes when not packed (then result is 0). A Map, not an
+ *                                     array by id: one entry at id 900,000 would turn an array sparse.
  */
 import { PrefixMap } from "./prefix-map.ts";
 import type { Route } from "./types.ts";
@@ -57,7 +58,7 @@ export class RouteSets {
   private scope = new Uint16Array(64);
   private readonly words: string[] = [""]; // proto and scope texts by id; 0 = none
   private readonly wordIds = new Map<string, number>();
-  private listed: (Entry[] | undefined)[] = [];
+  private readonly listed = new Map<number, Entry[]>();
   private freeIds: number[] = [];
   private top = 1;
   private readonly routeOf: (addr: number, len: number, metric: number, result: number) => Route;
@@ -93,7 +94,7 @@ export class RouteSets {
   remove(id: number): void {
     this.index[this.len[id]!]!.delete(this.addr[id]!);
     this.len[id] = FREE;
-    this.listed[id] = undefined;
+    if (this.listed.size > 0) this.listed.delete(id);
     this.freeIds.push(id);
   }
 
@@ -104,28 +105,29 @@ export class RouteSets {
 
   /** How many routes set id holds. */
   count(id: number): number {
-    const l = this.listed[id];
-    return l ? l.length : this.result[id] !== 0 ? 1 : 0;
+    return this.result[id] !== 0 ? 1 : (this.listedOf(id)?.length ?? 0);
+  }
+
+  // A set's entry array, when it is listed (only when its packed result is 0).
+  private listedOf(id: number): Entry[] | undefined {
+    return this.listed.size === 0 ? undefined : this.listed.get(id);
   }
 
   /** Result id of the set's best (first) route, 0 when it has none. */
   bestResult(id: number): number {
-    const l = this.listed[id];
-    return l ? (l.length > 0 ? l[0]!.result : 0) : this.result[id]!;
+    const r = this.result[id]!;
+    return r !== 0 ? r : (this.listedOf(id)?.[0]?.result ?? 0);
   }
 
   /** Metric of the set's route i (i < count). */
   metricAt(id: number, i: number): number {
-    const l = this.listed[id];
-    return l ? l[i]!.route.metric : this.metric[id]!;
+    return this.result[id] !== 0 ? this.metric[id]! : this.listedOf(id)![i]!.route.metric;
   }
 
   /** The set's routes, best first, as a new array (the caller may change it and store it back with put). */
   entries(id: number): Entry[] {
-    const l = this.listed[id];
-    if (l) return l.slice();
     const result = this.result[id]!;
-    if (result === 0) return [];
+    if (result === 0) return this.listedOf(id)?.slice() ?? [];
     const route = this.routeOf(this.addr[id]!, this.len[id]!, this.metric[id]!, result);
     if (this.proto[id] !== 0) route.proto = this.words[this.proto[id]!];
     if (this.scope[id] !== 0) route.scope = this.words[this.scope[id]!];
@@ -160,14 +162,14 @@ export class RouteSets {
     if (entries.length === 0) this.putPlain(id, 0, 0);
     else if (entries.length === 1 && this.putPacked(id, entries[0]!.route, entries[0]!.result)) return;
     else {
-      this.listed[id] = entries;
+      this.listed.set(id, entries);
       this.result[id] = 0;
     }
   }
 
   /** Makes the set hold one packed route of this metric, result and words (result 0: no route). */
   putPlain(id: number, metric: number, result: number, proto = 0, scope = 0): void {
-    this.listed[id] = undefined;
+    if (this.listed.size > 0) this.listed.delete(id);
     this.result[id] = result;
     this.metric[id] = metric;
     this.proto[id] = proto;
@@ -187,12 +189,12 @@ export class RouteSets {
   }
 
   snapshot(id: number): SetSnapshot {
-    return { result: this.result[id]!, metric: this.metric[id]!, proto: this.proto[id]!, scope: this.scope[id]!, listed: this.listed[id] };
+    return { result: this.result[id]!, metric: this.metric[id]!, proto: this.proto[id]!, scope: this.scope[id]!, listed: this.result[id] === 0 ? this.listedOf(id) : undefined };
   }
 
   restore(id: number, s: SetSnapshot): void {
     this.putPlain(id, s.metric, s.result, s.proto, s.scope);
-    this.listed[id] = s.listed;
+    if (s.listed) this.listed.set(id, s.listed);
   }
 
   /** Ids of every set that holds routes, in no particular order. */
@@ -200,6 +202,14 @@ export class RouteSets {
     const out: number[] = [];
     for (let id = 1; id < this.top; id++) if (this.len[id] !== FREE && this.count(id) > 0) out.push(id);
     return out;
+  }
+
+  /** Bytes of the typed arrays and the index (outside the JS heap: ArrayBuffer memory). */
+  get bytes(): number {
+    let n = 0;
+    for (const a of [this.addr, this.len, this.best, this.fresh, this.touched, this.result, this.metric, this.proto, this.scope]) n += a.byteLength;
+    for (const m of this.index) n += m.bytes;
+    return n;
   }
 
   /** Sets in use (with or without routes). */
