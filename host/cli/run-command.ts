@@ -35,7 +35,8 @@
  *   --sync-from-kernel TABLE [netns NS]   mirror a kernel routing table (of a named namespace) into the
  *                          same table, live (host/router/kernel-sync.ts): BIRD or FRR there feed the router
  *
- * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file and applies it as a diff
+ * Prints "ready" on stdout once every port is open. SIGHUP re-reads the file (parsed and diffed in a worker
+ * thread, so the ports keep forwarding meanwhile) and applies it as a diff
  * (links added or removed, routes, rules, neighbours, knobs; a changed link needs a restart); a bad file
  * changes nothing.
  * Exit status: 0 after a clean stop, 2 when the config or the devices fail (one line on stderr).
@@ -44,6 +45,7 @@ import { readFileSync, mkdirSync, rmSync, readdirSync, lchownSync, chownSync, ac
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "../router/config.ts";
+import { ReloadWorker } from "../router/reload-prepare.ts";
 import { Router } from "../router/router.ts";
 import { Logger, type LogFormat } from "../router/logger.ts";
 import { formatMac } from "../router/mac.ts";
@@ -192,6 +194,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   // #6: the control socket and the metrics endpoint live as long as the router.
   let control: ControlServer | undefined;
   let metrics: MetricsServer | undefined;
+  const reloadWorker = new ReloadWorker();
   try {
     if (o.control !== "none") {
       const path = o.control ?? defaultControlPath(o.name);
@@ -207,8 +210,14 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       const k = await KernelSync.start(router, s);
       process.stdout.write(`wasmroute ${o.name}: mirroring ${k.describe()}: ${k.mirror.count} routes${k.state === "synced" ? "" : ` (${k.state})`}\n`);
     }
-    if (target) await becomeUser(target, kept, { router, control, procDir, ownProcDir: !o.procDir, configPath, log });
+    if (target) {
+      // A thread made after the drop would inherit the main thread's kept capabilities: the reload worker
+      // is made now, and loses them with every other thread.
+      reloadWorker.start();
+      await becomeUser(target, kept, { router, control, procDir, ownProcDir: !o.procDir, configPath, log });
+    }
   } catch (e) {
+    reloadWorker.close();
     await Promise.all([control?.close(), metrics?.close()]);
     router.stop();
     if (!o.procDir) removeStatsDir(procDir);
@@ -223,6 +232,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
   if (metrics) process.stdout.write(`wasmroute ${o.name}: metrics on ${metrics.url}\n`);
   process.stdout.write(`wasmroute ${o.name}: statistics in ${procDir}\nwasmroute ${o.name}: ready\n`);
 
+  let reloads = Promise.resolve();
   return await new Promise<number>((resolve) => {
     let stopped = false;
     const stop = (why: string) => {
@@ -232,6 +242,7 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       const servers = Promise.all([control?.close(), metrics?.close()]); // no command reaches a stopped router
       router.writeStats();
       router.stop();
+      reloadWorker.close();
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       process.off("SIGHUP", onHup);
@@ -240,14 +251,20 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
     };
     const onInt = () => stop("SIGINT");
     const onTerm = () => stop("SIGTERM");
+    // A reload is parsed and diffed in a worker thread while the ports keep forwarding (reload-prepare.ts);
+    // only applying the diff runs here. Reloads run one at a time, in the order their signals came.
     const onHup = () => {
-      try {
-        const next = parseConfig(readFileSync(configPath, "utf8"), configPath);
-        const d = router.reload(next);
-        log.log("info", "config_reload", `config reloaded from ${configPath}`, d);
-      } catch (e) {
-        log.log("error", "config_reload_failed", `config reload refused, nothing changed: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
-      }
+      reloads = reloads.then(async () => {
+        try {
+          const text = readFileSync(configPath, "utf8");
+          const prepared = await reloadWorker.prepare(text, configPath, router.activeConfig);
+          if (stopped) return;
+          const d = router.reload(prepared.next, prepared);
+          log.log("info", "config_reload", `config reloaded from ${configPath}`, d);
+        } catch (e) {
+          log.log("error", "config_reload_failed", `config reload refused, nothing changed: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
+        }
+      });
     };
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);

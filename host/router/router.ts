@@ -21,6 +21,7 @@ import { syncText, type RouterConfig, type ConfigNeigh, type ConfigLink } from "
 import { addConfigRoute } from "./config-model.ts";
 import type { Route } from "../fib/types.ts";
 import { diffConfig } from "./config-diff.ts";
+import type { PreparedReload } from "./reload-prepare.ts";
 import { IfSysctls } from "./if-sysctl.ts";
 import { NeighTable } from "./neigh-table.ts";
 import { readSnmp } from "./snmp.ts";
@@ -106,6 +107,11 @@ export class Router {
   readonly log: Logger;
   private config: RouterConfig;
   private readonly opts: RouterOptions;
+
+  /** The configuration in effect: what a reload is diffed against. */
+  get activeConfig(): RouterConfig {
+    return this.config;
+  }
   private readonly x: DataPlaneExports;
   private readonly leak = new LeakAlarm();
   private timers: NodeJS.Timeout[] = [];
@@ -391,8 +397,9 @@ export class Router {
    * updated. Added links are opened first (all or none, each asked of opts.linkGuard), removed ones
    * closed once the rest applied; a changed link needs a restart: such a reload is refused as a whole.
    */
-  reload(next: RouterConfig): { links: number; routes: number; rules: number; neighs: number; sysctls: number } {
-    const d = diffConfig(this.config, next);
+  reload(next: RouterConfig, prepared?: PreparedReload): { links: number; routes: number; rules: number; neighs: number; sysctls: number } {
+    // A diff worked out elsewhere (reload-prepare.ts) counts only if it was taken against the config in effect.
+    const d = prepared && prepared.against === this.config && prepared.next === next ? prepared.diff : diffConfig(this.config, next);
     if (d.linksChanged.length > 0) {
       const what = d.linksChanged.map((c) => `link ${c.next.name} changed (${c.changes.join(", ")})`).join(", ");
       throw new Error(`${what}: restart wasmroute to apply a changed link; nothing was reloaded`);
