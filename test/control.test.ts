@@ -6,13 +6,14 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { PCAP_ROUTER_LINES, H1_TO_ROUTER, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PcapWriter } from "../host/io/pcap.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
-import { parseControlArgs } from "../host/cli/control-client.ts";
+import { parseControlArgs, sendControlCommand } from "../host/cli/control-client.ts";
+import { prng } from "./ref/prng.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wr-ctl-"));
 const sock = join(dir, "ctl.sock");
@@ -82,6 +83,41 @@ describe("wasmroute -n NAME / --control PATH", () => {
     expect(parseControlArgs(["--control", "/tmp/x.sock", "nstat"])).toEqual({ path: "/tmp/x.sock", words: ["nstat"] });
     expect(() => parseControlArgs(["-n", "a/b", "ip"])).toThrow(/invalid router name/);
     expect(() => parseControlArgs(["-n", "edge"])).toThrow(/missing command/);
+  });
+
+  it("puts together answers of any size from chunks of any size", async () => {
+    // A scripted router: a 4 MB stdout message (a full table's `ip route show` is 60 MB), a stderr one, and
+    // the exit, written as one stream cut at random places, two messages sometimes in one write.
+    const dir = mkdtempSync(join(tmpdir(), "wr-ctl-chunks-"));
+    const path = join(dir, "r.sock");
+    const lines = Array.from({ length: 60000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24 via 192.0.2.${i % 250} dev p${i % 4} é\n`);
+    const wire = Buffer.from(
+      [JSON.stringify({ stdout: lines.join("") }), JSON.stringify({ stderr: "a warning\n" }), JSON.stringify({ exit: 3 })].join("\n") + "\n",
+      "utf8",
+    );
+    const rand = prng(9);
+    const server = createServer((c) => {
+      c.once("data", async () => {
+        for (let at = 0; at < wire.length; ) {
+          const n = 1 + (rand() % 200000);
+          c.write(wire.subarray(at, at + n)); // may cut a UTF-8 character in two
+          at += n;
+          await new Promise((r) => setImmediate(r));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(path, r));
+    try {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const status = await sendControlCommand(path, ["ip", "route", "show"], { stdout: (b) => out.push(b), stderr: (b) => err.push(b) });
+      expect(status).toBe(3);
+      expect(Buffer.concat(out).toString("latin1")).toBe(lines.join(""));
+      expect(Buffer.concat(err).toString("latin1")).toBe("a warning\n");
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("listens on a 0600 unix socket", () => {

@@ -66,7 +66,9 @@ export function parseControlArgs(argv: readonly string[]): { path: string; words
 export function sendControlCommand(path: string, words: readonly string[], io: ControlClientIo = processIo): Promise<number> {
   return new Promise((resolve) => {
     const sock = connect(path);
-    let buf = "";
+    // The pieces of a line not yet ended. One answer can be tens of megabytes (`ip route show` of a full
+    // table) in thousands of chunks: each chunk is searched once, and a line is joined once.
+    let pending: string[] = [];
     let done = false;
     const finish = (status: number, err?: string) => {
       if (done) return;
@@ -78,12 +80,14 @@ export function sendControlCommand(path: string, words: readonly string[], io: C
     sock.setEncoding("utf8");
     sock.on("connect", () => sock.write(`${JSON.stringify({ argv: words })}\n`));
     sock.on("data", (chunk: string) => {
-      buf += chunk;
+      let from = 0;
       for (;;) {
-        const nl = buf.indexOf("\n");
+        const nl = chunk.indexOf("\n", from);
         if (nl < 0 || done) break;
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+        pending.push(chunk.slice(from, nl));
+        const line = pending.length === 1 ? pending[0]! : pending.join("");
+        pending = [];
+        from = nl + 1;
         let m: { stdout?: string; stderr?: string; exit?: number };
         try {
           m = JSON.parse(line) as typeof m;
@@ -95,6 +99,7 @@ export function sendControlCommand(path: string, words: readonly string[], io: C
         if (typeof m.stderr === "string") io.stderr(Buffer.from(m.stderr, "latin1"));
         if (typeof m.exit === "number") finish(m.exit);
       }
+      if (from < chunk.length && !done) pending.push(from === 0 ? chunk : chunk.slice(from));
     });
     sock.on("error", (e: NodeJS.ErrnoException) => {
       const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" ? " (is the router running? wasmroute run --name NAME / --control PATH)" : "";
