@@ -348,6 +348,38 @@ describe("iproute2 text", () => {
 });
 
 describe("canonical command text", () => {
+  it("shows one prefix as the whole dump filtered to it would, in one table or all", () => {
+    const fib = new Fib();
+    const lines = [
+      "route add 10.0.0.0/8 via 192.0.2.9 dev eth1 metric 5",
+      "route append 10.0.0.0/8 via 192.0.2.8 dev eth2 metric 5",
+      "route add 10.0.0.0/8 dev eth1 metric 9 proto static",
+      "route add 10.0.0.0/16 via 192.0.2.1 dev eth1",
+      "route add 10.0.0.0/8 dev eth3 table 100",
+      "route add blackhole 10.0.0.0/8 table 7",
+      "route add 192.0.2.0/24 dev eth1 src 192.0.2.5",
+    ];
+    for (const l of lines) runIpCommand(fib, w(l), () => {});
+    const show = (l: string) => {
+      const out: string[] = [];
+      runIpCommand(fib, w(l), (s) => out.push(s));
+      return out;
+    };
+    for (const table of ["", "table 100 ", "table 7 ", "table all "]) {
+      const dump = show(`route show ${table}`);
+      for (const prefix of ["10.0.0.0/8", "10.0.0.0/16", "192.0.2.0/24", "10.0.0.0/24"]) {
+        // The reference: the dump's lines of that exact prefix (a multipath route's hop lines follow their route).
+        const want: string[] = [];
+        let keep = false;
+        for (const l of dump) {
+          if (!l.startsWith("\t")) keep = l.replace(/^(blackhole|unreachable|prohibit) /, "").startsWith(`${prefix} `);
+          if (keep) want.push(l);
+        }
+        expect(show(`route show ${table}${prefix}`), `${table}${prefix}`).toEqual(want);
+      }
+    }
+  });
+
   it("persists what runIpCommand changed, and nothing for queries", () => {
     const fib = new Fib();
     const run = (l: string) => runIpCommand(fib, w(l), () => {});

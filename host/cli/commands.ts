@@ -9,7 +9,6 @@ import type { Fib } from "../fib/fib.ts";
 import { readCidrListFile } from "../fib/cidr-list.ts";
 import { formatIPv4 } from "../fib/ipv4.ts";
 import { TABLE_MAIN } from "../fib/types.ts";
-import { maskOf } from "../fib/ipv4.ts";
 import { formatAnswer, formatRoute, formatRule, routeAddText, routeDelText, ruleAddText, ruleDelText } from "./format.ts";
 import { parseRouteCommand } from "./parse-route.ts";
 import { parseRuleCommand } from "./parse-rule.ts";
@@ -50,11 +49,10 @@ function runRoute(fib: Fib, words: readonly string[], out: (line: string) => voi
     case "show": {
       const showTable = cmd.table === "all";
       const p = cmd.prefix;
-      for (const r of fib.routes(cmd.table)) {
-        // A prefix selects exactly that prefix (iproute2: `ip route show PREFIX` = `exact PREFIX`).
-        if (p && (r.len !== p.len || ((r.prefix & maskOf(p.len)) >>> 0) !== p.addr)) continue;
-        for (const line of formatRoute(r, { showTable })) out(line);
-      }
+      // A prefix selects exactly that prefix (iproute2: `ip route show PREFIX` = `exact PREFIX`): looked up,
+      // not filtered out of a dump of the whole table.
+      const routes = p ? (cmd.table === "all" ? fib.tableIds() : [cmd.table]).flatMap((t) => fib.routesAt(t, p.addr, p.len)) : fib.routes(cmd.table);
+      for (const r of routes) for (const line of formatRoute(r, { showTable })) out(line);
       return { mutated: false };
     }
     case "get":
