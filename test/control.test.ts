@@ -276,6 +276,39 @@ describe("wasmroute -n NAME / --control PATH", () => {
     expect(router.exitCode).toBe(null);
   });
 
+  it("streams a large route dump in pieces, with the whole dump's text and order", async () => {
+    const file = join(dir, "many.txt");
+    const prefixes = Array.from({ length: 10000 }, (_, i) => `100.${64 + (i >> 8)}.${i & 255}.0/24`); // ascending
+    writeFileSync(file, `${prefixes.join("\n")}\n`);
+    expect((await ctl("ip", "route", "load", file, "table", "300", "via", "10.201.2.2", "dev", "p2")).status).toBe(0);
+    // The raw protocol, to see the pieces: {"stdout"} messages, then {"exit"}.
+    const messages = await new Promise<{ stdout?: string; exit?: number }[]>((resolve, reject) => {
+      const s = connect(sock);
+      const got: { stdout?: string; exit?: number }[] = [];
+      let buf = "";
+      s.setEncoding("utf8");
+      s.on("error", reject);
+      s.on("connect", () => s.write(`${JSON.stringify({ argv: ["ip", "route", "show", "table", "300"] })}\n`));
+      s.on("data", (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const m = JSON.parse(buf.slice(0, nl)) as { stdout?: string; exit?: number };
+          buf = buf.slice(nl + 1);
+          got.push(m);
+          if (m.exit !== undefined) {
+            s.destroy();
+            resolve(got);
+          }
+        }
+      });
+    });
+    expect(messages.at(-1)).toEqual({ exit: 0 });
+    const pieces = messages.filter((m) => m.stdout !== undefined).map((m) => m.stdout!);
+    expect(pieces.length).toBe(3); // 10,000 routes, 4,096 a turn of the event loop
+    expect(pieces.join("")).toBe(prefixes.map((p) => `${p} via 10.201.2.2 dev p2 \n`).join(""));
+    expect((await ctl("ip", "route", "show", "table", "300")).out).toBe(pieces.join("")); // through the client too
+  });
+
   it("removes its socket when it stops", async () => {
     const exited = new Promise((r) => router.once("exit", r));
     router.kill("SIGTERM");

@@ -16,7 +16,7 @@ import { FibError } from "./fib-error.ts";
 import { maskOf } from "./ipv4.ts";
 import { defaultRules, encodeRules, insertRule, removeRule, type RuleSelector } from "./rule-list.ts";
 import { newRibTable, TableSync, type RibTable } from "./table-sync.ts";
-import type { Entry, SetSnapshot } from "./route-sets.ts";
+import { dumpKeyPrefix, type Entry, type SetSnapshot } from "./route-sets.ts";
 import { TABLE_MAIN, type Nexthop, type Route, type RouteAnswer, type RouteQuery, type RouteTypeName, type Rule } from "./types.ts";
 
 export { FibError } from "./fib-error.ts";
@@ -332,17 +332,25 @@ export class Fib {
 
   /** Every route of a table (or of all tables), in the kernel's dump order. */
   routes(which: number | "all"): Route[] {
+    return [...this.routeDump(which)];
+  }
+
+  /**
+   * The same routes one at a time, each prefix's made when reached, so a caller can stop between them (the
+   * control socket streams a full table's `ip route show` this way). Like a kernel dump, it is not a snapshot:
+   * a prefix removed before it is reached is skipped, and one added after the dump began is not in it.
+   */
+  *routeDump(which: number | "all"): Generator<Route> {
     const ids = which === "all" ? this.tableIds() : [which === 0 ? TABLE_MAIN : which];
-    const out: Route[] = [];
     for (const tid of ids) {
       const t = this.tables.get(tid);
       if (!t) continue;
-      const { sets } = t;
-      const order = sets.ids();
-      order.sort((a, b) => sets.addr[a]! - sets.addr[b]! || sets.len[b]! - sets.len[a]!);
-      for (const id of order) for (const e of sets.entries(id)) out.push(e.route);
+      for (const key of t.sets.dumpKeys()) {
+        const { addr, len } = dumpKeyPrefix(key);
+        const id = t.sets.find(addr, len);
+        if (id !== 0) for (const e of t.sets.entries(id)) yield e.route;
+      }
     }
-    return out;
   }
 
   // Tells the core that the best route of `set` may have changed (table-sync.ts); outside a transaction at once.

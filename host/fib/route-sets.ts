@@ -45,6 +45,11 @@ export interface SetSnapshot {
 const FREE = 255;
 const MAX_WORDS = 0xffff;
 
+/** The prefix of a dump key (RouteSets.dumpKeys). */
+export function dumpKeyPrefix(key: number): { addr: number; len: number } {
+  return { addr: Math.floor(key / 64), len: 63 - (key % 64) };
+}
+
 export class RouteSets {
   private readonly index: PrefixMap[] = Array.from({ length: 33 }, () => new PrefixMap());
   addr = new Uint32Array(64);
@@ -195,6 +200,19 @@ export class RouteSets {
   restore(id: number, s: SetSnapshot): void {
     this.putPlain(id, s.metric, s.result, s.proto, s.scope);
     if (s.listed) this.listed.set(id, s.listed);
+  }
+
+  /**
+   * Every set that holds routes as a dump key, sorted into the kernel's dump order (address up, then length
+   * down): addr · 64 + (63 − len), which a Float64Array holds exactly and sorts natively (dumpKeyPrefix).
+   */
+  dumpKeys(): Float64Array {
+    let n = 0;
+    for (let id = 1; id < this.top; id++) if (this.len[id] !== FREE && this.count(id) > 0) n++;
+    const keys = new Float64Array(n);
+    let k = 0;
+    for (let id = 1; id < this.top; id++) if (this.len[id] !== FREE && this.count(id) > 0) keys[k++] = this.addr[id]! * 64 + (63 - this.len[id]!);
+    return keys.sort();
   }
 
   /** Ids of every set that holds routes, in no particular order. */

@@ -42,6 +42,8 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync }
 import { dirname, join } from "node:path";
 import type { Router } from "./router.ts";
 import { runIpCommand } from "../cli/commands.ts";
+import { parseRouteCommand } from "../cli/parse-route.ts";
+import { formatRoute } from "../cli/format.ts";
 import { parseNeighCommand, neighFilterStates, type NudName } from "../cli/parse-neigh.ts";
 import { formatNeigh, NUD } from "./neigh-table.ts";
 import { formatRouteCache } from "../cache/show-cache.ts";
@@ -60,6 +62,8 @@ export function defaultControlPath(name: string): string {
 
 /** The largest request line accepted. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
+/** Routes `ip route show` formats between two turns of the event loop (about 10 ms of work). */
+const ROUTES_PER_TURN = 4096;
 
 /** One answer message. */
 export type ControlMessage = { stdout: string } | { stderr: string } | { exit: number };
@@ -249,7 +253,28 @@ export class ControlServer {
 
   // ── ip ────────────────────────────────────────────────────────────────────
 
-  private ip(argv: readonly string[], out: Out): number {
+  /**
+   * `ip route show [table T|all]` a few thousand routes at a time, yielding to the event loop between them,
+   * so a full table's dump (about 2 s of formatting) never holds the ports for long. Stops when the client goes.
+   */
+  private async routeShowStreamed(table: number | "all", out: Out): Promise<number> {
+    const showTable = table === "all";
+    const dump = this.router.fib.routeDump(table);
+    for (;;) {
+      let text = "";
+      let n = 0;
+      for (let r = dump.next(); ; r = dump.next()) {
+        if (r.done) break;
+        for (const line of formatRoute(r.value, { showTable })) text += `${line}\n`;
+        if (++n === ROUTES_PER_TURN) break;
+      }
+      if (text) out.stdout(text);
+      if (n < ROUTES_PER_TURN || out.closed) return 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private ip(argv: readonly string[], out: Out): number | Promise<number> {
     let stats = 0;
     let oneline = false;
     let json = false;
@@ -285,6 +310,10 @@ export class ControlServer {
       this.router.cache.flush(-1, this.router.clockMs());
       out.changed = true;
       return 0;
+    }
+    if (object === "route" && (words.length === 1 || words[1] === "show" || words[1] === "list")) {
+      const cmd = parseRouteCommand(words.slice(1));
+      if (cmd.op === "show" && !cmd.prefix) return this.routeShowStreamed(cmd.table, out);
     }
     if (object === "route" || object === "rule") {
       this.checkDevices(words);
