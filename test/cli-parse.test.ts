@@ -380,6 +380,17 @@ describe("canonical command text", () => {
     }
   });
 
+  it("flushes every table with `route flush table all`, and reports nothing to do when all are empty", () => {
+    const fib = new Fib();
+    for (const l of ["route add 10.0.0.0/8 dev eth1", "route add 10.0.0.0/8 dev eth3 table 100", "route add blackhole 10.0.0.0/8 table 7"]) {
+      runIpCommand(fib, w(l), () => {});
+    }
+    runIpCommand(fib, w("route del 10.0.0.0/8 table 100"), () => {}); // an empty table among the others
+    expect(runIpCommand(fib, w("route flush table all"), () => {})).toEqual({ mutated: true, canonical: "route flush table all" });
+    expect(fib.routes("all")).toEqual([]);
+    expect(runIpCommand(fib, w("route flush table all"), () => {})).toEqual({ mutated: false });
+  });
+
   it("persists what runIpCommand changed, and nothing for queries", () => {
     const fib = new Fib();
     const run = (l: string) => runIpCommand(fib, w(l), () => {});
