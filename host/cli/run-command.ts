@@ -211,9 +211,9 @@ export async function runRouterCommand(argv: string[]): Promise<number> {
       process.stdout.write(`wasmroute ${o.name}: mirroring ${k.describe()}: ${k.mirror.count} routes${k.state === "synced" ? "" : ` (${k.state})`}\n`);
     }
     if (target) {
-      // A thread made after the drop would inherit the main thread's kept capabilities: the reload worker
-      // is made now, and loses them with every other thread.
-      reloadWorker.start();
+      // A thread made after the drop would inherit the main thread's kept capabilities, and might not be
+      // able to read its modules: the reload worker is made and loaded now, and loses them with every thread.
+      await reloadWorker.ready();
       await becomeUser(target, kept, { router, control, procDir, ownProcDir: !o.procDir, configPath, log });
     }
   } catch (e) {

@@ -4,7 +4,8 @@
  * run in a worker thread (reload-worker.mjs) while the main thread goes on forwarding; the main thread then
  * applies the diff (Router.reload).
  *
- * Messages: main → worker { id, text, path, current }; worker → main { id, next, diff } or { id, error }.
+ * Messages: main → worker { id, text, path, current }; worker → main { ready } once its modules are loaded,
+ * then { id, next, diff } or { id, error } for each request.
  * Configs and diffs are plain data (typed arrays included), so they cross by structured clone.
  */
 import { Worker, parentPort } from "node:worker_threads";
@@ -24,7 +25,7 @@ interface Request {
   path: string;
   current: RouterConfig;
 }
-type Reply = { id: number; next: RouterConfig; diff: ConfigDiff } | { id: number; error: string };
+type Reply = { id: number; next: RouterConfig; diff: ConfigDiff } | { id: number; error: string } | { ready: true };
 
 /** The worker's side: answers every request, a bad config with its one-line error. */
 export function serveReloads(): void {
@@ -38,11 +39,13 @@ export function serveReloads(): void {
     }
     parentPort!.postMessage(reply);
   });
+  parentPort!.postMessage({ ready: true } satisfies Reply);
 }
 
-/** The main thread's side: one worker, started on the first reload, that never keeps the process alive. */
+/** The main thread's side: one worker, started on the first reload (or by ready()), that never keeps the process alive. */
 export class ReloadWorker {
   private worker: Worker | undefined;
+  private loaded: Promise<void> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { current: RouterConfig; resolve: (p: PreparedReload) => void; reject: (e: Error) => void }>();
 
@@ -56,18 +59,34 @@ export class ReloadWorker {
     });
   }
 
+  /**
+   * Starts the worker and resolves once it has loaded every module it needs. After a privilege drop the
+   * worker may not be able to read them (a checkout only root can enter), so `--user` waits for this first.
+   */
+  ready(): Promise<void> {
+    this.start();
+    return this.loaded!;
+  }
+
   close(): void {
     void this.worker?.terminate();
     this.worker = undefined;
   }
 
-  /** Starts the worker now (it is otherwise started by the first prepare). */
-  start(): Worker {
+  private start(): Worker {
     if (this.worker) return this.worker;
     // execArgv []: the entry registers tsx itself, whatever flags started this process.
     const w = new Worker(new URL("./reload-worker.mjs", import.meta.url), { execArgv: [] });
     w.unref();
+    let loaded!: () => void;
+    let failedToLoad!: (e: Error) => void;
+    this.loaded = new Promise<void>((resolve, reject) => {
+      loaded = resolve;
+      failedToLoad = reject;
+    });
+    this.loaded.catch(() => {}); // a reload reports the failure; ready() callers see it too
     w.on("message", (r: Reply) => {
+      if ("ready" in r) return loaded();
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
@@ -75,6 +94,7 @@ export class ReloadWorker {
       else p.resolve({ against: p.current, next: r.next, diff: r.diff });
     });
     const fail = (e: Error) => {
+      failedToLoad(e);
       for (const p of this.pending.values()) p.reject(new Error(`reload worker failed: ${e.message}`));
       this.pending.clear();
       this.worker = undefined;
