@@ -71,6 +71,22 @@ describe("wasmroute run", () => {
     expect(n.out).toMatch(/^IpForwDatagrams\s+50\s/m);
     expect(n.out).toMatch(/^IcmpOutEchoReps\s+1\s/m);
   });
+
+  it("replays a large capture whole (200,000 frames)", () => {
+    const conf = join(dir, "large.conf");
+    writeFileSync(conf, `${PCAP_ROUTER_LINES.join("\n")}\n`);
+    const input = join(dir, "large.pcap");
+    const w = new PcapWriter(input);
+    const frame = udpDatagram(H1_TO_ROUTER, ip("10.201.1.2"), ip("172.16.0.1"), 1000, 9, 20);
+    for (let i = 0; i < 200_000; i++) w.write(frame, 0);
+    w.close();
+    const proc = join(dir, "proc-large");
+    // (the frames once went to the port as push(...frames), which overflows the stack past ~130,000)
+    const r = wasmroute(["run", "--config", conf, "--control", "none", "--pcap-in", `p1=${input}`, "--proc-dir", proc, "--duration", "4"]);
+    expect(r.status, r.err).toBe(0);
+    const n = wasmroute(["nstat", "--proc", proc, "-a", "-s", "IpForwDatagrams"]);
+    expect(n.out).toMatch(/^IpForwDatagrams\s+200000\s/m);
+  });
 });
 
 describe("wasmroute run: route load in the config", () => {
