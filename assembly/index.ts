@@ -134,7 +134,8 @@ export function cache_output_batch(keys: u32, out: u32, n: u32, now: u32, takeRe
 }
 /** Per holder 0–15: u32 refs outstanding, u32 entries on the garbage list, u32 their oldest age (ms). */
 export function cache_holders(now: u32): u32 { return <u32>holderCensus(now); }
-export function cache_dump(out: u32, max: u32): u32 { return cacheDump(out, max); }
+/** Up to max live entries (64 B each) from the cursor (u32 bucket, u32 chain position), which is moved on. */
+export function cache_dump(out: u32, max: u32, cursor: u32): u32 { return cacheDump(out, max, cursor); }
 /** Entries in bucket i's chain (stale ones included): for tests of the chain bounds. */
 export function cache_chain_length(i: u32): u32 {
   if (i >= nBuckets) return 0;

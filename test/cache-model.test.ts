@@ -30,6 +30,7 @@
 import { describe, it, expect } from "vitest";
 import { Fib } from "../host/fib/fib.ts";
 import { RouteCache, type InputKey } from "../host/cache/cache.ts";
+import type { CacheEntryView } from "../host/cache/show-cache.ts";
 import { RouteCacheModel, DST_GC_MAX, type ModelEntry } from "./ref/route-cache-model.ts";
 import { prng } from "./ref/prng.ts";
 import { NO_WAKE } from "../host/router/tick-schedule.ts";
@@ -98,7 +99,7 @@ class Pair {
   steps = 0;
   label: string;
   /** coverage: what the stream went through */
-  seen = { maxAllocated: 0, aggressive: 0, normal: 0, hits: 0, uncached: 0, garbageMax: 0, scans: 0, scanMaxOverElasticity: 0 };
+  seen = { dumped: 0, staleDumped: 0, maxAllocated: 0, aggressive: 0, normal: 0, hits: 0, uncached: 0, garbageMax: 0, scans: 0, scanMaxOverElasticity: 0 };
 
   /** The kernel's overflow mode (drop with ENOBUFS) instead of the default forward mode. */
   readonly overflowKernel: boolean;
@@ -218,6 +219,27 @@ class Pair {
     this.host.check(now, due, `${this.label}: ${what}`);
   }
 
+  /**
+   * `ip route show cache`'s dump (§1.6: hashed entries of the current genid, bucket by bucket, each chain
+   * from its head) against the model's chains, whole and in pieces of 1, 3 and 7 entries resumed where the
+   * last stopped (the kernel's rt_dump s_h / s_idx). Nothing changes between the pieces here.
+   */
+  compareDump(now: number): void {
+    const m = this.model;
+    const want = m.chains.flatMap((chain) =>
+      chain.filter((e) => !m.isStale(e)).map((e) => ({ dst: e.dst, src: e.src, tos: e.tos, mark: e.mark || undefined, refcnt: e.refcnt, use: e.use, age: (now - e.lastuse) >>> 0 })),
+    );
+    const view = (e: CacheEntryView) => ({ dst: e.dst, src: e.src, tos: e.tos, mark: e.mark, refcnt: e.refcnt, use: e.use, age: e.lastuseAgeMs });
+    expect(this.cache.entries(now).map(view), `${this.label}, after step ${this.steps}: dump`).toEqual(want);
+    for (const piece of [1, 3, 7]) {
+      const pieces = [...this.cache.entryDump(() => now, piece)];
+      expect(pieces.every((p) => p.length === piece) || pieces.slice(0, -1).every((p) => p.length === piece), `pieces of ${piece}`).toBe(true);
+      expect(pieces.flat().map(view), `${this.label}, after step ${this.steps}: dump in pieces of ${piece}`).toEqual(want);
+    }
+    this.seen.dumped = Math.max(this.seen.dumped, want.length);
+    this.seen.staleDumped += this.model.hashed - want.length;
+  }
+
   compare(what: string): void {
     const got = this.snapshotWasm();
     const want = this.snapshotModel();
@@ -239,6 +261,8 @@ interface StreamOpts {
   holdAll?: boolean;
   /** the kernel's overflow mode instead of forward */
   overflowKernel?: boolean;
+  /** compare `ip route show cache`'s dump with the model's chains every this many steps */
+  dumpEvery?: number;
 }
 
 function runStream(o: StreamOpts): Pair {
@@ -307,6 +331,7 @@ function runStream(o: StreamOpts): Pair {
     } else {
       p.flush(1, now);
     }
+    if (o.dumpEvery && step % o.dumpEvery === 0) p.compareDump(now);
   }
   // The end: every reference given back; within 120 s (DST_GC_MAX) the reaper frees the garbage list.
   while (p.held.length) p.release(p.held.length - 1);
@@ -375,6 +400,12 @@ describe("route cache vs the reference model (GC state machine, periodic scan, i
     expect(p.model.counters.gc_dst_overflow).toBeGreaterThan(0);
     expect(p.seen.uncached).toBeGreaterThan(0); // inputs dropped for overflow
     expect(p.model.barrenSkips).toBe(0);
+  });
+
+  it("(f) the cache's dump (ip route show cache), whole and resumed in pieces, lists what the model's chains hold", () => {
+    const p = runStream({ buckets: 16, seed: 601, steps: 1500, leaks: true, dumpEvery: 25 });
+    expect(p.seen.dumped).toBeGreaterThan(100); // dumps of long chains
+    expect(p.seen.staleDumped).toBeGreaterThan(0); // with stale entries hashed (a lazy flush) skipped
   });
 
   it.each([

@@ -245,6 +245,20 @@ describe.each(["release", "debug", "checked"] as const)("route cache output path
 });
 
 describe("route cache maintenance", () => {
+  it("lists every live entry of a large cache (no cap), a piece at a time", () => {
+    const { cache } = router({ buckets: 65536 });
+    const flows = Array.from({ length: 70_000 }, (_, i) => ({ dst: 0x08000000 + i, src: ip("10.0.0.5"), iif: "eth0" }));
+    for (let i = 0; i < flows.length; i += 1024) cache.input(flows.slice(i, i + 1024), 1000);
+    expect(cache.hashed).toBe(70_000);
+    const all = cache.entries(1000);
+    expect(all.length).toBe(70_000); // the dump once stopped at 65,536
+    expect(new Set(all.map((e) => e.dst)).size).toBe(70_000);
+    expect(cache.entries(1000, 5).map((e) => e.dst)).toEqual(all.slice(0, 5).map((e) => e.dst));
+    const pieces = [...cache.entryDump(() => 1000, 30_000)];
+    expect(pieces.map((p) => p.length)).toEqual([30_000, 30_000, 10_000]);
+    expect(pieces.flat()).toEqual(all);
+  });
+
   it("follows sysctl writes at run time: knobs reach the core, flush flushes (bindSysctls)", () => {
     const { cache } = router({ buckets: 16 });
     const sysctls = new RouteSysctls({ totalRamBytes: 2 ** 30 });

@@ -14,6 +14,7 @@ import { PcapWriter } from "../host/io/pcap.ts";
 import { udpDatagram } from "../host/sim/frames.ts";
 import { parseControlArgs, sendControlCommand } from "../host/cli/control-client.ts";
 import { prng } from "./ref/prng.ts";
+import { rawControlMessages } from "./lib/control-raw.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wr-ctl-"));
 const sock = join(dir, "ctl.sock");
@@ -282,26 +283,7 @@ describe("wasmroute -n NAME / --control PATH", () => {
     writeFileSync(file, `${prefixes.join("\n")}\n`);
     expect((await ctl("ip", "route", "load", file, "table", "300", "via", "10.201.2.2", "dev", "p2")).status).toBe(0);
     // The raw protocol, to see the pieces: {"stdout"} messages, then {"exit"}.
-    const messages = await new Promise<{ stdout?: string; exit?: number }[]>((resolve, reject) => {
-      const s = connect(sock);
-      const got: { stdout?: string; exit?: number }[] = [];
-      let buf = "";
-      s.setEncoding("utf8");
-      s.on("error", reject);
-      s.on("connect", () => s.write(`${JSON.stringify({ argv: ["ip", "route", "show", "table", "300"] })}\n`));
-      s.on("data", (chunk: string) => {
-        buf += chunk;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const m = JSON.parse(buf.slice(0, nl)) as { stdout?: string; exit?: number };
-          buf = buf.slice(nl + 1);
-          got.push(m);
-          if (m.exit !== undefined) {
-            s.destroy();
-            resolve(got);
-          }
-        }
-      });
-    });
+    const messages = await rawControlMessages(sock, ["ip", "route", "show", "table", "300"]);
     expect(messages.at(-1)).toEqual({ exit: 0 });
     const pieces = messages.filter((m) => m.stdout !== undefined).map((m) => m.stdout!);
     expect(pieces.length).toBe(3); // 10,000 routes, 4,096 a turn of the event loop

@@ -51,16 +51,32 @@ export function cacheNextWake(now: u32): u32 {
   return d;
 }
 
-/** Copies up to max live entries (hashed, current genid) to out, 64 bytes each; returns how many. */
-export function cacheDump(out: usize, max: u32): u32 {
+/**
+ * Copies up to max live entries (hashed, current genid) to out, 64 bytes each, starting at the chain
+ * position the cursor names (u32 bucket, u32 position in that bucket's chain), and leaves the cursor where
+ * it stopped; returns how many. The dump is over when the cursor's bucket reaches the bucket count.
+ * This is the kernel's `rt_dump` resume (a netlink dump's s_h / s_idx): positions count every entry of the
+ * chain, stale ones too, which are skipped (§1.6). As in the kernel, an entry that moves between two calls
+ * (a move-to-front, an insert at the head) may be shown twice or not at all.
+ */
+export function cacheDump(out: usize, max: u32, cursor: usize): u32 {
   let n: u32 = 0;
-  for (let i: u32 = 0; i < nBuckets && n < max; i++) {
-    for (let e = <usize>load<u32>(buckets + (<usize>i << 2)); e != 0 && n < max; e = <usize>load<u32>(e)) {
-      if (isStale(e)) continue;
+  let skip = load<u32>(cursor, 4);
+  for (let i = load<u32>(cursor); i < nBuckets; i++, skip = 0) {
+    let pos: u32 = 0;
+    for (let e = <usize>load<u32>(buckets + (<usize>i << 2)); e != 0; e = <usize>load<u32>(e), pos++) {
+      if (pos < skip || isStale(e)) continue;
+      if (n == max) {
+        store<u32>(cursor, i);
+        store<u32>(cursor, pos, 4);
+        return n;
+      }
       memory.copy(out + <usize>n * ENTRY_BYTES, e, ENTRY_BYTES);
       n++;
     }
   }
+  store<u32>(cursor, nBuckets);
+  store<u32>(cursor, 0, 4);
   return n;
 }
 

@@ -72,6 +72,8 @@ export interface HolderCensus {
 
 /** Holder ids the core counts (1–15; 0 = no reference). */
 const MAX_HOLDERS = 16;
+/** Entries a piece of `entryDump` copies out of the core at a time. */
+const DUMP_PIECE = 4096;
 
 export class RouteCache {
   readonly fib: Fib;
@@ -226,30 +228,69 @@ export class RouteCache {
   }
 
   /** The live entries (hashed, current generation) as `ip route show cache` sees them (§1.6), at most max. */
-  entries(now: number, max = 1 << 16): CacheEntryView[] {
-    const x = this.fib.core.x;
-    const buf = this.fib.core.alloc(max * 64);
-    try {
-      const n = x.cache_dump(buf, max);
-      const m = this.fib.core.u32();
-      const out: CacheEntryView[] = [];
-      for (let i = 0; i < n; i++) {
-        const w = (buf >>> 2) + i * 16;
-        const tosTypePmtu = m[w + 5]!;
-        const iif = m[w + 3]!;
-        const name = (ix: number) => this.fib.ifaces.name(ix) ?? `if${ix}`;
-        out.push({
-          type: TYPE_NAMES[(tosTypePmtu >>> 8) & 0xff] ?? "unicast",
-          dst: m[w + 1]!, src: m[w + 2]!, tos: tosTypePmtu & 0xff, gateway: m[w + 9]!, dev: name(m[w + 10]!),
-          mark: m[w + 4]! || undefined, flags: m[w + 6]!, iif: iif ? name(iif) : undefined, oif: iif ? undefined : (m[w + 8] ? name(m[w + 8]!) : undefined),
-          refcnt: m[w + 12]!, use: m[w + 13]!, lastuseAgeMs: ((now >>> 0) - m[w + 14]!) >>> 0, error: m[w + 11]!,
-          expiresMs: m[w + 15] ? Math.max(0, (m[w + 15]! - (now >>> 0)) | 0) : 0,
-        });
+  entries(now: number, max = Infinity): CacheEntryView[] {
+    const out: CacheEntryView[] = [];
+    if (!(max >= 1)) return out;
+    for (const piece of this.entryDump(() => now, Math.min(max, DUMP_PIECE))) {
+      for (const e of piece) {
+        if (out.length >= max) return out;
+        out.push(e);
       }
-      return out;
-    } finally {
-      x.mem_free(buf, max * 64);
     }
+    return out;
+  }
+
+  /**
+   * The live entries a piece of at most `piece` at a time, in bucket and chain order, resuming where the
+   * last piece stopped (the kernel's dump resume, core cacheDump): between two pieces the caller may give
+   * the event loop a turn, and the cache may change meanwhile, as it may during a kernel netlink dump.
+   * Each piece's ages and expiry times are taken at `clock()` when it is copied.
+   */
+  *entryDump(clock: () => number, piece = DUMP_PIECE): Generator<CacheEntryView[], void, undefined> {
+    if (!Number.isInteger(piece) || piece < 1) throw new RangeError(`a cache dump's piece must be a whole number ≥ 1, got ${piece}`);
+    const core = this.fib.core;
+    let bucket = 0;
+    let position = 0;
+    while (bucket < this.buckets) {
+      const bytes = piece * 64 + 8;
+      const buf = core.alloc(bytes);
+      let views: CacheEntryView[];
+      try {
+        const m = core.u32();
+        const c = (buf >>> 2) + piece * 16;
+        m[c] = bucket;
+        m[c + 1] = position;
+        const n = core.x.cache_dump(buf, piece, buf + piece * 64);
+        views = this.viewsAt(buf, n, clock());
+        bucket = m[c]!;
+        position = m[c + 1]!;
+      } finally {
+        core.x.mem_free(buf, bytes);
+      }
+      if (views.length) yield views;
+    }
+  }
+
+  private viewsAt(buf: number, n: number, now: number): CacheEntryView[] {
+    const m = this.fib.core.u32();
+    const out: CacheEntryView[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = (buf >>> 2) + i * 16;
+      const tosTypePmtu = m[w + 5]!;
+      const iif = m[w + 3]!;
+      out.push({
+        type: TYPE_NAMES[(tosTypePmtu >>> 8) & 0xff] ?? "unicast",
+        dst: m[w + 1]!, src: m[w + 2]!, tos: tosTypePmtu & 0xff, gateway: m[w + 9]!, dev: this.ifName(m[w + 10]!),
+        mark: m[w + 4]! || undefined, flags: m[w + 6]!, iif: iif ? this.ifName(iif) : undefined, oif: iif ? undefined : (m[w + 8] ? this.ifName(m[w + 8]!) : undefined),
+        refcnt: m[w + 12]!, use: m[w + 13]!, lastuseAgeMs: ((now >>> 0) - m[w + 14]!) >>> 0, error: m[w + 11]!,
+        expiresMs: m[w + 15] ? Math.max(0, (m[w + 15]! - (now >>> 0)) | 0) : 0,
+      });
+    }
+    return out;
+  }
+
+  private ifName(ix: number): string {
+    return this.fib.ifaces.name(ix) ?? `if${ix}`;
   }
 
   state(): { expireMs: number; equilibrium: number; chainLengthMax: number; rebuildCount: number; genid: number; cachingDisabled: boolean } {

@@ -54,7 +54,7 @@ export interface CoreExports {
   cache_input_batch(keys: number, out: number, n: number, now: number, takeRef: number): void;
   cache_output_batch(keys: number, out: number, n: number, now: number, takeRef: number): void;
   cache_hit_stages(keys: number, out: number, n: number, now: number, stage: number): void;
-  cache_dump(out: number, max: number): number;
+  cache_dump(out: number, max: number, cursor: number): number;
   cache_chain_length(i: number): number;
   cache_counters(): number;
   cache_events(): number;

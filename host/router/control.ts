@@ -18,7 +18,7 @@
  *
  *   ip [-s]… [-o] route add|append|replace|change|prepend|del|show|get|flush|load …   (host/cli/commands.ts)
  *   ip rule add|del|show …
- *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entries()
+ *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entryDump(), streamed
  *   ip route flush cache                        lazy flush (genid bump), as `ip route flush cache` writes -1
  *   ip [-s [-s]] [-o|-j] link [show [dev] NAME]  the ports, as iproute2 prints links (host/router/links.ts:
  *                                               bytes, packets, drops, missed, cut frames)
@@ -46,7 +46,7 @@ import { parseRouteCommand } from "../cli/parse-route.ts";
 import { formatRoute } from "../cli/format.ts";
 import { parseNeighCommand, neighFilterStates, type NudName } from "../cli/parse-neigh.ts";
 import { formatNeigh, NUD } from "./neigh-table.ts";
-import { formatRouteCache } from "../cache/show-cache.ts";
+import { formatCacheEntry, type ShowCacheOptions } from "../cache/show-cache.ts";
 import { formatLinks, formatLinksJson, type LinkView } from "../cli/format-link.ts";
 import { formatRtCacheStat } from "../cache/stat.ts";
 import { canonicalSysctlName, sysctlInfo } from "../cache/sysctl.ts";
@@ -274,6 +274,23 @@ export class ControlServer {
     }
   }
 
+  /**
+   * `ip route show cache [PREFIX]` a piece of the cache at a time (Cache.entryDump, 4,096 entries), yielding
+   * to the event loop between pieces like the route dump above: a cache of millions of entries is shown whole
+   * without holding the ports. Stops when the client goes.
+   */
+  private async cacheShowStreamed(p: { addr: number; len: number } | undefined, opts: ShowCacheOptions, out: Out): Promise<number> {
+    const mask = p ? maskOf(p.len) : 0;
+    for (const piece of this.router.cache.entryDump(() => this.router.clockMs())) {
+      let text = "";
+      for (const e of piece) if (!p || ((e.dst & mask) >>> 0) === p.addr) text += formatCacheEntry(e, opts);
+      if (text) out.stdout(text);
+      if (out.closed) return 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return 0;
+  }
+
   private ip(argv: readonly string[], out: Out): number | Promise<number> {
     let stats = 0;
     let oneline = false;
@@ -294,10 +311,7 @@ export class ControlServer {
     if (object === "route" && (words[1] === "show" || words[1] === "list") && words[2] === "cache") {
       if (words.length > 4) throw new CommandError(`wasmroute: "ip route show cache" takes at most one prefix, got "${words.slice(4).join(" ")}"`);
       const p = words[3] !== undefined ? parsePrefix(words[3]) : undefined;
-      const entries = this.router.cache.entries(this.router.clockMs()).filter((e) => !p || ((e.dst & maskOf(p.len)) >>> 0) === p.addr);
-      const text = formatRouteCache(entries, { stats: stats > 0, oneline });
-      if (text) out.stdout(text);
-      return 0;
+      return this.cacheShowStreamed(p, { stats: stats > 0, oneline }, out);
     }
     if (object === "link") {
       const links = this.selectLinks(words.slice(1));
