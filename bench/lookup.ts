@@ -146,27 +146,35 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
   const jsAnnounced = await jsBatched(dir, ann);
 
   // ── incremental updates into the full table ──
+  // Two sets of prefixes the table does not have: A and B, nUpdates each, in random order so that
+  // consecutive updates do not share a /16.
   const known = new Set<number>();
   for (let i = 0; i < list.addrs.length; i++) known.add(list.addrs[i]! * 64 + list.lens[i]!);
-  const fresh = generateTable({ size: Math.max(nUpdates * 3, 1000), seed: 4242 });
-  const adds: { prefix: number; len: number }[] = [];
-  for (let i = 0; i < fresh.addrs.length && adds.length < nUpdates; i++) {
-    if (!known.has(fresh.addrs[i]! * 64 + fresh.lens[i]!)) adds.push({ prefix: fresh.addrs[i]!, len: fresh.lens[i]! });
+  const fresh = generateTable({ size: Math.max(nUpdates * 6, 2000), seed: 4242 });
+  const news: { prefix: number; len: number }[] = [];
+  for (let i = 0; i < fresh.addrs.length && news.length < 2 * nUpdates; i++) {
+    if (!known.has(fresh.addrs[i]! * 64 + fresh.lens[i]!)) news.push({ prefix: fresh.addrs[i]!, len: fresh.lens[i]! });
   }
-  // Random order, so consecutive updates do not share a /16.
-  for (let i = adds.length - 1; i > 0; i--) {
+  known.clear();
+  for (let i = news.length - 1; i > 0; i--) {
     const j = (i * 2654435761) % (i + 1);
-    [adds[i], adds[j]] = [adds[j]!, adds[i]!];
+    [news[i], news[j]] = [news[j]!, news[i]!];
   }
-  // The first pass meets every /16 and code path cold; the same churn again is what a flapping prefix costs.
-  const churn = (): number => {
+  const adds = news.slice(0, nUpdates);
+  const otherAdds = news.slice(nUpdates);
+  // Each pass adds every prefix of a set, each as its own transaction, then deletes each.
+  const churn = (set: { prefix: number; len: number }[]): number => {
     const t = performance.now();
-    for (const a of adds) fib.addRoute({ prefix: a.prefix, len: a.len, type: "unicast", table: 254, metric: 0, nexthops: [pool[a.prefix % POOL]!] });
-    for (const a of adds) fib.delRoute({ prefix: a.prefix, len: a.len, table: 254 });
-    return (2 * adds.length) / ((performance.now() - t) / 1000);
+    for (const a of set) fib.addRoute({ prefix: a.prefix, len: a.len, type: "unicast", table: 254, metric: 0, nexthops: [pool[a.prefix % POOL]!] });
+    for (const a of set) fib.delRoute({ prefix: a.prefix, len: a.len, table: 254 });
+    return (2 * set.length) / ((performance.now() - t) / 1000);
   };
-  const updatesPerSec = churn();
-  const updatesAgainPerSec = churn();
+  gc(); // the garbage of the setup above is not the updates' cost
+  // A first: no update has run in this process yet (V8 still compiling the update path). Then B, prefixes
+  // and /16s no update has touched, with the update path compiled. Then A again: a flapping prefix.
+  const updatesColdPerSec = churn(adds);
+  const updatesPerSec = churn(otherAdds);
+  const updatesAgainPerSec = churn(adds);
   fib.check();
 
   // ── npm libraries on subsets (they are too slow for the full table) ──
@@ -205,6 +213,7 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     parseSeconds,
     buildSeconds,
     updates: adds.length * 2,
+    updatesColdPerSec,
     updatesPerSec,
     updatesAgainPerSec,
     npmPeers: peers,
@@ -228,8 +237,9 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
     ["control-plane RIB (JS heap + typed arrays)", fmtMiB(ribHeapBytes + ribArrayBytes), `heap ${fmtMiB(ribHeapBytes)}, arrays ${fmtMiB(ribArrayBytes)}`],
     ["RIB's /16 route lists (core memory)", fmtMiB(routeListBytes), "the records /16 rebuilds read"],
     ["full-table build (parsed → ready)", `${buildSeconds.toFixed(2)} s`, `goal ≤ 2 s; gz parse ${parseSeconds.toFixed(2)} s`],
-    [`incremental updates (${adds.length} adds + deletes)`, fmtRate(updatesPerSec), "goal ≥ 500 k/s"],
-    ["the same updates again", fmtRate(updatesAgainPerSec), "the /16s and code paths warm"],
+    [`incremental updates (${adds.length} adds + deletes), the process's first`, fmtRate(updatesColdPerSec), "V8 still compiling the update path"],
+    [`incremental updates (${otherAdds.length} others), new prefixes`, fmtRate(updatesPerSec), "goal ≥ 500 k/s"],
+    ["the first updates again", fmtRate(updatesAgainPerSec), "a flapping prefix: its /16 warm"],
     ...peers.map((p): [string, string, string] => [
       `npm ${p.name} (${p.prefixes} prefixes${p.membershipOnly ? ", membership only" : ""})`,
       quick ? "skipped" : fmtRate(p.lookupsPerSec),

@@ -208,7 +208,9 @@ export function rebuild(t: u32, slot: u32): i32 {
     memory.fill(kidStart, 0, 257 * 4);
     memory.fill(dep1, 0, 256);
     memory.fill(kids1, 0, 256);
-    // Paint /17../24; count the longer routes per /24 slot.
+    // Paint /17../24; count the longer routes per /24 slot, and the slots that have any (nKids).
+    let nLong: u32 = 0;
+    let nKids: u32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       const r = bucketRecord(b, i);
       const a = load<u32>(r);
@@ -218,28 +220,33 @@ export function rebuild(t: u32, slot: u32): i32 {
       const s = (a >>> 8) & 255;
       if (len <= 24) paint(vals1, dep1, s, 1 << (24 - len), len, res);
       else {
-        store<u8>(kids1 + s, 1);
+        if (load<u8>(kids1 + s) == 0) {
+          store<u8>(kids1 + s, 1);
+          nKids++;
+        }
+        nLong++;
         const c = kidStart + (<usize>(s + 1) << 2);
         store<u32>(c, load<u32>(c) + 1);
       }
     }
-    // Counting sort of the longer routes by /24 slot: kidStart[s]..kidStart[s+1] in order[].
-    for (let s: usize = 1; s <= 256; s++) {
-      store<u32>(kidStart + (s << 2), load<u32>(kidStart + (s << 2)) + load<u32>(kidStart + ((s - 1) << 2)));
-    }
-    // Fill each slot's range of order[] from its start.
-    memory.copy(sortCursor, kidStart, 256 * 4);
-    for (let i: u32 = 0; i < n; i++) {
-      const r = bucketRecord(b, i);
-      if (load<u32>(r, 4) <= 24) continue;
-      const cur = sortCursor + (<usize>((load<u32>(r) >>> 8) & 255) << 2);
-      const o = load<u32>(cur);
-      store<u32>(order + (<usize>o << 2), i);
-      store<u32>(cur, o + 1);
+    // Routes longer than /24 (a /16 of only /17../24 routes, the common case, skips this): counting sort by
+    // /24 slot, kidStart[s]..kidStart[s+1] in order[].
+    if (nLong > 0) {
+      for (let s: usize = 1; s <= 256; s++) {
+        store<u32>(kidStart + (s << 2), load<u32>(kidStart + (s << 2)) + load<u32>(kidStart + ((s - 1) << 2)));
+      }
+      // Fill each slot's range of order[] from its start.
+      memory.copy(sortCursor, kidStart, 256 * 4);
+      for (let i: u32 = 0; i < n; i++) {
+        const r = bucketRecord(b, i);
+        if (load<u32>(r, 4) <= 24) continue;
+        const cur = sortCursor + (<usize>((load<u32>(r) >>> 8) & 255) << 2);
+        const o = load<u32>(cur);
+        store<u32>(order + (<usize>o << 2), i);
+        store<u32>(cur, o + 1);
+      }
     }
     // Level-2 plies, in slot order.
-    let nKids: u32 = 0;
-    for (let s: u32 = 0; s < 256; s++) if (load<u8>(kids1 + s) != 0) nKids++;
     let kidArr: usize = 0;
     if (nKids > 0) {
       kidArr = alloc(<usize>nKids << 2);
@@ -247,7 +254,7 @@ export function rebuild(t: u32, slot: u32): i32 {
       freshBytes += <isize>blockSize(<usize>nKids << 2);
     }
     let k: u32 = 0;
-    for (let s: u32 = 0; s < 256; s++) {
+    for (let s: u32 = 0; k < nKids; s++) {
       if (load<u8>(kids1 + s) == 0) continue;
       const inherit = v128.splat<u32>(load<u32>(vals1 + (<usize>s << 2)));
       for (let j: usize = 0; j < 256 * 4; j += 16) v128.store(vals2 + j, inherit);
