@@ -8,6 +8,7 @@
  * Every mutation runs in a transaction: a throw anywhere inside `transaction()` restores every route
  * set and rule it touched, so a bad line in a file leaves nothing half-applied.
  */
+import { clearArray } from "./clear-array.ts";
 import { Core, ROUTE1_OUT, type BuildFlavor } from "../core/load.ts";
 import { Interfaces } from "./interfaces.ts";
 import { ResultStore } from "./results.ts";
@@ -93,10 +94,13 @@ export class Fib {
       this.rollback(txn);
       throw e;
     } finally {
-      if (txn.touchedIds.length > 0) txn.touchedTables.length = txn.touchedIds.length = txn.touchedSnaps.length = 0;
-      if (txn.fresh.length > 0) txn.fresh.length = txn.freshTables.length = 0;
-      if (txn.acquired.length > 0) txn.acquired.length = 0;
-      if (txn.released.length > 0) txn.released.length = 0;
+      clearArray(txn.touchedTables);
+      clearArray(txn.touchedIds);
+      clearArray(txn.touchedSnaps);
+      clearArray(txn.fresh);
+      clearArray(txn.freshTables);
+      clearArray(txn.acquired);
+      clearArray(txn.released);
       txn.rules = undefined;
     }
   }

@@ -10,6 +10,7 @@
  */
 import type { Core } from "../core/load.ts";
 import { FibError } from "./fib-error.ts";
+import { clearArray } from "./clear-array.ts";
 import { maskOf } from "./ipv4.ts";
 import { RouteSets } from "./route-sets.ts";
 import type { Route } from "./types.ts";
@@ -80,8 +81,8 @@ export class TableSync {
         const rc = x.fib_rebuild(t.core, slot);
         if (rc !== 0) throw new FibError(-rc, `wasmroute: core refused rebuild of ${slot >>> 8}.${slot & 255}.0.0/16 (${rc})`);
       }
-      t.dirty.length = 0;
+      clearArray(t.dirty);
     }
-    this.dirtyTables.length = 0;
+    clearArray(this.dirtyTables);
   }
 }
