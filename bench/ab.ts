@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ab --base REF|FILE.wasm [--rounds N] [--stages] [--quick]`: the working tree's core (wasm/release.wasm)
+ * `npm run bench -- ab --base REF|FILE.wasm [--rounds N] [--stages] [--updates] [--quick]`: the working tree's core (wasm/release.wasm)
  * against another build of it, in one process, so that a change to the core is judged on a shared, noisy
  * machine by what the two builds do in the same minutes. The base is a git ref, whose assembly/ and
  * asconfig.json are compiled into a temporary directory with this checkout's AssemblyScript, or a compiled
@@ -12,7 +12,9 @@
  * order swapped each round. The figure per probe is the median over the rounds of each build, and the median of
  * the rounds' ratios new/base, with the middle half of those ratios. With --stages, the random-order hit is also
  * run up to each pass of the fast path (cache_hit_stages), and each build's cost is split by pass as the cache
- * bench splits it.
+ * bench splits it. With --updates, also FIB updates (ns per update, CPU time): each round adds 20,000 new prefixes
+ * to each build's full table, each as its own transaction, and deletes them (bench/update-sets.ts), after one
+ * pass over another 20,000 on each, so that the host's JavaScript, which the two builds share, is compiled.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,10 +24,14 @@ import { fileURLToPath } from "node:url";
 import { coreModule } from "../host/core/load.ts";
 import { announcedKeys, uniformKeys, xorshift32 } from "./keys.ts";
 import { BATCH, cpuNsPerKey, median, shuffle } from "./timing.ts";
+import { churn, newPrefixSets, type NewPrefix } from "./update-sets.ts";
+import type { Nexthop } from "../host/fib/types.ts";
 import { KEY_BYTES, benchCache, permutedKeys, readBenchTable, stagesOf, stagesText, type BenchCache, type CidrList } from "./cache-setup.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMALL_FLOWS = 4096;
+/** Next hops of the update probe's routes, on the bench cache's interfaces. */
+const UPDATE_HOPS: Nexthop[] = Array.from({ length: 16 }, (_, i) => ({ gateway: (0x0aff0000 + i + 1) >>> 0, dev: `eth${1 + (i % 7)}`, weight: 1, onlink: false }));
 const LPM_KEYS = 1 << 20;
 
 interface AbOptions {
@@ -34,17 +40,20 @@ interface AbOptions {
   flows: number;
   /** Also the random-order hit's passes (cache_hit_stages 1–4), so that a difference can be placed. */
   stages: boolean;
+  /** Also FIB updates: 0 for none, else the prefixes a round adds and deletes. */
+  updates: number;
 }
 
 function parseAbArgs(args: string[]): AbOptions {
-  const o: AbOptions = { base: "", rounds: 15, flows: args.includes("--quick") ? 1 << 16 : 1 << 18, stages: args.includes("--stages") };
+  const quick = args.includes("--quick");
+  const o: AbOptions = { base: "", rounds: 15, flows: quick ? 1 << 16 : 1 << 18, stages: args.includes("--stages"), updates: args.includes("--updates") ? (quick ? 2000 : 20000) : 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--quick" || a === "--stages") continue;
+    if (a === "--quick" || a === "--stages" || a === "--updates") continue;
     const v = args[++i] ?? "";
     if (a === "--base" && v !== "" && !v.startsWith("--")) o.base = v;
     else if (a === "--rounds" && /^\d+$/.test(v) && +v >= 1 && +v <= 201) o.rounds = +v;
-    else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages)`);
+    else throw new Error(`bad option ${a} ${v} (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages, --updates)`);
   }
   if (o.base === "") throw new Error("--base REF|FILE.wasm is required: the build to compare the working tree's core with");
   return o;
@@ -108,6 +117,16 @@ class Side {
     return () => cpuNsPerKey((2 * flows) / BATCH, (c) => batch(keys + (c % calls) * BATCH * KEY_BYTES));
   }
 
+  /** ns per FIB update (CPU time): every prefix of `set` added to the main table, then deleted. */
+  updates(set: readonly NewPrefix[]): Probe {
+    return () => {
+      const t0 = process.cpuUsage();
+      churn(this.b.fib, set, UPDATE_HOPS);
+      const d = process.cpuUsage(t0);
+      return ((d.user + d.system) * 1e3) / (2 * set.length);
+    };
+  }
+
   /** The batched LPM of the main table over `keys` (copied into this core's memory), two sweeps. */
   lpm(keys: Uint32Array): Probe {
     const core = this.b.fib.core;
@@ -159,6 +178,7 @@ const PROBE_NAMES: Record<string, string> = {
   randomStage2: "random order, up to 1b (+ bucket, first entry)",
   randomStage3: "random order, up to 2 (+ chain walk)",
   randomStage4: "random order, up to 3's compare (+ key compare)",
+  updates: "FIB update (ns per add or delete)",
 };
 
 export async function runAbBench(args: string[]): Promise<{ json: unknown; table: string }> {
@@ -203,18 +223,25 @@ export async function runAbBench(args: string[]): Promise<{ json: unknown; table
     },
     o.rounds,
   );
-  const probes = { ...small, ...rest };
+  // Updates last: they leave each table as they found it, but the cache probes above should not follow them.
+  let updates: Record<string, ProbeResult> = {};
+  if (o.updates > 0) {
+    const sets = newPrefixSets(list.addrs, list.lens, o.updates);
+    for (const s of sides) s.updates(sets.b)(); // the host's update path compiled before the first timed round
+    updates = alternatePairs({ updates: pair((s) => s.updates(sets.a)) }, o.rounds);
+  }
+  const probes = { ...small, ...rest, ...updates };
 
   // The passes' split from each build's medians, as the cache bench gives it (stage 5 is the whole fast path).
   const split = (k: "baseNs" | "newNs") => stagesOf({ ...Object.fromEntries([1, 2, 3, 4].map((st) => [`s${st}`, probes[`randomStage${st}`]![k]])), s5: probes.randomOrder![k] }, "s");
   const stageSplit = o.stages ? { base: split("baseNs"), new: split("newNs") } : undefined;
-  const json = { base: base.label, new: "working tree (wasm/release.wasm)", rounds: o.rounds, flows: o.flows, cachedFlows: hashed[0], probes, ...(stageSplit ? { randomOrderSplitNsPerKey: stageSplit } : {}) };
+  const json = { base: base.label, new: "working tree (wasm/release.wasm)", rounds: o.rounds, flows: o.flows, cachedFlows: hashed[0], updatesPerRound: o.updates, probes, ...(stageSplit ? { randomOrderSplitNsPerKey: stageSplit } : {}) };
   const rows = Object.entries(probes).map(([k, p]) => [PROBE_NAMES[k]!, p.baseNs.toFixed(1), p.newNs.toFixed(1), `${p.ratio.toFixed(3)} (${p.ratioQ1.toFixed(3)}–${p.ratioQ3.toFixed(3)})`]);
   const head = ["probe", "base ns/key", "new ns/key", "new/base, median of rounds (middle half)"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(" | ")} |`;
   const table = [
-    `A/B of the core — base ${base.label} against the working tree; ${o.flows} flows, ${o.rounds} rounds, CPU time`,
+    `A/B of the core — base ${base.label} against the working tree; ${o.flows} flows, ${o.rounds} rounds${o.updates ? `, ${o.updates} updates a round` : ""}, CPU time`,
     line(head),
     `|${w.map((n, i) => (i === 0 ? "-".repeat(n + 2) : "-".repeat(n + 1) + ":")).join("|")}|`,
     ...rows.map(line),

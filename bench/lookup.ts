@@ -13,10 +13,10 @@ import { Fib } from "../host/fib/fib.ts";
 import { readCidrListFile } from "../host/fib/cidr-list.ts";
 import { NEXTHOP_RULE, assignNexthop } from "../host/fib/nexthop-rule.ts";
 import type { Nexthop } from "../host/fib/types.ts";
-import { generateTable } from "../scripts/lib/synthetic-table.ts";
 import { JsDir248 } from "./baselines/js-dir248.ts";
 import { createNpmPeers } from "./baselines/npm-peers.ts";
 import { uniformKeys, announcedKeys } from "./keys.ts";
+import { churn, newPrefixSets, type NewPrefix } from "./update-sets.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_TABLE = join(here, "data", "bgp-ipv4-2024-01.txt.gz");
@@ -146,35 +146,19 @@ export async function runLookupBench(args: string[]): Promise<{ json: unknown; t
   const jsAnnounced = await jsBatched(dir, ann);
 
   // ── incremental updates into the full table ──
-  // Two sets of prefixes the table does not have: A and B, nUpdates each, in random order so that
-  // consecutive updates do not share a /16.
-  const known = new Set<number>();
-  for (let i = 0; i < list.addrs.length; i++) known.add(list.addrs[i]! * 64 + list.lens[i]!);
-  const fresh = generateTable({ size: Math.max(nUpdates * 6, 2000), seed: 4242 });
-  const news: { prefix: number; len: number }[] = [];
-  for (let i = 0; i < fresh.addrs.length && news.length < 2 * nUpdates; i++) {
-    if (!known.has(fresh.addrs[i]! * 64 + fresh.lens[i]!)) news.push({ prefix: fresh.addrs[i]!, len: fresh.lens[i]! });
-  }
-  known.clear();
-  for (let i = news.length - 1; i > 0; i--) {
-    const j = (i * 2654435761) % (i + 1);
-    [news[i], news[j]] = [news[j]!, news[i]!];
-  }
-  const adds = news.slice(0, nUpdates);
-  const otherAdds = news.slice(nUpdates);
-  // Each pass adds every prefix of a set, each as its own transaction, then deletes each.
-  const churn = (set: { prefix: number; len: number }[]): number => {
+  // Two sets of new prefixes, A and B (update-sets.ts); each pass adds every prefix of a set, then deletes each.
+  const { a: adds, b: otherAdds } = newPrefixSets(list.addrs, list.lens, nUpdates);
+  const churnRate = (set: NewPrefix[]): number => {
     const t = performance.now();
-    for (const a of set) fib.addRoute({ prefix: a.prefix, len: a.len, type: "unicast", table: 254, metric: 0, nexthops: [pool[a.prefix % POOL]!] });
-    for (const a of set) fib.delRoute({ prefix: a.prefix, len: a.len, table: 254 });
+    churn(fib, set, pool);
     return (2 * set.length) / ((performance.now() - t) / 1000);
   };
   gc(); // the garbage of the setup above is not the updates' cost
   // A first: no update has run in this process yet (V8 still compiling the update path). Then B, prefixes
   // and /16s no update has touched, with the update path compiled. Then A again: a flapping prefix.
-  const updatesColdPerSec = churn(adds);
-  const updatesPerSec = churn(otherAdds);
-  const updatesAgainPerSec = churn(adds);
+  const updatesColdPerSec = churnRate(adds);
+  const updatesPerSec = churnRate(otherAdds);
+  const updatesAgainPerSec = churnRate(adds);
   fib.check();
 
   // ── npm libraries on subsets (they are too slow for the full table) ──

@@ -63,11 +63,12 @@ describe("benchmarks (smoke)", () => {
 
   // A checkout has its history; a copy of the tree without .git cannot name a ref.
   const inGit = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { stdio: "ignore" }).status === 0;
-  it.skipIf(!inGit)("ab: the working tree's core against a git ref's, built on the spot, every probe on both", () => {
-    const j = bench("ab", "--base", "HEAD", "--rounds", "2", "--stages");
+  it.skipIf(!inGit)("ab: the working tree's core against a git ref's, built on the spot, every probe on both (FIB updates too)", () => {
+    const j = bench("ab", "--base", "HEAD", "--rounds", "2", "--stages", "--updates");
     expect(j.base).toMatch(/^HEAD \([0-9a-f]{7}\)$/);
     expect(j.cachedFlows).toBe(j.flows); // both builds cached every flow (the bench refuses to go on otherwise)
-    expect(Object.keys(j.probes)).toEqual(["smallCache", "randomOrder", "insertionOrder", "resident", "lpmUniform", "lpmAnnounced", "randomStage1", "randomStage2", "randomStage3", "randomStage4"]);
+    expect(Object.keys(j.probes)).toEqual(["smallCache", "randomOrder", "insertionOrder", "resident", "lpmUniform", "lpmAnnounced", "randomStage1", "randomStage2", "randomStage3", "randomStage4", "updates"]);
+    expect(j.updatesPerRound).toBe(2000); // --quick
     for (const [k, p] of Object.entries(j.probes as Record<string, { baseRounds: number[]; newRounds: number[]; ratio: number }>)) {
       expect(p.baseRounds.length, k).toBe(2);
       expect(p.newRounds.length, k).toBe(2);
@@ -85,7 +86,7 @@ describe("benchmarks (smoke)", () => {
     for (const [base, msg] of [
       ["no-such-ref-wr", "bench ab: --base no-such-ref-wr: not a commit of this checkout, nor a .wasm file"],
       ["/nonexistent/core.wasm", "bench ab: --base /nonexistent/core.wasm: no such file"],
-      ["--rounds", "bench ab: bad option --base --rounds (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages)"], // a value left out
+      ["--rounds", "bench ab: bad option --base --rounds (--base REF|FILE.wasm, --rounds 1–201, --quick, --stages, --updates)"], // a value left out
     ]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "ab", "--base", base!], { encoding: "utf8", timeout: 30_000 });
       expect(r.status).toBe(1);
