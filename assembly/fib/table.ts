@@ -280,7 +280,7 @@ export function rebuild(t: u32, slot: u32): i32 {
       store<u32>(kidArr + (<usize>k << 2), <u32>c);
       k++;
     }
-    const p = plyBuild(vals1, kids1, def);
+    const p = plyBuild(vals1, nKids > 0 ? kids1 : 0, def); // no child flags to scan when there are none
     if (p == 0) {
       for (let j: u32 = 0; j < k; j++) {
         const cj = <usize>load<u32>(kidArr + (<usize>j << 2));
