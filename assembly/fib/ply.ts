@@ -30,10 +30,16 @@ export const PLY_HEADER: u32 = 84;
 /** Leaf value of slot v (0..255). */
 // @ts-ignore: decorator
 @inline export function plyLeaf(p: usize, v: u32): u32 {
+  return load<u32>(plyLeafAt(p, v));
+}
+
+/** Address of the leaf of slot v (0..255): plyLeaf's load, not yet done. */
+// @ts-ignore: decorator
+@inline export function plyLeafAt(p: usize, v: u32): usize {
   const w = v >>> 6;
   const bits = load<u64>(p + 48 + (<usize>w << 3));
   const rank = <u32>load<u8>(p + 12 + w) + <u32>popcnt<u64>(bits & lowMask(v & 63)) - 1;
-  return load<u32>(p + PLY_HEADER + (<usize>rank << 2));
+  return p + PLY_HEADER + (<usize>rank << 2);
 }
 
 /** Level-2 ply under slot v, or 0 when the slot has none. */
