@@ -18,7 +18,7 @@
  *
  *   ip [-s]… [-o] route add|append|replace|change|prepend|del|show|get|flush|load …   (host/cli/commands.ts)
  *   ip rule add|del|show …
- *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entryDump(), streamed
+ *   ip [-s] route show|list cache [PREFIX]      host/cache/show-cache.ts over router.cache.entryDump(), sent in pieces
  *   ip route flush cache                        lazy flush (genid bump), as `ip route flush cache` writes -1
  *   ip [-s [-s]] [-o|-j] link [show [dev] NAME]  the ports, as iproute2 prints links (host/router/links.ts:
  *                                               bytes, packets, drops, missed, cut frames)
@@ -254,41 +254,42 @@ export class ControlServer {
   // ── ip ────────────────────────────────────────────────────────────────────
 
   /**
-   * `ip route show [table T|all]` a few thousand routes at a time, yielding to the event loop between them,
-   * so a full table's dump (about 2 s of formatting) never holds the ports for long. Stops when the client goes.
+   * Sends an answer a piece at a time, giving the event loop a turn between pieces, so that a long answer
+   * (a full table's `ip route show`, about 2 s of formatting, or a cache of millions of entries) never holds
+   * the ports for long. Stops making pieces when the client goes.
    */
-  private async routeShowStreamed(table: number | "all", out: Out): Promise<number> {
-    const showTable = table === "all";
-    const dump = this.router.fib.routeDump(table);
-    for (;;) {
-      let text = "";
-      let n = 0;
-      for (let r = dump.next(); ; r = dump.next()) {
-        if (r.done) break;
-        for (const line of formatRoute(r.value, { showTable })) text += `${line}\n`;
-        if (++n === ROUTES_PER_TURN) break;
-      }
-      if (text) out.stdout(text);
-      if (n < ROUTES_PER_TURN || out.closed) return 0;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /**
-   * `ip route show cache [PREFIX]` a piece of the cache at a time (Cache.entryDump, 4,096 entries), yielding
-   * to the event loop between pieces like the route dump above: a cache of millions of entries is shown whole
-   * without holding the ports. Stops when the client goes.
-   */
-  private async cacheShowStreamed(p: { addr: number; len: number } | undefined, opts: ShowCacheOptions, out: Out): Promise<number> {
-    const mask = p ? maskOf(p.len) : 0;
-    for (const piece of this.router.cache.entryDump(() => this.router.clockMs())) {
-      let text = "";
-      for (const e of piece) if (!p || ((e.dst & mask) >>> 0) === p.addr) text += formatCacheEntry(e, opts);
+  private async sendPieces(pieces: Iterable<string>, out: Out): Promise<number> {
+    for (const text of pieces) {
       if (text) out.stdout(text);
       if (out.closed) return 0;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return 0;
+  }
+
+  /** `ip route show [table T|all]`, ROUTES_PER_TURN routes a piece (Fib.routeDump). */
+  private *routeShowPieces(table: number | "all"): Generator<string> {
+    const showTable = table === "all";
+    let text = "";
+    let n = 0;
+    for (const r of this.router.fib.routeDump(table)) {
+      for (const line of formatRoute(r, { showTable })) text += `${line}\n`;
+      if (++n % ROUTES_PER_TURN === 0) {
+        yield text;
+        text = "";
+      }
+    }
+    if (text) yield text;
+  }
+
+  /** `ip route show cache [PREFIX]`, a piece of the cache at a time (RouteCache.entryDump, 4,096 entries). */
+  private *cacheShowPieces(p: { addr: number; len: number } | undefined, opts: ShowCacheOptions): Generator<string> {
+    const mask = p ? maskOf(p.len) : 0;
+    for (const piece of this.router.cache.entryDump(() => this.router.clockMs())) {
+      let text = "";
+      for (const e of piece) if (!p || ((e.dst & mask) >>> 0) === p.addr) text += formatCacheEntry(e, opts);
+      yield text;
+    }
   }
 
   private ip(argv: readonly string[], out: Out): number | Promise<number> {
@@ -311,7 +312,7 @@ export class ControlServer {
     if (object === "route" && (words[1] === "show" || words[1] === "list") && words[2] === "cache") {
       if (words.length > 4) throw new CommandError(`wasmroute: "ip route show cache" takes at most one prefix, got "${words.slice(4).join(" ")}"`);
       const p = words[3] !== undefined ? parsePrefix(words[3]) : undefined;
-      return this.cacheShowStreamed(p, { stats: stats > 0, oneline }, out);
+      return this.sendPieces(this.cacheShowPieces(p, { stats: stats > 0, oneline }), out);
     }
     if (object === "link") {
       const links = this.selectLinks(words.slice(1));
@@ -327,7 +328,7 @@ export class ControlServer {
     }
     if (object === "route" && (words.length === 1 || words[1] === "show" || words[1] === "list")) {
       const cmd = parseRouteCommand(words.slice(1));
-      if (cmd.op === "show" && !cmd.prefix) return this.routeShowStreamed(cmd.table, out);
+      if (cmd.op === "show" && !cmd.prefix) return this.sendPieces(this.routeShowPieces(cmd.table), out);
     }
     if (object === "route" || object === "rule") {
       this.checkDevices(words);
