@@ -2,8 +2,7 @@
 // made 10,000 cache entries answers with all of them (spec §1.6: every hashed entry of the current genid),
 // in pieces of 4,096 with the event loop turning between them, and a prefix filter applies across pieces.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { PCAP_ROUTER_LINES, H1_TO_ROUTER, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
-import { spawn } from "node:child_process";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER, runCli, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,20 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), "wr-ctl-cache-"));
 const sock = join(dir, "ctl.sock");
 let started: StartedRouter | undefined;
 
-function ctl(...words: string[]): Promise<{ status: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", "--control", sock, ...words], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => c.kill("SIGKILL"), 30_000);
-    c.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ status: code ?? -1, out, err });
-    });
-  });
-}
+const ctl = (...words: string[]) => runCli(["--control", sock, ...words]);
 
 beforeAll(async () => {
   const conf = join(dir, "r.conf");

@@ -4,8 +4,8 @@
 // /proc/net/stat/rt_cache, bad input refused whole, 20 concurrent clients, and clients that hang up
 // mid-request.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { PCAP_ROUTER_LINES, H1_TO_ROUTER, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
-import { spawn, type ChildProcess } from "node:child_process";
+import { PCAP_ROUTER_LINES, H1_TO_ROUTER, runCli, startRouter, stopRouter, type StartedRouter } from "./lib/pcap-router.ts";
+import type { ChildProcess } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,21 +26,7 @@ const MDNS_MAC = new Uint8Array([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb]);
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const ip = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
 
-/** Runs the real CLI; resolves with its status and output. */
-function wasmroute(args: string[], timeoutMs = 30_000): Promise<{ status: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
-    c.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ status: code ?? -1, out, err });
-    });
-  });
-}
+const wasmroute = runCli;
 const ctl = (...words: string[]) => wasmroute(["--control", sock, ...words]);
 
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {

@@ -42,3 +42,19 @@ export async function stopRouter(child: ChildProcess | undefined): Promise<void>
   child.kill("SIGTERM");
   await exited;
 }
+
+/** Runs the real CLI (`wasmroute ARGS`) without blocking the test's event loop; resolves with its status and output. */
+export function runCli(args: readonly string[], timeoutMs = 30_000): Promise<{ status: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ["--import", "tsx", "host/cli/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    c.on("close", (code) => {
+      clearTimeout(t);
+      resolve({ status: code ?? -1, out, err });
+    });
+  });
+}
